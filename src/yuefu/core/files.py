@@ -1,0 +1,83 @@
+"""Safe outputs: never overwrite without ``force``, never leave a half-written file behind.
+
+Every writer in yuefu goes through :func:`atomic_output`: it hands out a temporary path in the
+destination folder and renames it over the destination only when the block ends without error.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> with atomic_output(d / "a.txt") as tmp:
+...     _ = tmp.write_text("hello")
+>>> (d / "a.txt").read_text()
+'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from yuefu.core.errors import OutputExistsError, ParameterError
+
+__all__ = ["atomic_output", "atomic_dir", "check_output", "check_input"]
+
+
+def check_output(path: str | Path, *, force: bool = False) -> Path:
+    """Refuse an existing output unless ``force``; make sure its folder can be created."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise OutputExistsError(f"{p} already exists; pass --force to overwrite it")
+    if p.exists() and p.is_dir():
+        raise ParameterError(f"{p} is a folder; give a file name for the output")
+    return p
+
+
+def check_input(path: str | Path, *, what: str = "input file") -> Path:
+    """An existing, non-folder input path, or a clear error."""
+    p = Path(path)
+    if not p.exists():
+        raise ParameterError(f"{p}: no such {what}")
+    if p.is_dir():
+        raise ParameterError(f"{p} is a folder; expected a {what}")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, force: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place when the block succeeds.
+
+    The temporary file keeps the destination's suffix so that writers choosing a format by
+    extension (soundfile, music21, ffmpeg) still work. On any exception it is deleted.
+    """
+    dest = check_output(path, force=force)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{dest.suffix}",
+                                    dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise OSError(f"writing {dest} produced no data")
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder next to ``path``; it replaces ``path`` when the block succeeds."""
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    try:
+        yield tmp
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

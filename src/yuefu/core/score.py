@@ -1,0 +1,376 @@
+"""The symbolic vocabulary that every stage shares: ``Note``, ``Track``, ``Score``.
+
+Time is in beats (quarter notes) from the start of the piece; the tempo map turns beats into
+seconds. A chord symbol or a section lasts until the next one (lead-sheet semantics).
+
+>>> s = Score(tempos=[Tempo(0, 120)])
+>>> t = s.add_track(Track("melody", program=0, role="melody"))
+>>> t.notes.append(Note(69, 0.0, 1.0, lyric="la"))
+>>> s.seconds(t.notes[0])
+(0.0, 0.5)
+>>> s.duration_s
+0.5
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError
+from yuefu.core.theory import Key, estimate_key, parse_chord
+
+__all__ = [
+    "ROLES",
+    "Note",
+    "Track",
+    "Tempo",
+    "TimeSignature",
+    "KeySignature",
+    "ChordSymbol",
+    "Section",
+    "TempoMap",
+    "Score",
+]
+
+#: What a track does in the arrangement.
+ROLES = (
+    "melody",
+    "vocal",
+    "lead",
+    "chords",
+    "accompaniment",
+    "bass",
+    "drums",
+    "pad",
+    "strings",
+    "counter",
+    "fx",
+    "other",
+)
+
+
+@dataclass(slots=True)
+class Note:
+    """One note.
+
+    Parameters
+    ----------
+    pitch : int
+        MIDI pitch 0..127 (60 = C4). For drum tracks, the GM percussion key.
+    onset : float
+        Start in beats (quarter notes) from the start of the score.
+    duration : float
+        Length in beats, > 0.
+    velocity : int
+        MIDI velocity 1..127.
+    lyric : str or None
+        The syllable sung on this note. ``"-"`` marks a melisma (the previous syllable held).
+    """
+
+    pitch: int
+    onset: float
+    duration: float
+    velocity: int = 90
+    lyric: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= int(self.pitch) <= 127:
+            raise ParameterError(f"note pitch must be 0..127, got {self.pitch}")
+        if not (self.duration > 0 and np.isfinite(self.duration)):
+            raise ParameterError(f"note duration must be a positive number of beats, got {self.duration}")
+        if not (self.onset >= 0 and np.isfinite(self.onset)):
+            raise ParameterError(f"note onset must be >= 0 beats, got {self.onset}")
+        if not 1 <= int(self.velocity) <= 127:
+            raise ParameterError(f"note velocity must be 1..127, got {self.velocity}")
+
+    @property
+    def end(self) -> float:
+        """End in beats."""
+        return self.onset + self.duration
+
+
+@dataclass(slots=True)
+class Track:
+    """An instrument part.
+
+    Parameters
+    ----------
+    name : str
+        Unique within the score; names the stem file (``stems/<name>.wav``).
+    program : int
+        General MIDI program 0..127 (ignored for drums, which use the GM percussion kit).
+    is_drum : bool
+        Plays on MIDI channel 10 with the percussion kit.
+    role : str
+        One of :data:`ROLES`.
+    notes : list of Note
+    gain_db : float
+        Mix level of the track's stem, in dB (MIDI CC7 on export).
+    pan : float
+        Stereo position, -1 (left) .. 1 (right) (MIDI CC10 on export).
+    """
+
+    name: str
+    program: int = 0
+    is_drum: bool = False
+    role: str = "other"
+    notes: list[Note] = field(default_factory=list)
+    gain_db: float = 0.0
+    pan: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise ParameterError("a track needs a non-empty name")
+        if not 0 <= self.program <= 127:
+            raise ParameterError(f"track {self.name!r}: GM program must be 0..127, got {self.program}")
+        if self.role not in ROLES:
+            raise ParameterError(
+                f"track {self.name!r}: unknown role {self.role!r}; valid: {', '.join(ROLES)}"
+            )
+        if not -1.0 <= self.pan <= 1.0:
+            raise ParameterError(f"track {self.name!r}: pan must be -1..1, got {self.pan}")
+
+    def sort(self) -> None:
+        """Sort notes by onset, then pitch."""
+        self.notes.sort(key=lambda n: (n.onset, n.pitch))
+
+    @property
+    def end(self) -> float:
+        """End of the last note, in beats (0 for an empty track)."""
+        return max((n.end for n in self.notes), default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Tempo:
+    """A tempo change at ``beat``, in quarter notes per minute."""
+
+    beat: float
+    bpm: float
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.bpm <= 1000.0:
+            raise ParameterError(f"tempo must be 1..1000 BPM, got {self.bpm}")
+        if self.beat < 0:
+            raise ParameterError(f"tempo change at negative beat {self.beat}")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSignature:
+    """A meter change at ``beat`` (which should be a barline)."""
+
+    beat: float
+    numerator: int = 4
+    denominator: int = 4
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.numerator <= 64:
+            raise ParameterError(f"time signature numerator must be 1..64, got {self.numerator}")
+        if self.denominator not in (1, 2, 4, 8, 16, 32):
+            raise ParameterError(
+                f"time signature denominator must be a power of two 1..32, got {self.denominator}"
+            )
+
+    @property
+    def bar_beats(self) -> float:
+        """Length of a bar in quarter notes."""
+        return self.numerator * 4.0 / self.denominator
+
+
+@dataclass(frozen=True, slots=True)
+class KeySignature:
+    """A key change at ``beat``."""
+
+    beat: float
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class ChordSymbol:
+    """A chord symbol (``"Am7"``, ``"G/B"``) starting at ``beat``; it lasts until the next one."""
+
+    beat: float
+    symbol: str
+
+    def __post_init__(self) -> None:
+        parse_chord(self.symbol)  # validates
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A named section (``"intro"``, ``"verse"``, ``"chorus"``) starting at ``beat``."""
+
+    beat: float
+    name: str
+
+
+class TempoMap:
+    """Converts beats to seconds and back through a piecewise-constant tempo.
+
+    >>> tm = TempoMap([Tempo(0, 120), Tempo(4, 60)])
+    >>> float(tm.to_seconds(6.0))
+    4.0
+    >>> float(tm.to_beats(4.0))
+    6.0
+    """
+
+    def __init__(self, tempos: list[Tempo]):
+        ts = sorted(tempos, key=lambda t: t.beat) or [Tempo(0.0, 120.0)]
+        if ts[0].beat > 0:
+            ts.insert(0, Tempo(0.0, ts[0].bpm))
+        self._beats = np.array([t.beat for t in ts], dtype=np.float64)
+        self._spb = np.array([60.0 / t.bpm for t in ts], dtype=np.float64)
+        seg = np.diff(self._beats) * self._spb[:-1]
+        self._secs = np.concatenate([[0.0], np.cumsum(seg)])
+
+    def to_seconds(self, beats: float | np.ndarray) -> np.ndarray:
+        """Seconds from the start at the given beat position(s)."""
+        b = np.asarray(beats, dtype=np.float64)
+        i = np.clip(np.searchsorted(self._beats, b, side="right") - 1, 0, None)
+        return self._secs[i] + (b - self._beats[i]) * self._spb[i]
+
+    def to_beats(self, seconds: float | np.ndarray) -> np.ndarray:
+        """Beat position(s) at the given time(s) in seconds."""
+        s = np.asarray(seconds, dtype=np.float64)
+        i = np.clip(np.searchsorted(self._secs, s, side="right") - 1, 0, None)
+        return self._beats[i] + (s - self._secs[i]) / self._spb[i]
+
+
+@dataclass
+class Score:
+    """A piece: tracks of notes with a tempo map, meters, keys, chord symbols and sections.
+
+    All lists hold events in beats; :meth:`normalize` sorts them. ``title`` travels into
+    MIDI (track-0 name) and MusicXML (work title).
+    """
+
+    tracks: list[Track] = field(default_factory=list)
+    tempos: list[Tempo] = field(default_factory=lambda: [Tempo(0.0, 120.0)])
+    time_signatures: list[TimeSignature] = field(default_factory=lambda: [TimeSignature(0.0)])
+    key_signatures: list[KeySignature] = field(default_factory=list)
+    chords: list[ChordSymbol] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    title: str = ""
+
+    # -- construction -------------------------------------------------------------------------
+    def add_track(self, track: Track) -> Track:
+        """Append a track (its name must be new) and return it."""
+        if any(t.name == track.name for t in self.tracks):
+            raise ParameterError(f"the score already has a track named {track.name!r}")
+        self.tracks.append(track)
+        return track
+
+    def track(self, name: str) -> Track:
+        """The track with this name."""
+        for t in self.tracks:
+            if t.name == name:
+                return t
+        raise ParameterError(
+            f"no track named {name!r}; tracks: {', '.join(t.name for t in self.tracks) or 'none'}"
+        )
+
+    def tracks_with_role(self, role: str) -> list[Track]:
+        return [t for t in self.tracks if t.role == role]
+
+    def normalize(self) -> Score:
+        """Sort every event list in place and return ``self``."""
+        for t in self.tracks:
+            t.sort()
+        self.tempos.sort(key=lambda e: e.beat)
+        self.time_signatures.sort(key=lambda e: e.beat)
+        self.key_signatures.sort(key=lambda e: e.beat)
+        self.chords.sort(key=lambda e: e.beat)
+        self.sections.sort(key=lambda e: e.beat)
+        return self
+
+    def copy(self) -> Score:
+        return copy.deepcopy(self)
+
+    # -- time ---------------------------------------------------------------------------------
+    @property
+    def tempo_map(self) -> TempoMap:
+        return TempoMap(self.tempos)
+
+    def seconds(self, note: Note) -> tuple[float, float]:
+        """Onset and offset of a note in seconds."""
+        tm = self.tempo_map
+        on, off = tm.to_seconds(np.array([note.onset, note.end]))
+        return float(on), float(off)
+
+    @property
+    def end_beat(self) -> float:
+        """End of the last note, in beats."""
+        return max((t.end for t in self.tracks), default=0.0)
+
+    @property
+    def duration_s(self) -> float:
+        """End of the last note, in seconds."""
+        return float(self.tempo_map.to_seconds(self.end_beat))
+
+    @property
+    def n_notes(self) -> int:
+        return sum(len(t.notes) for t in self.tracks)
+
+    def bar_lines(self) -> np.ndarray:
+        """Beat positions of the barlines up to the end of the score (the first is 0)."""
+        sigs = sorted(self.time_signatures, key=lambda s: s.beat) or [TimeSignature(0.0)]
+        end = max(self.end_beat, 1e-9)
+        bars: list[float] = []
+        for i, sig in enumerate(sigs):
+            stop = sigs[i + 1].beat if i + 1 < len(sigs) else end
+            b = sig.beat
+            while b < stop - 1e-9:
+                bars.append(b)
+                b += sig.bar_beats
+        return np.array(bars or [0.0])
+
+    def bar_of(self, beat: float) -> int:
+        """0-based index of the bar that contains ``beat``."""
+        return max(0, bisect.bisect_right(list(self.bar_lines()), beat + 1e-9) - 1)
+
+    # -- content ------------------------------------------------------------------------------
+    def key_at(self, beat: float = 0.0) -> Key | None:
+        """The key signature in force at ``beat`` (None if the score has none)."""
+        current = None
+        for ks in sorted(self.key_signatures, key=lambda k: k.beat):
+            if ks.beat <= beat + 1e-9:
+                current = ks.key
+        return current
+
+    def estimate_key(self) -> Key:
+        """Estimate the key from the pitched notes, weighted by duration."""
+        notes = [n for t in self.tracks if not t.is_drum for n in t.notes]
+        key, _ = estimate_key([n.pitch for n in notes], [n.duration for n in notes])
+        return key
+
+    def chord_at(self, beat: float) -> ChordSymbol | None:
+        """The chord symbol in force at ``beat``."""
+        current = None
+        for c in sorted(self.chords, key=lambda c: c.beat):
+            if c.beat <= beat + 1e-9:
+                current = c
+        return current
+
+    def lyrics(self, track: str | None = None) -> list[tuple[Note, str]]:
+        """(note, syllable) pairs of the vocal or melody track, or of the named track."""
+        t = self.track(track) if track else self.lyric_track()
+        if t is None:
+            return []
+        return [(n, n.lyric) for n in t.notes if n.lyric]
+
+    def lyric_track(self) -> Track | None:
+        """The first track that carries lyrics, preferring role vocal, then melody."""
+        ordered = sorted(self.tracks, key=lambda t: {"vocal": 0, "melody": 1}.get(t.role, 2))
+        for t in ordered:
+            if any(n.lyric for n in t.notes):
+                return t
+        return None
+
+    def iter_notes(self) -> Iterator[tuple[Track, Note]]:
+        for t in self.tracks:
+            for n in t.notes:
+                yield t, n

@@ -1,0 +1,120 @@
+"""``SongSpec``: what a person asks for: theme, emotion, style, language, length, voice, seed.
+
+>>> spec = SongSpec(theme="夏夜的海边", emotion="nostalgic", style="ballad", language="zh")
+>>> spec.rng().integers(0, 10) == SongSpec(theme="夏夜的海边").rng().integers(0, 10)
+True
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError
+
+__all__ = ["EMOTIONS", "STYLES", "LANGUAGES", "VOICES", "SongSpec", "SPEC_VERSION"]
+
+EMOTIONS = ("happy", "sad", "calm", "excited", "romantic", "nostalgic", "epic", "playful")
+STYLES = ("pop", "ballad", "folk", "rock", "electronic", "children", "classical_piano")
+LANGUAGES = ("zh", "en")
+VOICES = ("female", "male")
+SPEC_VERSION = 1
+MAX_THEME_CHARS = 200
+
+
+def _one_of(field_name: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise ParameterError(f"unknown {field_name} {value!r}; valid: {', '.join(valid)}")
+
+
+@dataclass(frozen=True)
+class SongSpec:
+    """A song request. Every random choice downstream comes from :meth:`rng`.
+
+    Parameters
+    ----------
+    theme : str
+        Keywords or a sentence, Chinese or English (1..200 characters with at least one letter).
+    emotion, style, language, voice : str
+        One of :data:`EMOTIONS`, :data:`STYLES`, :data:`LANGUAGES`, :data:`VOICES`.
+    length_s : float
+        Target length in seconds, 10..600.
+    seed : int
+        Seed of the random generator, >= 0.
+    """
+
+    theme: str = "summer night by the sea"
+    emotion: str = "happy"
+    style: str = "pop"
+    language: str = "en"
+    length_s: float = 180.0
+    voice: str = "female"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        theme = self.theme.strip() if isinstance(self.theme, str) else ""
+        if not theme:
+            raise ParameterError("the theme is empty: give a few words or a sentence")
+        if len(theme) > MAX_THEME_CHARS:
+            raise ParameterError(
+                f"the theme is {len(theme)} characters long; keep it to {MAX_THEME_CHARS}"
+            )
+        if not any(unicodedata.category(c).startswith("L") for c in theme):
+            raise ParameterError(
+                f"the theme {theme!r} has no words (only symbols or emoji): give a few words"
+            )
+        object.__setattr__(self, "theme", theme)
+        _one_of("emotion", self.emotion, EMOTIONS)
+        _one_of("style", self.style, STYLES)
+        _one_of("language", self.language, LANGUAGES)
+        _one_of("voice", self.voice, VOICES)
+        if not 10.0 <= float(self.length_s) <= 600.0:
+            raise ParameterError(f"length_s must be 10..600 seconds, got {self.length_s}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ParameterError(f"seed must be a whole number >= 0, got {self.seed!r}")
+
+    def rng(self, *, stream: str = "") -> np.random.Generator:
+        """A generator seeded from the seed (and an optional stream name for independent parts)."""
+        key = [self.seed] + [ord(c) for c in stream]
+        return np.random.default_rng(np.random.SeedSequence(key))
+
+    # -- files --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, object]:
+        return {"version": SPEC_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object], *, source: str = "spec") -> SongSpec:
+        d = dict(data)
+        version = d.pop("version", SPEC_VERSION)
+        if version != SPEC_VERSION:
+            raise ParameterError(f"{source}: spec version {version!r} is not supported (expected 1)")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ParameterError(
+                f"{source}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}"
+            )
+        try:
+            return cls(**d)  # type: ignore[arg-type]
+        except TypeError as e:
+            raise ParameterError(f"{source}: {e}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> SongSpec:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ParameterError(f"{p}: no such spec file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ParameterError(f"{p}: not a valid TOML spec ({e})") from None
+        return cls.from_dict(data, source=str(p))
+
+    def dumps(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
