@@ -1,0 +1,34 @@
+# yuefu: `make song` sets everything up and renders the example song into out/;
+# `make test` runs the tests. Both work on a fresh Debian machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: song test bench lint setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+song: $(STAMP)
+	$(BIN)/yuefu run pipelines/example.toml -o out --force
+	@echo "listen: out/song.wav   score: out/song.mid, out/song.musicxml   lyrics: out/lyrics.lrc"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/render.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks train
+	$(BIN)/mypy
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,281 @@
+"""The ``yuefu`` command: parse the arguments, call one library function, print the result.
+
+A user error (bad input, missing file, existing output) is one line on stderr and exit code 2;
+nothing is half-written and an existing output is kept unless ``--force``.
+
+>>> main(["--version"])  # doctest: +ELLIPSIS
+yuefu ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from yuefu import __version__
+from yuefu.core.errors import YuefuError
+
+__all__ = ["main"]
+
+EXIT_USER_ERROR = 2
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _fmt_db(x: float | None, unit: str) -> str:
+    if x is None or (isinstance(x, float) and math.isinf(x)):
+        return f"-inf {unit}"
+    return f"{x:.1f} {unit}"
+
+
+class _Progress:
+    """Progress for the terminal: a bar with ETA on a TTY, plain lines otherwise, none if quiet."""
+
+    def __init__(self, *, quiet: bool, label: str):
+        self.quiet = quiet
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.last_stage = ""
+
+    def __enter__(self) -> _Progress:
+        if not self.quiet and self.tty:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=1000, desc=self.label, unit="", leave=True, file=sys.stderr,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+        return self
+
+    def stage(self, name: str, fraction: float, message: str = "") -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.set_description_str(f"{self.label} [{name}]")
+            target = int(round(1000 * min(1.0, fraction)))
+            if target > self.bar.n:
+                self.bar.update(target - self.bar.n)
+        elif name != self.last_stage:
+            print(f"{self.label}: {name}...", file=sys.stderr, flush=True)
+        self.last_stage = name
+
+    def fraction(self, name: str) -> Callable[[float, str], None]:
+        return lambda f, m="": self.stage(name, f, m)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _out(quiet: bool, *lines: str) -> None:
+    if not quiet:
+        for line in lines:
+            print(line)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+def _cmd_render(a: argparse.Namespace) -> int:
+    from yuefu.core.io import load_score
+    from yuefu.render import render_score
+
+    score = load_score(a.input)
+    with _Progress(quiet=a.quiet, label="render") as prog:
+        res = render_score(score, a.output, soundfont=a.soundfont, stems_dir=a.stems,
+                           target_lufs=a.target_lufs, ceiling_dbtp=a.ceiling_dbtp,
+                           force=a.force, jobs=a.jobs, progress=prog.fraction("render"))
+    r = res.loudness
+    _out(a.quiet, f"wrote {res.path}: {len(res.stems)} stems, {r.duration_s:.1f} s, "
+                  f"{_fmt_db(r.integrated_lufs, 'LUFS')}, true peak {_fmt_db(r.true_peak_dbtp, 'dBTP')}")
+    return 0
+
+
+def _cmd_run(a: argparse.Namespace) -> int:
+    from yuefu.pipeline import load_pipeline, run_pipeline
+
+    pipe = load_pipeline(a.pipeline)
+    with _Progress(quiet=a.quiet, label=pipe.name) as prog:
+        res = run_pipeline(pipe, a.output, start=a.start, force=a.force,
+                           progress=lambda e: prog.stage(e.stage, e.fraction, e.message))
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in res.seconds.items())
+    _out(a.quiet, f"wrote {res.project} ({times})")
+    return 0
+
+
+def _cmd_loudness(a: argparse.Namespace) -> int:
+    from yuefu.render import measure_file
+
+    r = measure_file(a.file)
+    if a.json:
+        print(json.dumps(r.to_dict(), indent=2))
+        return 0
+    print(f"{a.file}")
+    print(f"  integrated        {_fmt_db(r.integrated_lufs, 'LUFS')}")
+    print(f"  short-term max    {_fmt_db(r.short_term_max_lufs, 'LUFS')}")
+    print(f"  momentary max     {_fmt_db(r.momentary_max_lufs, 'LUFS')}")
+    print(f"  loudness range    {r.loudness_range_lu:.1f} LU")
+    print(f"  true peak         {_fmt_db(r.true_peak_dbtp, 'dBTP')}")
+    print(f"  sample peak       {_fmt_db(r.sample_peak_dbfs, 'dBFS')}")
+    print(f"  duration          {r.duration_s:.2f} s at {r.sr} Hz")
+    return 0
+
+
+def _cmd_info(a: argparse.Namespace) -> int:
+    from yuefu.core.io import is_audio_path, is_score_path, load_score
+
+    path = Path(a.file)
+    if is_score_path(path):
+        info = _score_info(load_score(path))
+    elif is_audio_path(path):
+        from yuefu.core.io.audio import audio_info
+
+        info = audio_info(path).to_dict() if hasattr(audio_info(path), "to_dict") else dict(
+            vars(audio_info(path)))
+    else:
+        from yuefu.core.io import AUDIO_READ_EXTS, SCORE_EXTS
+
+        raise YuefuError(
+            f"{path}: unknown file type {path.suffix or '(no extension)'!r}; yuefu reads scores "
+            f"({', '.join(SCORE_EXTS)}) and audio ({', '.join(AUDIO_READ_EXTS)})"
+        )
+    if a.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        return 0
+    print(str(path))
+    for k, v in info.items():
+        if k == "tracks":
+            print(f"  {'tracks':<16}{len(v)}")
+            for t in v:
+                drum = " drums" if t["is_drum"] else f" program {t['program']}"
+                print(f"    {t['name']:<14}{t['role']:<14}{t['notes']:>6} notes{drum}")
+        else:
+            print(f"  {k:<16}{v}")
+    return 0
+
+
+def _score_info(score: Any) -> dict[str, Any]:
+    key = score.key_at(0.0)
+    key_text = f"{key.name} (signature)" if key else f"{score.estimate_key().name} (estimated)" \
+        if score.n_notes else "unknown"
+    tempos = sorted({round(t.bpm, 2) for t in score.tempos})
+    meters = [f"{t.numerator}/{t.denominator}" for t in score.time_signatures]
+    return {
+        "title": score.title or "(untitled)",
+        "duration_s": round(score.duration_s, 2),
+        "bars": len(score.bar_lines()),
+        "tempo_bpm": tempos[0] if len(tempos) == 1 else tempos,
+        "meter": meters[0] if len(set(meters)) == 1 else meters,
+        "key": key_text,
+        "notes": score.n_notes,
+        "chords": len(score.chords),
+        "sections": [s.name for s in score.sections],
+        "lyric_syllables": len(score.lyrics()),
+        "tracks": [{"name": t.name, "role": t.role, "program": t.program, "is_drum": t.is_drum,
+                    "notes": len(t.notes)} for t in score.tracks],
+    }
+
+
+def _cmd_stages(a: argparse.Namespace) -> int:
+    from yuefu.pipeline import list_stages
+
+    for s in list_stages():
+        ins = ", ".join(s.inputs) or "-"
+        outs = ", ".join(s.outputs) or "-"
+        print(f"{s.name}: {s.description}")
+        print(f"    reads {ins}; writes {outs}")
+        for name, tp, default in s.param_docs():
+            print(f"    {name} ({tp}) = {default!r}")
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+def _parser() -> _Parser:
+    p = _Parser(prog="yuefu", description="yuefu (乐府): an open AI music studio.")
+    p.add_argument("--version", action="version", version=f"yuefu {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    r = sub.add_parser("render", help="render a MIDI/MusicXML score to a mixed, mastered audio file")
+    r.add_argument("input", help="score file (.mid, .musicxml)")
+    r.add_argument("-o", "--output", required=True, help="audio file to write (.wav, .flac, .mp3)")
+    r.add_argument("--soundfont", help="a .sf2 SoundFont (default: FluidR3 GM)")
+    r.add_argument("--target-lufs", type=float, default=-14.0,
+                   help="integrated loudness target (default -14; -16 podcast, -23 broadcast)")
+    r.add_argument("--ceiling-dbtp", type=float, default=-1.0, help="true-peak ceiling (default -1)")
+    r.add_argument("--stems", help="also keep the per-track stems in this folder")
+    r.add_argument("--jobs", type=int, default=1, help="render stems in parallel (default 1)")
+    r.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    r.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    r.set_defaults(func=_cmd_render)
+
+    ru = sub.add_parser("run", help="run a pipeline file into a project folder")
+    ru.add_argument("pipeline", help="pipeline file (pipelines/*.toml)")
+    ru.add_argument("-o", "--output", required=True, help="project folder")
+    ru.add_argument("--from", dest="start", metavar="STAGE",
+                    help="resume from this stage, keeping (hand-edited) earlier artefacts")
+    ru.add_argument("--force", action="store_true", help="start over in a folder with a project")
+    ru.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    ru.set_defaults(func=_cmd_run)
+
+    lo = sub.add_parser("loudness", help="measure loudness (EBU R128 / ITU-R BS.1770-4)")
+    lo.add_argument("file", help="audio file")
+    lo.add_argument("--json", action="store_true", help="print JSON")
+    lo.set_defaults(func=_cmd_loudness)
+
+    inf = sub.add_parser("info", help="describe a score or audio file")
+    inf.add_argument("file", help="score or audio file")
+    inf.add_argument("--json", action="store_true", help="print JSON")
+    inf.set_defaults(func=_cmd_info)
+
+    st = sub.add_parser("stages", help="list the pipeline stages and their parameters")
+    st.set_defaults(func=_cmd_stages)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``yuefu`` command; returns the exit code (0 success, 2 user error)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return EXIT_USER_ERROR
+        return int(args.func(args))
+    except SystemExit as e:  # --help and --version
+        return int(e.code or 0)
+    except _UsageError as e:
+        print(f"yuefu: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except YuefuError as e:
+        print(f"yuefu: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as e:
+        print(f"yuefu: error: {e.strerror}: {e.filename}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as e:
+        if e.errno is not None and e.strerror:
+            where = f": {e.filename}" if e.filename else ""
+            print(f"yuefu: error: {e.strerror}{where}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        raise
+    except KeyboardInterrupt:
+        print("yuefu: interrupted; no partial outputs were kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The built-in stages. Each is a thin adapter from project artefacts to one capability's API.
+
+| stage     | reads                 | writes                                        |
+|-----------|-----------------------|-----------------------------------------------|
+| example   | spec.toml (optional)  | song.mid, song.musicxml, lyrics.lrc           |
+| import    | a file you name       | song.mid, song.musicxml, lyrics.lrc           |
+| render    | song.mid              | stems/ (one WAV per track)                    |
+| mix       | song.mid, stems/      | song.wav (mixed and mastered)                 |
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yuefu.core.errors import ParameterError
+from yuefu.pipeline.stage import StageContext, stage
+
+__all__ = ["ExampleParams", "ImportParams", "RenderParams", "MixParams"]
+
+
+def _write_score_artefacts(ctx: StageContext, score: Any) -> dict[str, Any]:
+    from yuefu.core.io import score_to_lrc, write_lrc, write_midi, write_musicxml
+
+    write_midi(score, ctx.output("song.mid"), force=True)
+    write_musicxml(score, ctx.output("song.musicxml"), force=True)
+    ctx.progress(0.8, "score written")
+    lines = score_to_lrc(score)
+    write_lrc(lines, ctx.output("lyrics.lrc"), force=True, title=score.title or None)
+    return {
+        "title": score.title,
+        "tracks": [{"name": t.name, "program": t.program, "role": t.role, "notes": len(t.notes)}
+                   for t in score.tracks],
+        "duration_s": round(score.duration_s, 3),
+        "lyric_lines": len(lines),
+    }
+
+
+@dataclass(frozen=True)
+class ExampleParams:
+    """Parameters of the bundled example piece (the seed and title come from spec.toml)."""
+
+    key: str = "D major"
+    tempo_bpm: float = 96.0
+
+    def __post_init__(self) -> None:
+        from yuefu.core.theory import Key
+
+        k = Key.parse(self.key)
+        if k.mode != "major":
+            raise ParameterError(f"the example is written for a major key, got {self.key!r}")
+        if not 40.0 <= self.tempo_bpm <= 220.0:
+            raise ParameterError(f"tempo_bpm must be 40..220, got {self.tempo_bpm}")
+
+
+@stage("example", params=ExampleParams, outputs=("song.mid", "song.musicxml", "lyrics.lrc"),
+       weight=0.5)
+def example_stage(ctx: StageContext, params: ExampleParams) -> dict[str, Any]:
+    """Write the bundled six-track example song (a stand-in until the songwriter lands)."""
+    from yuefu.core.spec import SongSpec
+    from yuefu.pipeline.example import example_score
+
+    seed, title = 0, "Lanterns on the River"
+    if ctx.has("spec.toml"):
+        spec = SongSpec.load(ctx.input("spec.toml"))
+        seed, title = spec.seed, spec.theme.title()
+    score = example_score(seed=seed, key=params.key, tempo_bpm=params.tempo_bpm, title=title)
+    return {"seed": seed, **_write_score_artefacts(ctx, score)}
+
+
+@dataclass(frozen=True)
+class ImportParams:
+    """A score of your own (MIDI or MusicXML) to render; a relative path is taken from the
+    pipeline file's folder."""
+
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ParameterError("the import stage needs path = \"your.mid\" (MIDI or MusicXML)")
+
+
+@stage("import", params=ImportParams, outputs=("song.mid", "song.musicxml", "lyrics.lrc"),
+       weight=0.5)
+def import_stage(ctx: StageContext, params: ImportParams) -> dict[str, Any]:
+    """Bring a MIDI or MusicXML file of your own into the project."""
+    from yuefu.core.io import load_score
+
+    score = load_score(ctx.resolve(params.path))
+    if score.n_notes == 0:
+        raise ParameterError(f"{params.path}: the score has no notes; nothing to render")
+    return {"source": params.path, **_write_score_artefacts(ctx, score)}
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """FluidSynth rendering: the SoundFont, the sample rate and the release tail."""
+
+    soundfont: str | None = None
+    sr: int = 44100
+    tail_s: float = 2.0
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.sr not in (22050, 32000, 44100, 48000, 88200, 96000):
+            raise ParameterError(f"sr must be a standard rate such as 44100 or 48000, got {self.sr}")
+        if not 0.0 <= self.tail_s <= 30.0:
+            raise ParameterError(f"tail_s must be 0..30 seconds, got {self.tail_s}")
+        if not 1 <= self.jobs <= 64:
+            raise ParameterError(f"jobs must be 1..64, got {self.jobs}")
+
+
+@stage("render", params=RenderParams, inputs=("song.mid",), outputs=("stems/",), weight=3.0)
+def render_stage(ctx: StageContext, params: RenderParams) -> dict[str, Any]:
+    """Render every track of song.mid to its own stem with FluidSynth."""
+    from yuefu.core.io import read_midi
+    from yuefu.render import render_stems
+
+    score = read_midi(ctx.input("song.mid"))
+    if score.n_notes == 0:
+        raise ParameterError(f"{ctx.input('song.mid')} has no notes; nothing to render")
+    stems = render_stems(score, ctx.output("stems/"), soundfont=params.soundfont, sr=params.sr,
+                         tail_s=params.tail_s, jobs=params.jobs, force=True,
+                         progress=lambda f, m="": ctx.progress(f, m))
+    return {"stems": sorted(p.name for p in stems.values()), "sr": params.sr,
+            "soundfont": params.soundfont or "FluidR3_GM (default)"}
+
+
+@dataclass(frozen=True)
+class MixParams:
+    """Mixing and mastering: the loudness target and the true-peak ceiling."""
+
+    target_lufs: float = -14.0
+    ceiling_dbtp: float = -1.0
+
+    def __post_init__(self) -> None:
+        if not -40.0 <= self.target_lufs <= -5.0:
+            raise ParameterError(f"target_lufs must be -40..-5 LUFS, got {self.target_lufs}")
+        if not -6.0 <= self.ceiling_dbtp <= 0.0:
+            raise ParameterError(f"ceiling_dbtp must be -6..0 dBTP, got {self.ceiling_dbtp}")
+
+
+@stage("mix", params=MixParams, inputs=("song.mid", "stems/"), outputs=("song.wav",), weight=2.0)
+def mix_stage(ctx: StageContext, params: MixParams) -> dict[str, Any]:
+    """Mix the stems with per-track gain, pan, EQ, compression and reverb; master to song.wav."""
+    from yuefu.core.io import read_midi
+    from yuefu.render import MasterSettings, default_mix_settings, master_file, mix_stems
+
+    score = read_midi(ctx.input("song.mid"))
+    stem_dir = ctx.input("stems/")
+    stems: dict[str, Path] = {}
+    settings = {}
+    for track in score.tracks:
+        path = stem_dir / f"{_safe_name(track.name)}.wav"
+        if path.exists():
+            stems[track.name] = path
+            settings[track.name] = default_mix_settings(track)
+    extra = sorted(p for p in stem_dir.glob("*.wav") if p.stem not in
+                   {_safe_name(t.name) for t in score.tracks})
+    for p in extra:  # a stem a person added by hand (e.g. a recorded vocal) joins the mix
+        stems[p.stem] = p
+        settings[p.stem] = default_mix_settings(None)
+    if not stems:
+        raise ParameterError(f"{stem_dir} holds no stems (.wav); run the render stage first")
+    with tempfile.TemporaryDirectory(prefix="yuefu-mix-") as tmp:
+        premix = Path(tmp) / "premix.wav"
+        mix_stems(stems, settings, premix, force=True,
+                  progress=lambda f, m="": ctx.progress(0.6 * f, m))
+        report = master_file(premix, ctx.output("song.wav"), force=True,
+                             settings=MasterSettings(target_lufs=params.target_lufs,
+                                                     ceiling_dbtp=params.ceiling_dbtp),
+                             progress=lambda f, m="": ctx.progress(0.6 + 0.4 * f, m))
+    return {"stems": sorted(stems), "loudness": report.to_dict()}
+
+
+def _safe_name(name: str) -> str:
+    from yuefu.render import stem_filename
+
+    return Path(stem_filename(name)).stem
