@@ -126,9 +126,8 @@ def example_score(*, seed: int = 0, key: str = "D major", tempo_bpm: float = 96.
         for b, name in enumerate(names):
             score.chords.append(ChordSymbol(start + 4 * b, name))
         if section in EXAMPLE_LYRICS:
-            low, high = (k.degree_pitch(1, octave=4) - 3, k.degree_pitch(8, octave=4) + 2)
-            if section == "chorus":
-                low, high = low + 4, high + 4
+            tonic = 60 + k.tonic  # the tonic in C4..B4
+            low, high = (tonic - 3, tonic + 9) if section == "verse" else (tonic + 2, tonic + 14)
             for li, line in enumerate(EXAMPLE_LYRICS[section]):
                 notes, prev_pitch = _melody_line(
                     rng, line.split(), start + 8 * li, names[2 * li:2 * li + 2], k, low, high,
