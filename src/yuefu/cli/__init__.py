@@ -74,7 +74,10 @@ class _Progress:
         self.last_stage = name
 
     def fraction(self, name: str) -> Callable[[float, str], None]:
-        return lambda f, m="": self.stage(name, f, m)
+        def report(fraction: float, message: str = "") -> None:
+            self.stage(name, fraction, message)
+
+        return report
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

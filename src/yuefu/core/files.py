@@ -25,6 +25,20 @@ from yuefu.core.errors import OutputExistsError, ParameterError
 __all__ = ["atomic_output", "atomic_dir", "check_output", "check_input"]
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere it can only be read by setting it; set it straight back
+    os.umask(mask)
+    return mask
+
+
 def check_output(path: str | Path, *, force: bool = False) -> Path:
     """Refuse an existing output unless ``force``; make sure its folder can be created."""
     p = Path(path)
@@ -46,11 +60,20 @@ def check_input(path: str | Path, *, what: str = "input file") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path, *, force: bool = True) -> Iterator[Path]:
+def atomic_output(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place when the block succeeds.
 
     The temporary file keeps the destination's suffix so that writers choosing a format by
-    extension (soundfile, music21, ffmpeg) still work. On any exception it is deleted.
+    extension (soundfile, music21, ffmpeg) still work. On any exception it is deleted. An
+    existing ``path`` is refused with :class:`OutputExistsError` unless ``force``. The result
+    gets the usual permissions of a new file (0666 less the umask), not the temporary's 0600.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is false (checked before the block runs).
+    OSError
+        The block left the temporary file missing or empty.
     """
     dest = check_output(path, force=force)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +85,7 @@ def atomic_output(path: str | Path, *, force: bool = True) -> Iterator[Path]:
         yield tmp
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise OSError(f"writing {dest} produced no data")
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -69,15 +93,33 @@ def atomic_output(path: str | Path, *, force: bool = True) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder next to ``path``; it replaces ``path`` when the block succeeds."""
+def atomic_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder next to ``path``; it replaces ``path`` when the block succeeds.
+
+    An existing ``path`` (folder or file) is refused with :class:`OutputExistsError` unless
+    ``force``; with ``force`` it is set aside and removed only once the new folder is in place.
+    On any exception the temporary folder is removed and ``path`` is left as it was.
+    """
     dest = Path(path)
+    if (dest.exists() or dest.is_symlink()) and not force:
+        raise OutputExistsError(f"{dest} already exists; pass --force to overwrite it")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     try:
         yield tmp
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+        os.chmod(tmp, 0o777 & ~_umask())
+        old: Path | None = None
+        if dest.exists() or dest.is_symlink():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+            os.replace(dest, old / dest.name)
+        try:
+            os.replace(tmp, dest)
+        except BaseException:
+            if old is not None:  # put the previous output back
+                os.replace(old / dest.name, dest)
+            raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,8 +14,8 @@ seconds. A chord symbol or a section lasts until the next one (lead-sheet semant
 
 from __future__ import annotations
 
-import bisect
 import copy
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -36,6 +36,11 @@ __all__ = [
     "TempoMap",
     "Score",
 ]
+
+def _check_beat(what: str, beat: float) -> None:
+    if not (beat >= 0 and math.isfinite(beat)):
+        raise ParameterError(f"{what} must be at a finite beat >= 0, got {beat}")
+
 
 #: What a track does in the arrangement.
 ROLES = (
@@ -134,6 +139,8 @@ class Track:
             )
         if not -1.0 <= self.pan <= 1.0:
             raise ParameterError(f"track {self.name!r}: pan must be -1..1, got {self.pan}")
+        if not math.isfinite(self.gain_db):
+            raise ParameterError(f"track {self.name!r}: gain_db must be finite, got {self.gain_db}")
 
     def sort(self) -> None:
         """Sort notes by onset, then pitch."""
@@ -155,8 +162,7 @@ class Tempo:
     def __post_init__(self) -> None:
         if not 1.0 <= self.bpm <= 1000.0:
             raise ParameterError(f"tempo must be 1..1000 BPM, got {self.bpm}")
-        if self.beat < 0:
-            raise ParameterError(f"tempo change at negative beat {self.beat}")
+        _check_beat("a tempo change", self.beat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +174,7 @@ class TimeSignature:
     denominator: int = 4
 
     def __post_init__(self) -> None:
+        _check_beat("a time signature", self.beat)
         if not 1 <= self.numerator <= 64:
             raise ParameterError(f"time signature numerator must be 1..64, got {self.numerator}")
         if self.denominator not in (1, 2, 4, 8, 16, 32):
@@ -188,6 +195,9 @@ class KeySignature:
     beat: float
     key: Key
 
+    def __post_init__(self) -> None:
+        _check_beat("a key signature", self.beat)
+
 
 @dataclass(frozen=True, slots=True)
 class ChordSymbol:
@@ -197,6 +207,7 @@ class ChordSymbol:
     symbol: str
 
     def __post_init__(self) -> None:
+        _check_beat(f"chord {self.symbol!r}", self.beat)
         parse_chord(self.symbol)  # validates
 
 
@@ -206,6 +217,9 @@ class Section:
 
     beat: float
     name: str
+
+    def __post_init__(self) -> None:
+        _check_beat(f"section {self.name!r}", self.beat)
 
 
 class TempoMap:
@@ -245,7 +259,8 @@ class Score:
     """A piece: tracks of notes with a tempo map, meters, keys, chord symbols and sections.
 
     All lists hold events in beats; :meth:`normalize` sorts them. ``title`` travels into
-    MIDI (track-0 name) and MusicXML (work title).
+    MIDI (a ``yuefu:title=`` marker) and MusicXML (work title). Track names are unique.
+    Meter: 4/4 until the first time signature, as in MIDI.
     """
 
     tracks: list[Track] = field(default_factory=list)
@@ -255,6 +270,12 @@ class Score:
     chords: list[ChordSymbol] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     title: str = ""
+
+    def __post_init__(self) -> None:
+        names = [t.name for t in self.tracks]
+        dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if dup is not None:
+            raise ParameterError(f"the score has two tracks named {dup!r}; track names are unique")
 
     # -- construction -------------------------------------------------------------------------
     def add_track(self, track: Track) -> Track:
@@ -315,13 +336,23 @@ class Score:
     def n_notes(self) -> int:
         return sum(len(t.notes) for t in self.tracks)
 
+    def _meters(self) -> list[TimeSignature]:
+        """Time signatures by beat, with the implicit 4/4 at beat 0 when none is there."""
+        sigs = sorted(self.time_signatures, key=lambda s: s.beat)
+        if not sigs or sigs[0].beat > 1e-9:
+            sigs.insert(0, TimeSignature(0.0))
+        return sigs
+
     def bar_lines(self) -> np.ndarray:
-        """Beat positions of the barlines up to the end of the score (the first is 0)."""
-        sigs = sorted(self.time_signatures, key=lambda s: s.beat) or [TimeSignature(0.0)]
-        end = max(self.end_beat, 1e-9)
+        """Beat positions of the barlines of every bar that starts before the end of the score.
+
+        The first is 0; a score without notes has that one bar.
+        """
+        sigs = self._meters()
+        end = self.end_beat
         bars: list[float] = []
         for i, sig in enumerate(sigs):
-            stop = sigs[i + 1].beat if i + 1 < len(sigs) else end
+            stop = min(sigs[i + 1].beat if i + 1 < len(sigs) else math.inf, end)
             b = sig.beat
             while b < stop - 1e-9:
                 bars.append(b)
@@ -329,8 +360,15 @@ class Score:
         return np.array(bars or [0.0])
 
     def bar_of(self, beat: float) -> int:
-        """0-based index of the bar that contains ``beat``."""
-        return max(0, bisect.bisect_right(list(self.bar_lines()), beat + 1e-9) - 1)
+        """0-based index of the bar that contains ``beat`` (also past the last note)."""
+        sigs = self._meters()
+        bar = 0
+        for i, sig in enumerate(sigs):
+            nxt = sigs[i + 1].beat if i + 1 < len(sigs) else math.inf
+            if beat < nxt - 1e-9:
+                return bar + max(0, math.floor((beat - sig.beat + 1e-9) / sig.bar_beats))
+            bar += math.ceil((nxt - sig.beat - 1e-9) / sig.bar_beats)
+        return bar  # not reached: the last meter runs to infinity
 
     # -- content ------------------------------------------------------------------------------
     def key_at(self, beat: float = 0.0) -> Key | None:

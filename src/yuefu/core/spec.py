@@ -1,7 +1,7 @@
 """``SongSpec``: what a person asks for: theme, emotion, style, language, length, voice, seed.
 
 >>> spec = SongSpec(theme="夏夜的海边", emotion="nostalgic", style="ballad", language="zh")
->>> spec.rng().integers(0, 10) == SongSpec(theme="夏夜的海边").rng().integers(0, 10)
+>>> int(spec.rng().integers(0, 10)) == int(SongSpec(theme="夏夜的海边").rng().integers(0, 10))
 True
 """
 
@@ -24,6 +24,8 @@ LANGUAGES = ("zh", "en")
 VOICES = ("female", "male")
 SPEC_VERSION = 1
 MAX_THEME_CHARS = 200
+#: The largest seed: TOML integers are signed 64-bit.
+MAX_SEED = 2**63 - 1
 
 
 def _one_of(field_name: str, value: str, valid: tuple[str, ...]) -> None:
@@ -44,7 +46,7 @@ class SongSpec:
     length_s : float
         Target length in seconds, 10..600.
     seed : int
-        Seed of the random generator, >= 0.
+        Seed of the random generator, 0..2**63-1 (TOML's integer range).
     """
 
     theme: str = "summer night by the sea"
@@ -56,7 +58,9 @@ class SongSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        theme = self.theme.strip() if isinstance(self.theme, str) else ""
+        if not isinstance(self.theme, str):
+            raise ParameterError(f"the theme must be text, got {type(self.theme).__name__}")
+        theme = self.theme.strip()
         if not theme:
             raise ParameterError("the theme is empty: give a few words or a sentence")
         if len(theme) > MAX_THEME_CHARS:
@@ -72,15 +76,25 @@ class SongSpec:
         _one_of("style", self.style, STYLES)
         _one_of("language", self.language, LANGUAGES)
         _one_of("voice", self.voice, VOICES)
+        if isinstance(self.length_s, bool) or not isinstance(self.length_s, (int, float)):
+            raise ParameterError(f"length_s must be a number of seconds, got {self.length_s!r}")
         if not 10.0 <= float(self.length_s) <= 600.0:
             raise ParameterError(f"length_s must be 10..600 seconds, got {self.length_s}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ParameterError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        object.__setattr__(self, "length_s", float(self.length_s))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise ParameterError(f"seed must be a whole number 0..{MAX_SEED}, got {self.seed!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ParameterError(f"seed must be a whole number 0..{MAX_SEED}, got {self.seed!r}")
+        object.__setattr__(self, "seed", int(self.seed))
 
     def rng(self, *, stream: str = "") -> np.random.Generator:
-        """A generator seeded from the seed (and an optional stream name for independent parts)."""
-        key = [self.seed] + [ord(c) for c in stream]
-        return np.random.default_rng(np.random.SeedSequence(key))
+        """A generator seeded from the seed (and an optional stream name for independent parts).
+
+        Every (seed, stream) pair gives its own sequence: the stream name's UTF-8 bytes are the
+        seed sequence's spawn key, kept apart from the seed's own words.
+        """
+        spawn_key = tuple(stream.encode("utf-8"))
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=spawn_key))
 
     # -- files --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, object]:
@@ -110,8 +124,12 @@ class SongSpec:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ParameterError(f"{p}: no such spec file") from None
+        except IsADirectoryError:
+            raise ParameterError(f"{p} is a folder; expected a spec file (spec.toml)") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ParameterError(f"{p}: not a valid TOML spec ({e})") from None
+        except OSError as e:
+            raise ParameterError(f"{p}: cannot read the spec file ({e.strerror or e})") from None
         return cls.from_dict(data, source=str(p))
 
     def dumps(self) -> str:

@@ -9,7 +9,7 @@ Pitches are MIDI numbers (60 = C4, 69 = A4 = 440 Hz); pitch classes are 0..11 wi
 >>> Key.parse("A minor").scale_pitch_classes()
 (9, 11, 0, 2, 4, 5, 7)
 >>> parse_chord("Am7/G").pitch_classes
-(9, 0, 4, 7)
+(7, 9, 0, 4)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,6 +67,22 @@ SCALES: dict[str, tuple[int, ...]] = {
     "chromatic": tuple(range(12)),
 }
 _MODE_ALIASES = {"maj": "major", "ionian": "major", "min": "minor", "aeolian": "minor", "m": "minor"}
+
+#: Where each mode's tonic sits relative to the tonic of the major scale that shares its notes,
+#: in fifths (C major 0, A minor -3: C is three fifths above A). The chromatic scale has none.
+_MODE_FIFTHS = {
+    "major": 0, "minor": -3, "harmonic_minor": -3, "melodic_minor": -3, "dorian": -2,
+    "phrygian": -4, "lydian": 1, "mixolydian": -1, "locrian": -5,
+    "gong": 0, "shang": -2, "jue": -4, "zhi": -1, "yu": -3,
+    "major_pentatonic": 0, "minor_pentatonic": -3, "blues": -3,
+}
+_LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
+
+
+def _fifths_name(fifths: int) -> str:
+    """Spell a position on the line of fifths (C = 0, G = 1, F = -1, F# = 6, Cb = -7)."""
+    acc, idx = divmod(fifths + 1, 7)
+    return "FCGDAEB"[idx] + ("#" * acc if acc >= 0 else "b" * -acc)
 
 #: Chord qualities: suffix -> intervals above the root.
 CHORD_QUALITIES: dict[str, tuple[int, ...]] = {
@@ -123,6 +139,8 @@ def _accidental_offset(acc: str) -> int:
 def pitch_to_name(pitch: int, *, flats: bool = False) -> str:
     """Name a MIDI pitch in scientific pitch notation (60 -> ``"C4"``)."""
     p = int(pitch)
+    if not 0 <= p <= 127:
+        raise ParameterError(f"MIDI pitch must be 0..127, got {pitch}")
     names = _FLAT_NAMES if flats else _SHARP_NAMES
     return f"{names[p % 12]}{p // 12 - 1}"
 
@@ -161,10 +179,17 @@ def hz_to_pitch(hz: float, *, a4_hz: float = 440.0) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """A key or mode: tonic pitch class and a scale name from :data:`SCALES`."""
+    """A key or mode: tonic pitch class and a scale name from :data:`SCALES`.
+
+    ``signature`` optionally fixes the spelling where two signatures name the same pitch classes
+    (C# major, 7 sharps, and Db major, 5 flats): :meth:`parse` and :meth:`from_sharps` set it, and
+    :meth:`sharps` and :attr:`tonic_name` honour it. It takes no part in equality: ``C# major ==
+    Db major``.
+    """
 
     tonic: int
     mode: str = "major"
+    signature: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.tonic <= 11:
@@ -173,6 +198,17 @@ class Key:
             raise ParameterError(
                 f"unknown mode {self.mode!r}; valid modes: {', '.join(sorted(SCALES))}"
             )
+        if self.signature is not None:
+            sig = self.signature
+            if (
+                self.mode not in _MODE_FIFTHS
+                or not -7 <= sig <= 7
+                or (sig * 7) % 12 != self.relative_major_tonic()
+            ):
+                raise ParameterError(
+                    f"a key signature of {sig} accidentals does not fit "
+                    f"{_SHARP_NAMES[self.tonic]} {self.mode}"
+                )
 
     @classmethod
     def parse(cls, text: str) -> Key:
@@ -181,15 +217,22 @@ class Key:
         m = re.match(r"^([A-Ga-g][#b♯♭]?)\s*(.*)$", t)
         if not m:
             raise ParameterError(f"not a key: {text!r} (expected e.g. 'C major', 'A minor', 'Am')")
-        mode = m.group(2).strip().lower().replace(" ", "_") or "major"
-        if m.group(2).strip() == "m":
-            mode = "minor"
+        raw_mode = m.group(2).strip()
+        mode = raw_mode.lower().replace(" ", "_") or "major"
+        if raw_mode == "M":  # "CM" is C major, as in chord symbols; "Cm" is C minor
+            mode = "major"
         mode = _MODE_ALIASES.get(mode, mode)
         if mode not in SCALES:
             raise ParameterError(
                 f"unknown mode {m.group(2)!r} in key {text!r}; valid: {', '.join(sorted(SCALES))}"
             )
-        return cls(pitch_class_of(m.group(1)), mode)
+        tonic = m.group(1)
+        signature = None
+        if mode in _MODE_FIFTHS:
+            fifths = _LETTER_FIFTHS[tonic[0].upper()] + 7 * _accidental_offset(tonic[1:])
+            if -7 <= fifths + _MODE_FIFTHS[mode] <= 7:
+                signature = fifths + _MODE_FIFTHS[mode]
+        return cls(pitch_class_of(tonic), mode, signature)
 
     @property
     def name(self) -> str:
@@ -197,7 +240,10 @@ class Key:
 
     @property
     def tonic_name(self) -> str:
-        flats = self.sharps() < 0 if self.mode in ("major", "minor") else False
+        """The tonic spelled as the key signature implies (``"Eb"`` in E-flat major)."""
+        if self.signature is not None:
+            return _fifths_name(self.signature - _MODE_FIFTHS[self.mode])
+        flats = self.sharps() < 0 if self.mode in _MODE_FIFTHS else False
         return (_FLAT_NAMES if flats else _SHARP_NAMES)[self.tonic]
 
     def scale_pitch_classes(self) -> tuple[int, ...]:
@@ -217,27 +263,35 @@ class Key:
 
     def relative_major_tonic(self) -> int:
         """Tonic pitch class of the major key that shares this key's signature."""
-        offsets = {"major": 0, "minor": 3, "dorian": 10, "phrygian": 8, "lydian": 7,
-                   "mixolydian": 5, "locrian": 1, "harmonic_minor": 3, "melodic_minor": 3,
-                   "gong": 0, "shang": 10, "jue": 8, "zhi": 5, "yu": 3,
-                   "major_pentatonic": 0, "minor_pentatonic": 3, "blues": 3}
-        return (self.tonic + offsets.get(self.mode, 0)) % 12
+        return (self.tonic + 7 * _MODE_FIFTHS.get(self.mode, 0)) % 12
 
     def sharps(self) -> int:
-        """Key-signature accidentals: positive sharps, negative flats (-7..7)."""
+        """Key-signature accidentals: positive sharps, negative flats (-7..7).
+
+        Without an explicit :attr:`signature` the simpler spelling wins: -5..6 (Db, not C#).
+        """
+        if self.signature is not None:
+            return self.signature
         pc = self.relative_major_tonic()
         n = (pc * 7) % 12  # position on the circle of fifths
         return n - 12 if n > 6 else n  # 0..6 sharps (F# major has six), 7..11 -> 5..1 flats
 
     @classmethod
     def from_sharps(cls, sharps: int, mode: str = "major") -> Key:
-        """The major or minor key with ``sharps`` accidentals (negative for flats)."""
+        """The key in ``mode`` with ``sharps`` accidentals (negative for flats).
+
+        >>> Key.from_sharps(-3, "minor").name
+        'C minor'
+        """
         if not -7 <= sharps <= 7:
             raise ParameterError(f"key signature must have -7..7 accidentals, got {sharps}")
-        major_pc = (sharps * 7) % 12
-        if mode == "minor":
-            return cls((major_pc + 9) % 12, "minor")
-        return cls(major_pc, "major")
+        mode = _MODE_ALIASES.get(mode, mode)
+        if mode not in _MODE_FIFTHS:
+            raise ParameterError(
+                f"mode {mode!r} has no key signature; valid: {', '.join(sorted(_MODE_FIFTHS))}"
+            )
+        tonic = ((sharps - _MODE_FIFTHS[mode]) * 7) % 12
+        return cls(tonic, mode, sharps)
 
     def __str__(self) -> str:
         return self.name
@@ -252,6 +306,10 @@ class Chord:
     bass: int | None = None
 
     def __post_init__(self) -> None:
+        if not 0 <= self.root <= 11:
+            raise ParameterError(f"chord root must be a pitch class 0..11, got {self.root}")
+        if self.bass is not None and not 0 <= self.bass <= 11:
+            raise ParameterError(f"chord bass must be a pitch class 0..11, got {self.bass}")
         if self.quality not in CHORD_QUALITIES:
             raise ParameterError(
                 f"unknown chord quality {self.quality!r}; valid: "
@@ -264,7 +322,8 @@ class Chord:
 
     @property
     def pitch_classes(self) -> tuple[int, ...]:
-        """Chord tones as pitch classes, the bass first when it is not a chord tone."""
+        """Chord tones as pitch classes from the bass up: a chord-tone bass rotates the
+        tones (an inversion, ``C/E`` -> E G C); any other bass is put in front of them."""
         pcs = tuple((self.root + i) % 12 for i in self.intervals)
         if self.bass is not None and self.bass not in pcs:
             return (self.bass, *pcs)
@@ -351,6 +410,10 @@ def estimate_key(
     if p.size == 0:
         raise ParameterError("cannot estimate the key of an empty set of notes")
     w = np.ones(p.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != p.shape:
+        raise ParameterError(f"estimate_key: {p.size} pitches but {w.size} weights; give one each")
+    if np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise ParameterError("estimate_key: weights must be finite and >= 0")
     hist = np.bincount(p % 12, weights=w, minlength=12)
     if not np.any(hist > 0) or np.allclose(hist, hist[0]):
         return Key(0, "major"), 0.0

@@ -1,18 +1,22 @@
 """Standard MIDI files through symusic.
 
 What MIDI cannot say natively travels in marker meta events that other programs ignore:
-``chord:<symbol>``, ``section:<name>``, ``yuefu:title=<title>`` and one
-``yuefu:track=<name>|role=<role>|gain_db=<x>|pan=<x>`` per track. Gain and pan are also written as
-CC7/CC10 so that other players hear the mix; lyrics are lyric meta events (FF 05) in the note's
-track. Times are quantised to 1/480 beat.
+``chord:<symbol>``, ``section:<name>``, ``yuefu:title=<title>``, ``yuefu:mode=<mode>`` beside a
+key signature whose mode is neither major nor minor, and one
+``yuefu:track=<name>|role=<role>|gain_db=<x>|pan=<x>|program=<n>|drum=<0/1>`` per track, in track
+order (a track without notes lives only there: MIDI readers drop empty tracks). In a track name
+``%`` and ``|`` are written as ``%25`` and ``%7C``. Gain and pan are also written as CC7/CC10 so
+that other players hear the mix; lyrics are lyric meta events (FF 05) in the note's track. Times
+are quantised to 1/480 beat; gain and pan are kept exactly.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from pathlib import Path
 
-from yuefu.core.errors import ScoreLoadError
+from yuefu.core.errors import ParameterError, ScoreLoadError
 from yuefu.core.files import atomic_output, check_input
 from yuefu.core.score import (
     ROLES,
@@ -25,7 +29,7 @@ from yuefu.core.score import (
     TimeSignature,
     Track,
 )
-from yuefu.core.theory import Key
+from yuefu.core.theory import SCALES, Key
 
 __all__ = ["TPQ", "read_midi", "write_midi", "midi_bytes", "score_from_midi_bytes"]
 
@@ -43,6 +47,40 @@ def _gain_to_cc7(gain_db: float) -> int:
 
 def _cc7_to_gain(cc: int) -> float:
     return round(40.0 * math.log10(max(cc, 1) / 127.0), 2)
+
+
+def _escape_name(name: str) -> str:
+    return name.replace("%", "%25").replace("|", "%7C")
+
+
+def _unescape_name(text: str) -> str:
+    return text.replace("%7C", "|").replace("%7c", "|").replace("%25", "%")
+
+
+def _check_chunks(data: bytes, source: str) -> None:
+    """Refuse a file whose chunk structure is cut short: symusic reads some such files as empty."""
+    if len(data) < 14:
+        raise ScoreLoadError(f"{source}: truncated MIDI file ({len(data)} bytes, header incomplete)")
+    hlen, _fmt, ntrks, _division = struct.unpack(">IHHH", data[4:14])
+    if not 6 <= hlen <= len(data) - 8:
+        raise ScoreLoadError(
+            f"{source}: corrupt MIDI file (a header chunk of {hlen} bytes in a file of {len(data)})"
+        )
+    pos, found = 8 + hlen, 0
+    while pos + 8 <= len(data) and found < ntrks:
+        length = struct.unpack(">I", data[pos + 4:pos + 8])[0]
+        if pos + 8 + length > len(data):
+            raise ScoreLoadError(
+                f"{source}: truncated MIDI file (a chunk of {length} bytes runs past the end)"
+            )
+        if data[pos:pos + 4] == b"MTrk":
+            found += 1
+        pos += 8 + length
+    if found < ntrks:
+        raise ScoreLoadError(
+            f"{source}: truncated MIDI file (the header announces {ntrks} tracks, "
+            f"the file holds {found})"
+        )
 
 
 def _guess_role(name: str, program: int, is_drum: bool) -> str:
@@ -85,11 +123,14 @@ def midi_bytes(score: Score, *, with_mix: bool = True) -> bytes:
     for ks in sorted(score.key_signatures, key=lambda e: e.beat):
         mode = 1 if ks.key.mode == "minor" else 0
         s.key_signatures.append(symusic.KeySignature(_tick(ks.beat), ks.key.sharps(), mode))
+        if ks.key.mode not in ("major", "minor"):
+            s.markers.append(symusic.TextMeta(_tick(ks.beat), f"yuefu:mode={ks.key.mode}"))
     if score.title:
         s.markers.append(symusic.TextMeta(0, f"yuefu:title={score.title}"))
     for tr in score.tracks:
         s.markers.append(symusic.TextMeta(
-            0, f"yuefu:track={tr.name}|role={tr.role}|gain_db={tr.gain_db:g}|pan={tr.pan:g}"))
+            0, f"yuefu:track={_escape_name(tr.name)}|role={tr.role}|gain_db={float(tr.gain_db)!r}"
+               f"|pan={float(tr.pan)!r}|program={tr.program}|drum={int(tr.is_drum)}"))
     for c in sorted(score.chords, key=lambda e: e.beat):
         s.markers.append(symusic.TextMeta(_tick(c.beat), f"chord:{c.symbol}"))
     for sec in sorted(score.sections, key=lambda e: e.beat):
@@ -141,10 +182,12 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
             f"{source}: not a MIDI file (it does not start with the 'MThd' header); "
             "give a Standard MIDI File (.mid)"
         )
+    _check_chunks(data, source)
     try:
         s = symusic.Score.from_midi(data)
     except (RuntimeError, ValueError) as e:
-        raise ScoreLoadError(f"{source}: corrupt or truncated MIDI file ({e})") from None
+        why = " ".join(str(e).split())
+        raise ScoreLoadError(f"{source}: corrupt or truncated MIDI file ({why})") from None
     tpq = s.ticks_per_quarter
     if tpq <= 0:
         raise ScoreLoadError(f"{source}: MIDI file has an invalid time division ({tpq})")
@@ -154,7 +197,10 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
 
     score = Score(tempos=[], time_signatures=[])
     for t in s.tempos:
-        score.tempos.append(Tempo(beat(t.time), round(float(t.qpm), 3)))
+        try:
+            score.tempos.append(Tempo(beat(t.time), round(float(t.qpm), 3)))
+        except ParameterError as e:
+            raise ScoreLoadError(f"{source}: unusable tempo event at tick {t.time} ({e})") from None
     if not score.tempos:
         score.tempos.append(Tempo(0.0, 120.0))
     for ts in s.time_signatures:
@@ -164,9 +210,18 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
             raise ScoreLoadError(f"{source}: invalid time signature ({e})") from None
     if not score.time_signatures:
         score.time_signatures.append(TimeSignature(0.0))
+    modes = {
+        int(m.time): str(m.text)[len("yuefu:mode="):]
+        for m in s.markers
+        if str(m.text).startswith("yuefu:mode=")
+    }
     for ks in s.key_signatures:
         if -7 <= ks.key <= 7:
-            key = Key.from_sharps(int(ks.key), "minor" if ks.tonality == 1 else "major")
+            mode = "minor" if ks.tonality == 1 else "major"
+            marked = modes.get(int(ks.time), mode)
+            if marked in SCALES and marked != "chromatic":
+                mode = marked
+            key = Key.from_sharps(int(ks.key), mode)
             score.key_signatures.append(KeySignature(beat(ks.time), key))
 
     track_meta: dict[str, dict[str, str]] = {}
@@ -181,7 +236,8 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
                 score.title = text[len("yuefu:title="):]
             elif text.startswith("yuefu:track="):
                 parts = dict(kv.split("=", 1) for kv in text[6:].split("|") if "=" in kv)
-                track_meta[parts.get("track", "")] = parts
+                parts["track"] = _unescape_name(parts.get("track", ""))
+                track_meta.setdefault(parts["track"], parts)
         except ValueError:
             continue  # a marker of another program that merely looks like ours
 
@@ -204,13 +260,12 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
         meta = track_meta.get(str(st.name), {})
         cc7 = next((c.value for c in st.controls if c.number == 7), None)
         cc10 = next((c.value for c in st.controls if c.number == 10), None)
-        try:
-            gain_db = float(meta["gain_db"]) if "gain_db" in meta else (
-                _cc7_to_gain(cc7) if cc7 is not None else 0.0)
-            pan = float(meta["pan"]) if "pan" in meta else (
-                max(-1.0, min(1.0, (cc10 - 64) / 63.0)) if cc10 is not None else 0.0)
-        except ValueError:
-            gain_db, pan = 0.0, 0.0
+        gain_db = _meta_float(meta, "gain_db")
+        if gain_db is None:
+            gain_db = _cc7_to_gain(cc7) if cc7 is not None else 0.0
+        pan = _meta_float(meta, "pan")
+        if pan is None:
+            pan = (cc10 - 64) / 63.0 if cc10 is not None else 0.0
         role = meta.get("role", "")
         if role not in ROLES:
             role = _guess_role(name, int(st.program), bool(st.is_drum))
@@ -228,4 +283,34 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
                                     lyr.pop(n.time, None)))
         track.sort()
         score.tracks.append(track)
+
+    # Tracks without notes: MIDI readers drop them, so they come back from their markers alone.
+    for tname, meta in track_meta.items():
+        if tname.strip() and tname not in used:
+            used.add(tname)
+            program = _meta_float(meta, "program")
+            drum = meta.get("drum") == "1"
+            role = meta.get("role", "")
+            if role not in ROLES:
+                role = _guess_role(tname, 0, drum)
+            pan = _meta_float(meta, "pan") or 0.0
+            score.tracks.append(Track(
+                tname,
+                int(program) if program is not None and 0 <= program <= 127 else 0,
+                drum,
+                role,
+                gain_db=_meta_float(meta, "gain_db") or 0.0,
+                pan=max(-1.0, min(1.0, pan)),
+            ))
+    order = {n: i for i, n in enumerate(track_meta)}
+    score.tracks.sort(key=lambda t: order.get(t.name, len(order)))  # stable: others keep theirs
     return score.normalize()
+
+
+def _meta_float(meta: dict[str, str], key: str) -> float | None:
+    """A finite number from a track marker, or None when it is absent or unusable."""
+    try:
+        x = float(meta[key])
+    except (KeyError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
