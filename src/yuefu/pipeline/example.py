@@ -24,16 +24,16 @@ __all__ = ["example_score", "EXAMPLE_LYRICS"]
 #: Verse and chorus, two bars a line; a trailing "-" joins a syllable to the next one.
 EXAMPLE_LYRICS = {
     "verse": [
-        "Lan- terns drift a- long the ri- ver",
-        "night is soft and stars are near",
-        "songs we wrote in sum- mer wea- ther",
-        "come a- gain when skies are clear",
+        "Lan- terns drift a- long the ri- ver,",
+        "night is soft and stars are near;",
+        "songs we wrote in sum- mer wea- ther,",
+        "come a- gain when skies are clear.",
     ],
     "chorus": [
-        "sing with me the old- est mel- o- dy",
-        "hear it rise a- bove the sea",
-        "sing with me the old- est mel- o- dy",
-        "home is where the mu- sic leads me",
+        "Sing with me the old- est mel- o- dy,",
+        "hear it rise a- bove the sea;",
+        "sing with me the old- est mel- o- dy,",
+        "home is where the mu- sic leads me.",
     ],
 }
 
