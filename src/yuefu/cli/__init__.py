@@ -146,8 +146,7 @@ def _cmd_info(a: argparse.Namespace) -> int:
     elif is_audio_path(path):
         from yuefu.core.io.audio import audio_info
 
-        info = audio_info(path).to_dict() if hasattr(audio_info(path), "to_dict") else dict(
-            vars(audio_info(path)))
+        info = audio_info(path, check_samples=True).to_dict()
     else:
         from yuefu.core.io import AUDIO_READ_EXTS, SCORE_EXTS
 

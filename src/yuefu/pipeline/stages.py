@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,14 +163,16 @@ def mix_stage(ctx: StageContext, params: MixParams) -> dict[str, Any]:
         settings[p.stem] = default_mix_settings(None)
     if not stems:
         raise ParameterError(f"{stem_dir} holds no stems (.wav); run the render stage first")
-    with tempfile.TemporaryDirectory(prefix="yuefu-mix-") as tmp:
-        premix = Path(tmp) / "premix.wav"
-        mix_stems(stems, settings, premix, force=True,
-                  progress=lambda f, m="": ctx.progress(0.6 * f, m))
-        report = master_file(premix, ctx.output("song.wav"), force=True,
-                             settings=MasterSettings(target_lufs=params.target_lufs,
-                                                     ceiling_dbtp=params.ceiling_dbtp),
-                             progress=lambda f, m="": ctx.progress(0.6 + 0.4 * f, m))
+    # the float premix lives in the stage's staging folder (on disk, beside the project; a
+    # 30-minute premix is 635 MB, too big for a RAM-backed /tmp) and goes when the stage ends
+    premix = ctx.staging / "premix.wav"
+    mix_stems(stems, settings, premix, force=True,
+              progress=lambda f, m="": ctx.progress(0.6 * f, m))
+    report = master_file(premix, ctx.output("song.wav"), force=True,
+                         settings=MasterSettings(target_lufs=params.target_lufs,
+                                                 ceiling_dbtp=params.ceiling_dbtp),
+                         progress=lambda f, m="": ctx.progress(0.6 + 0.4 * f, m))
+    premix.unlink()
     return {"stems": sorted(stems), "loudness": report.to_dict()}
 
 
