@@ -86,6 +86,14 @@ class StageContext:
         """Report progress within the stage (0..1)."""
         self._report_progress(min(1.0, max(0.0, float(fraction))), message)
 
+    def part(self, start: float, span: float) -> Callable[[float, str], None]:
+        """A progress callback for a part of the stage: its 0..1 maps to start..start+span."""
+
+        def report(fraction: float, message: str = "") -> None:
+            self.progress(start + span * min(1.0, max(0.0, float(fraction))), message)
+
+        return report
+
 
 @dataclass(frozen=True)
 class StageInfo:

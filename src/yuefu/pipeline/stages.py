@@ -122,7 +122,7 @@ def render_stage(ctx: StageContext, params: RenderParams) -> dict[str, Any]:
         raise ParameterError(f"{ctx.input('song.mid')} has no notes; nothing to render")
     stems = render_stems(score, ctx.output("stems/"), soundfont=params.soundfont, sr=params.sr,
                          tail_s=params.tail_s, jobs=params.jobs, force=True,
-                         progress=lambda f, m="": ctx.progress(f, m))
+                         progress=ctx.progress)
     return {"stems": sorted(p.name for p in stems.values()), "sr": params.sr,
             "soundfont": params.soundfont or "FluidR3_GM (default)"}
 
@@ -167,11 +167,11 @@ def mix_stage(ctx: StageContext, params: MixParams) -> dict[str, Any]:
     # 30-minute premix is 635 MB, too big for a RAM-backed /tmp) and goes when the stage ends
     premix = ctx.staging / "premix.wav"
     mix_stems(stems, settings, premix, force=True,
-              progress=lambda f, m="": ctx.progress(0.6 * f, m))
+              progress=ctx.part(0.0, 0.6))
     report = master_file(premix, ctx.output("song.wav"), force=True,
                          settings=MasterSettings(target_lufs=params.target_lufs,
                                                  ceiling_dbtp=params.ceiling_dbtp),
-                         progress=lambda f, m="": ctx.progress(0.6 + 0.4 * f, m))
+                         progress=ctx.part(0.6, 0.4))
     premix.unlink()
     return {"stems": sorted(stems), "loudness": report.to_dict()}
 
