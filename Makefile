@@ -1,4 +1,4 @@
-# yuefu: `make song` sets everything up and renders the example song into out/;
+# yuefu: `make song` sets everything up and writes a song from a theme into out/;
 # `make test` runs the tests. Both work on a fresh Debian machine.
 PYTHON ?= python3
 VENV := .venv
@@ -17,14 +17,16 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	touch $(STAMP)
 
 song: $(STAMP)
-	$(BIN)/yuefu run pipelines/example.toml -o out --force
-	@echo "listen: out/song.wav   score: out/song.mid, out/song.musicxml   lyrics: out/lyrics.lrc"
+	$(BIN)/yuefu song "夏夜的海边" --emotion nostalgic --style ballad --lang zh -o out --force
+	@echo "listen: out/song.wav   lyrics: out/lyrics.txt   lead sheet: out/song.musicxml   why: out/report.json"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/render.py --quick
+	$(BIN)/python benchmarks/lyrics.py
+	$(BIN)/python benchmarks/melody.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks train

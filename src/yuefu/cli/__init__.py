@@ -119,6 +119,57 @@ def _cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def _song_spec(a: argparse.Namespace) -> Any:
+    from yuefu.core.spec import SongSpec
+
+    return SongSpec(theme=a.theme, emotion=a.emotion, style=a.style, language=a.lang,
+                    length_s=a.length_s, voice=a.voice, seed=a.seed)
+
+
+def _cmd_song(a: argparse.Namespace) -> int:
+    from yuefu.pipeline import load_pipeline, run_pipeline
+    from yuefu.pipeline.song import song_pipeline_text
+
+    spec = _song_spec(a)
+    if a.lyrics:  # read a person's lyrics before anything is written: a bad file fails fast
+        from yuefu.lyrics import Lyrics
+
+        Lyrics.load(a.lyrics, language=spec.language)
+    pipe = load_pipeline(text=song_pipeline_text(spec, lyrics_path=a.lyrics,
+                                                 target_lufs=a.target_lufs))
+    with _Progress(quiet=a.quiet, label="song") as prog:
+        res = run_pipeline(pipe, a.output, force=a.force,
+                           progress=lambda e: prog.stage(e.stage, e.fraction, e.message))
+    rep = res.report["stages"]
+    lyr, mix = rep.get("lyrics", {}), rep.get("mix", {}).get("loudness", {})
+    _out(a.quiet,
+         f"wrote {res.project}: {rep['motive']['key']}, {rep['motive']['tempo_bpm']:g} BPM, "
+         f"{rep['arrange']['duration_s']:.0f} s, rhyme rate {lyr.get('rhyme_rate')}, "
+         f"{_fmt_db(mix.get('integrated_lufs'), 'LUFS')} "
+         f"({sum(res.seconds.values()):.1f} s)")
+    return 0
+
+
+def _cmd_lyrics(a: argparse.Namespace) -> int:
+    from yuefu.lyrics import LyricsRequest, write_lyrics
+
+    req = LyricsRequest(theme=a.theme, emotion=a.emotion, style=a.style, language=a.lang,
+                        length_s=a.length_s, seed=a.seed)
+    songs = write_lyrics(req, n=a.n)
+    if a.json:
+        print(json.dumps([{"rank": i + 1, "score": round(s.score, 4), "text": s.to_text(),
+                           "report": s.report()} for i, s in enumerate(songs)],
+                         ensure_ascii=False, indent=1, default=str))
+        return 0
+    for i, s in enumerate(songs[: a.show], 1):
+        print(f"#{i}  score {s.score:.3f}")
+        print(s.to_text().rstrip())
+        print()
+    if a.show < len(songs):
+        print(f"({len(songs)} candidates; --show {len(songs)} prints them all)")
+    return 0
+
+
 def _cmd_loudness(a: argparse.Namespace) -> int:
     from yuefu.render import measure_file
 
@@ -223,6 +274,37 @@ def _parser() -> _Parser:
     r.add_argument("--force", action="store_true", help="overwrite existing outputs")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     r.set_defaults(func=_cmd_render)
+
+    from yuefu.core.spec import EMOTIONS, LANGUAGES, STYLES, VOICES
+
+    def request_args(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("theme", help="keywords or a sentence, Chinese or English")
+        cmd.add_argument("--emotion", default="happy", metavar="EMOTION",
+                         help=f"one of: {', '.join(EMOTIONS)} (default happy)")
+        cmd.add_argument("--style", default="pop", metavar="STYLE",
+                         help=f"one of: {', '.join(STYLES)} (default pop)")
+        cmd.add_argument("--lang", default="en", metavar="LANG",
+                         help=f"lyrics language: {', '.join(LANGUAGES)} (default en)")
+        cmd.add_argument("--length-s", type=float, default=120.0, help="about how long, in seconds")
+        cmd.add_argument("--seed", type=int, default=0, help="the same seed gives the same song")
+
+    so = sub.add_parser("song", help="write a whole song from a theme: lyrics, melody, arrangement, audio")
+    request_args(so)
+    so.add_argument("--voice", default="female", metavar="VOICE",
+                    help=f"melody range: {', '.join(VOICES)} (default female)")
+    so.add_argument("--lyrics", help="use your own lyrics file ([verse], [chorus] headers, one line each)")
+    so.add_argument("--target-lufs", type=float, default=-14.0, help="loudness of song.wav (default -14)")
+    so.add_argument("-o", "--output", required=True, help="project folder")
+    so.add_argument("--force", action="store_true", help="start over in a folder with a project")
+    so.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    so.set_defaults(func=_cmd_song)
+
+    ly = sub.add_parser("lyrics", help="write ranked lyric candidates for a theme")
+    request_args(ly)
+    ly.add_argument("--n", type=int, default=30, help="how many candidates (default 30)")
+    ly.add_argument("--show", type=int, default=3, help="how many to print (default 3)")
+    ly.add_argument("--json", action="store_true", help="print every candidate as JSON")
+    ly.set_defaults(func=_cmd_lyrics)
 
     ru = sub.add_parser("run", help="run a pipeline file into a project folder")
     ru.add_argument("pipeline", help="pipeline file (pipelines/*.toml)")

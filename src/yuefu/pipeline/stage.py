@@ -242,4 +242,5 @@ def list_stages() -> list[StageInfo]:
 
 
 def _load_builtin_stages() -> None:
+    import yuefu.pipeline.song  # noqa: F401  (registers the songwriter's stages)
     import yuefu.pipeline.stages  # noqa: F401  (registers the built-in stages)

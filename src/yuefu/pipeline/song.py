@@ -1,0 +1,271 @@
+"""The songwriter's stages and the ``yuefu song`` pipeline.
+
+| stage    | reads                               | writes                                   |
+|----------|-------------------------------------|------------------------------------------|
+| motive   | spec.toml                           | motive.json                              |
+| lyrics   | spec.toml, motive.json              | lyrics.txt, lyrics_candidates.json       |
+| melody   | motive.json, lyrics.txt             | melody.mid                               |
+| harmony  | motive.json, melody.mid             | chords.json                              |
+| arrange  | motive.json, melody.mid, chords.json| song.mid, song.musicxml, lyrics.lrc      |
+
+then ``render`` and ``mix`` (see :mod:`yuefu.pipeline.stages`). Each artefact can be edited by
+hand and the song resumed from the next stage (``yuefu run ... --from melody``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from yuefu.core.errors import ParameterError
+from yuefu.core.spec import SongSpec
+from yuefu.pipeline.stage import StageContext, stage
+
+__all__ = ["MotiveParams", "LyricsParams", "MelodyParams", "HarmonyParams", "ArrangeParams",
+           "SONG_STAGES", "song_pipeline_text"]
+
+SONG_STAGES = ("motive", "lyrics", "melody", "harmony", "arrange", "render", "mix")
+
+
+def _spec(ctx: StageContext) -> SongSpec:
+    return SongSpec.load(ctx.input("spec.toml"))
+
+
+def _motive(ctx: StageContext) -> Any:
+    from yuefu.core.motive import Motive
+
+    return Motive.load(ctx.input("motive.json"))
+
+
+def _round(x: float) -> float | None:
+    return None if x != x else round(float(x), 4)  # NaN -> None (JSON has no NaN)
+
+
+@dataclass(frozen=True)
+class MotiveParams:
+    """Override the motive's choices: a key (``"E minor"``), a tempo, a meter (``"3/4"``)."""
+
+    key: str | None = None
+    tempo_bpm: float | None = None
+    meter: str | None = None
+
+    def __post_init__(self) -> None:
+        from yuefu.core.theory import Key
+
+        if self.key is not None and Key.parse(self.key).mode not in ("major", "minor"):
+            raise ParameterError(f"key must be a major or minor key, got {self.key!r}")
+        if self.tempo_bpm is not None and not 40 <= self.tempo_bpm <= 220:
+            raise ParameterError(f"tempo_bpm must be 40..220, got {self.tempo_bpm}")
+        if self.meter is not None and self.meter not in ("4/4", "3/4", "2/4", "6/8", "12/8"):
+            raise ParameterError(f"meter must be 4/4, 3/4, 2/4, 6/8 or 12/8, got {self.meter!r}")
+
+
+@stage("motive", params=MotiveParams, inputs=("spec.toml",), outputs=("motive.json",), weight=0.1)
+def motive_stage(ctx: StageContext, params: MotiveParams) -> dict[str, Any]:
+    """Choose key, tempo, meter, feel, palette, instruments and imagery from the request."""
+    import dataclasses
+
+    from yuefu.compose import choose_motive
+
+    m = choose_motive(_spec(ctx))
+    changes: dict[str, Any] = {}
+    reasons = dict(m.reasons)
+    if params.key:
+        changes["key"] = params.key
+        reasons["key"] = f"{params.key}: set in the pipeline"
+    if params.tempo_bpm:
+        changes["tempo_bpm"] = float(params.tempo_bpm)
+        reasons["tempo_bpm"] = f"{params.tempo_bpm:g} BPM: set in the pipeline"
+    if params.meter:
+        num, den = (int(x) for x in params.meter.split("/"))
+        changes["meter"] = (num, den)
+        changes["feel"] = "compound" if den == 8 else ("straight" if m.feel == "compound" else m.feel)
+        reasons["meter"] = f"{params.meter}: set in the pipeline"
+    if changes:
+        m = dataclasses.replace(m, reasons=reasons, **changes)
+    m.save(ctx.output("motive.json"))
+    d = m.to_dict()
+    return {k: d[k] for k in ("key", "tempo_bpm", "meter", "feel", "palette", "energy",
+                              "instruments", "voice_range", "lexical_seeds", "reasons")}
+
+
+@dataclass(frozen=True)
+class LyricsParams:
+    """Write lyrics (``candidates`` ranked, keep number ``pick``), or read yours from ``path``."""
+
+    path: str | None = None
+    candidates: int = 30
+    pick: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.candidates <= 200:
+            raise ParameterError(f"candidates must be 1..200, got {self.candidates}")
+        if not 1 <= self.pick <= self.candidates:
+            raise ParameterError(f"pick must be 1..candidates ({self.candidates}), got {self.pick}")
+
+
+@stage("lyrics", params=LyricsParams, inputs=("spec.toml", "motive.json"),
+       outputs=("lyrics.txt", "lyrics_candidates.json"), weight=1.0)
+def lyrics_stage(ctx: StageContext, params: LyricsParams) -> dict[str, Any]:
+    """Write ranked lyric candidates with the trained language model (or take a person's own)."""
+    from yuefu.lyrics import Lyrics, LyricsRequest, write_lyrics
+
+    spec = _spec(ctx)
+    if params.path:
+        chosen = Lyrics.load(ctx.resolve(params.path), language=spec.language)
+        candidates = [chosen]
+    else:
+        motive = _motive(ctx)
+        req = LyricsRequest(theme=spec.theme, emotion=spec.emotion, style=spec.style,
+                            language=spec.language, length_s=spec.length_s, seed=spec.seed,
+                            seeds=tuple(motive.lexical_seeds) or None)
+        candidates = write_lyrics(req, n=params.candidates,
+                                  callback=lambda done, n: ctx.progress(done / n))
+        chosen = candidates[params.pick - 1]
+    ctx.output("lyrics.txt").write_text(chosen.to_text(), encoding="utf-8")
+    ctx.output("lyrics_candidates.json").write_text(json.dumps(
+        [{"rank": i + 1, "score": round(c.score, 4), "text": c.to_text()}
+         for i, c in enumerate(candidates)], ensure_ascii=False, indent=1), encoding="utf-8")
+    return {"source": params.path or "generated", "candidates": len(candidates),
+            "picked": 1 if params.path else params.pick, **chosen.report()}
+
+
+@dataclass(frozen=True)
+class MelodyParams:
+    """The melody writer (its seed is the spec's)."""
+
+
+@stage("melody", params=MelodyParams, inputs=("spec.toml", "motive.json", "lyrics.txt"),
+       outputs=("melody.mid",), weight=0.3)
+def melody_stage(ctx: StageContext, params: MelodyParams) -> dict[str, Any]:
+    """Set the lyrics to a melody: one note per syllable, phrases, cadences, a higher chorus."""
+    from yuefu.compose import in_key_ratio, tone_agreement, write_melody
+    from yuefu.core.io import write_midi
+    from yuefu.lyrics import Lyrics
+
+    spec = _spec(ctx)
+    motive = _motive(ctx)
+    lyrics = Lyrics.load(ctx.input("lyrics.txt"), language=spec.language)
+    sections = [(s.name, [list(line.syllables) for line in s.lines]) for s in lyrics.sections]
+    melody = write_melody(sections, motive, seed=spec.seed)
+    write_midi(melody, ctx.output("melody.mid"), force=True)
+    vocal = melody.lyric_track()
+    notes = vocal.notes if vocal else []
+    n_syl = sum(len(line.syllables) for line in lyrics.lines)
+    sung = sum(1 for n in notes if n.lyric and n.lyric != "-")
+    pitches = [n.pitch for n in notes]
+    return {
+        "syllables": n_syl,
+        "syllables_with_a_note": sung,
+        "melisma_notes": sum(1 for n in notes if n.lyric == "-"),
+        "range": [min(pitches), max(pitches)] if pitches else None,
+        "voice_range": list(motive.voice_range),
+        "in_key_ratio": _round(in_key_ratio(melody)),
+        "tone_agreement": _round(tone_agreement(melody)) if spec.language == "zh" else None,
+    }
+
+
+@dataclass(frozen=True)
+class HarmonyParams:
+    """Chords per bar (1 or 2; default: chosen per style and tempo)."""
+
+    chords_per_bar: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.chords_per_bar not in (None, 1, 2):
+            raise ParameterError(f"chords_per_bar must be 1 or 2, got {self.chords_per_bar}")
+
+
+def _read_chords(path: Path) -> list[Any]:
+    from yuefu.core.score import ChordSymbol
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [ChordSymbol(float(c["beat"]), str(c["symbol"])) for c in data["chords"]]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ParameterError(f"{path}: not a chords file (expected {{\"chords\": [{{\"beat\": 0, "
+                             f"\"symbol\": \"C\"}}, ...]}}): {e}") from None
+
+
+@stage("harmony", params=HarmonyParams, inputs=("spec.toml", "motive.json", "melody.mid"),
+       outputs=("chords.json",), weight=0.2)
+def harmony_stage(ctx: StageContext, params: HarmonyParams) -> dict[str, Any]:
+    """Choose chords for the melody: functional progressions, chord tones on strong beats."""
+    from yuefu.compose import chord_tone_ratio, harmonize
+    from yuefu.core.io import read_midi
+
+    spec = _spec(ctx)
+    melody = read_midi(ctx.input("melody.mid"))
+    chords = harmonize(melody, _motive(ctx), seed=spec.seed, chords_per_bar=params.chords_per_bar)
+    ctx.output("chords.json").write_text(json.dumps(
+        {"version": 1, "chords": [{"beat": c.beat, "symbol": c.symbol} for c in chords]},
+        indent=1), encoding="utf-8")
+    melody.chords = list(chords)
+    return {"chords": len(chords), "chord_tone_ratio": _round(chord_tone_ratio(melody)),
+            "progression": [c.symbol for c in chords[:16]]}
+
+
+@dataclass(frozen=True)
+class ArrangeParams:
+    """Intro and outro length in bars (default: per style)."""
+
+    intro_bars: int | None = None
+    outro_bars: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("intro_bars", "outro_bars"):
+            v = getattr(self, name)
+            if v is not None and not 0 <= v <= 16:
+                raise ParameterError(f"{name} must be 0..16, got {v}")
+
+
+@stage("arrange", params=ArrangeParams,
+       inputs=("spec.toml", "motive.json", "melody.mid", "chords.json"),
+       outputs=("song.mid", "song.musicxml", "lyrics.lrc"), weight=0.5)
+def arrange_stage(ctx: StageContext, params: ArrangeParams) -> dict[str, Any]:
+    """Arrange the song in its style (accompaniment, bass, drums, pads, intro, outro)."""
+    from yuefu.arrange import arrange
+    from yuefu.core.io import read_midi, score_to_lrc, write_lrc, write_midi, write_musicxml
+    from yuefu.core.score import Score
+
+    spec = _spec(ctx)
+    melody = read_midi(ctx.input("melody.mid"))
+    chords = _read_chords(ctx.input("chords.json"))
+    song = arrange(melody, chords, _motive(ctx), seed=spec.seed, intro_bars=params.intro_bars,
+                   outro_bars=params.outro_bars)
+    song.title = song.title or spec.theme
+    write_midi(song, ctx.output("song.mid"), force=True)
+    vocal = song.lyric_track()
+    lead_sheet = Score(tracks=[vocal] if vocal else [], tempos=song.tempos,
+                       time_signatures=song.time_signatures, key_signatures=song.key_signatures,
+                       chords=song.chords, sections=song.sections, title=song.title)
+    write_musicxml(lead_sheet, ctx.output("song.musicxml"), force=True)
+    ctx.progress(0.8, "lead sheet written")
+    write_lrc(score_to_lrc(song), ctx.output("lyrics.lrc"), force=True, title=song.title)
+    return {
+        "tracks": [{"name": t.name, "role": t.role, "program": t.program, "notes": len(t.notes),
+                    "gain_db": t.gain_db, "pan": t.pan} for t in song.tracks],
+        "form": [s.name for s in song.sections],
+        "duration_s": round(song.duration_s, 2),
+    }
+
+
+def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candidates: int = 30,
+                       target_lufs: float = -14.0) -> str:
+    """The ``yuefu song`` pipeline for a request, as pipeline-file TOML."""
+    spec_d = spec.to_dict()
+    spec_d.pop("version", None)
+    doc: dict[str, Any] = {
+        "pipeline": {"name": "song", "stages": list(SONG_STAGES),
+                     "description": "theme -> motive -> lyrics -> melody -> harmony -> arrangement "
+                                    "-> stems -> mastered song"},
+        "spec": spec_d,
+        "stages": {"lyrics": {"candidates": candidates}, "mix": {"target_lufs": target_lufs}},
+    }
+    if lyrics_path:
+        doc["stages"]["lyrics"]["path"] = str(Path(lyrics_path).resolve())
+    return tomli_w.dumps(doc)
