@@ -39,6 +39,9 @@ from pathlib import Path
 import numpy as np
 import symusic
 
+from yuefu.compose._common import interval_class
+from yuefu.core.theory import CHORD_QUALITIES
+
 SEED = 0
 HOLDOUT_FRACTION = 0.1
 GRID = 4  # sixteenths per beat
@@ -59,33 +62,8 @@ _QUALITY = {  # POP909 quality -> (class, yuefu chord suffix)
     "7": ("maj", "7"), "maj6": ("maj", "6"), "min6": ("min", "m6"), "hdim7": ("dim", "m7b5"),
     "dim7": ("dim", "dim7"), "minmaj7": ("min", "mmaj7"), "sus4(b7)": ("sus", "7sus4"),
 }
-_INTERVALS = {
-    "": (0, 4, 7), "m": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8), "sus2": (0, 2, 7),
-    "sus4": (0, 5, 7), "maj7": (0, 4, 7, 11), "m7": (0, 3, 7, 10), "7": (0, 4, 7, 10),
-    "6": (0, 4, 7, 9), "m6": (0, 3, 7, 9), "m7b5": (0, 3, 6, 10), "dim7": (0, 3, 6, 9),
-    "mmaj7": (0, 3, 7, 11), "7sus4": (0, 5, 7, 10),
-}
 _PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 ROMAN = ("I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII")
-
-
-def prev_class(interval: int | None) -> int:
-    """Class 0..7 of the previous interval (0: none, at a phrase start)."""
-    if interval is None:
-        return 0
-    if interval <= -5:
-        return 1
-    if interval <= -3:
-        return 2
-    if interval < 0:
-        return 3
-    if interval == 0:
-        return 4
-    if interval <= 2:
-        return 5
-    if interval <= 4:
-        return 6
-    return 7
 
 
 def parse_pc(text: str) -> int:
@@ -243,14 +221,14 @@ def count_song(song: dict, c: Counts) -> None:
             if chord is not None:
                 root, cls, suffix = chord
                 c.deg_chord[CHORD_CLASSES.index(cls), strong, (pitch - root) % 12] += 1
-                tones = {(root + i) % 12 for i in _INTERVALS[suffix]}
+                tones = {(root + i) % 12 for i in CHORD_QUALITIES[suffix]}
                 c.chord_tone[strong, int(pitch % 12 in tones)] += 1
             if j + 1 < len(ph):
                 nxt = ph[j + 1]
                 c.ioi[pos, min(nxt[0] - on, MAX_IOI16)] += 1
                 iv = nxt[2] - pitch
                 if abs(iv) <= MAX_INTERVAL:
-                    c.interval[prev_class(prev_int), iv + MAX_INTERVAL] += 1
+                    c.interval[interval_class(prev_int), iv + MAX_INTERVAL] += 1
                 prev_int = iv
             else:
                 c.final_dur[min(off - on, MAX_FINAL16)] += 1
@@ -330,7 +308,7 @@ def evaluate(songs: list[dict], c: Counts) -> dict:
                     continue
                 # model: interval given previous interval class, times the degree given the chord
                 # in force at the next note, renormalised over the 25 candidate next pitches
-                logits = np.log(p_int[prev_class(prev_int)])
+                logits = np.log(p_int[interval_class(prev_int)])
                 nchord = nxt[5]
                 if nchord is not None:
                     root, cls, _ = nchord
@@ -339,7 +317,7 @@ def evaluate(songs: list[dict], c: Counts) -> dict:
                     logits = logits + np.log(p_deg[CHORD_CLASSES.index(cls), strong, cand_pc])
                 logits -= np.logaddexp.reduce(logits)
                 ll["pitch_model"] += logits[step + MAX_INTERVAL]
-                ll["pitch_interval_only"] += math.log(p_int[prev_class(prev_int), step + MAX_INTERVAL])
+                ll["pitch_interval_only"] += math.log(p_int[interval_class(prev_int), step + MAX_INTERVAL])
                 ll["pitch_unigram"] += math.log(p_int_uni[step + MAX_INTERVAL])
                 ll["pitch_random_walk"] += math.log(rw[step + MAX_INTERVAL])
                 ll["pitch_uniform"] += math.log(1.0 / N_INT)
