@@ -12,10 +12,11 @@ instruments and energy. ``reasons`` says why each value was chosen (it goes into
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yuefu.core.config import config_from_dict
 from yuefu.core.errors import ParameterError
 from yuefu.core.spec import EMOTIONS, LANGUAGES, STYLES, VOICES
 from yuefu.core.theory import Key
@@ -118,21 +119,9 @@ class Motive:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "motive") -> Motive:
-        d = dict(data)
-        version = d.pop("version", MOTIVE_VERSION)
-        if version != MOTIVE_VERSION:
-            raise ParameterError(f"{source}: motive version {version!r} is not supported")
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ParameterError(f"{source}: unknown key {unknown[0]!r}; valid: {', '.join(sorted(names))}")
-        for k in ("meter", "voice_range", "lexical_seeds"):
-            if k in d:
-                d[k] = tuple(d[k])
-        try:
-            return cls(**d)
-        except TypeError as e:
-            raise ParameterError(f"{source}: {e}") from None
+        """A motive from :meth:`to_dict`'s form; another version or an unknown key is refused."""
+        return config_from_dict(cls, data, version=MOTIVE_VERSION, source=source, what="motive",
+                                tuples=("meter", "voice_range", "lexical_seeds"))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",

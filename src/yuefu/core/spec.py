@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from yuefu.core.config import config_from_dict
 from yuefu.core.errors import ParameterError
 
 __all__ = ["EMOTIONS", "STYLES", "LANGUAGES", "VOICES", "SongSpec", "SPEC_VERSION"]
@@ -102,20 +103,8 @@ class SongSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, object], *, source: str = "spec") -> SongSpec:
-        d = dict(data)
-        version = d.pop("version", SPEC_VERSION)
-        if version != SPEC_VERSION:
-            raise ParameterError(f"{source}: spec version {version!r} is not supported (expected 1)")
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ParameterError(
-                f"{source}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}"
-            )
-        try:
-            return cls(**d)  # type: ignore[arg-type]
-        except TypeError as e:
-            raise ParameterError(f"{source}: {e}") from None
+        """A spec from :meth:`to_dict`'s form; another version or an unknown key is refused."""
+        return config_from_dict(cls, data, version=SPEC_VERSION, source=source, what="spec")
 
     @classmethod
     def load(cls, path: str | Path) -> SongSpec:

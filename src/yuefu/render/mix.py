@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from yuefu.core.config import config_from_dict
 from yuefu.core.errors import AudioLoadError, ParameterError
 from yuefu.core.files import atomic_output, check_output
 from yuefu.core.score import ROLES, Score, Track
@@ -71,16 +72,7 @@ def _check_number(obj: object, name: str, lo: float, hi: float) -> None:
 
 
 def _from_dict(cls: type, data: Mapping[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known - {"version"})
-    if unknown:
-        raise ParameterError(
-            f"unknown {cls.__name__} key {unknown[0]!r}; valid keys: {', '.join(sorted(known))}")
-    version = data.get("version", _SETTINGS_VERSION)
-    if version != _SETTINGS_VERSION:
-        raise ParameterError(
-            f"{cls.__name__} version {version!r} is not supported (expected {_SETTINGS_VERSION})")
-    return cls(**{k: v for k, v in data.items() if k != "version"})
+    return config_from_dict(cls, data, version=_SETTINGS_VERSION)
 
 
 @dataclass(frozen=True)
