@@ -76,7 +76,10 @@ def test_edit_lyrics_and_resume_from_melody(en_song, tmp_path, capsys):
     melody = read_midi(proj / "melody.mid")
     sung = [n.lyric for n in melody.lyric_track().notes if n.lyric != "-"]
     assert len(sung) == 8 + 8 + 5 + 5  # syllables of the four edited lines
-    assert read_midi(proj / "song.mid").duration_s < read_midi(en_song / "song.mid").duration_s
+    song = read_midi(proj / "song.mid")  # the arrangement and the audio followed the edit
+    assert [n.lyric for n in song.lyric_track().notes if n.lyric != "-"] == sung
+    assert "sleep" in (proj / "lyrics.lrc").read_text()
+    assert (proj / "song.wav").stat().st_mtime_ns > (proj / "lyrics.txt").stat().st_mtime_ns
 
 
 def test_chinese_song(tmp_path):
@@ -133,3 +136,25 @@ def test_lyrics_command(capsys):
     assert len(songs) == 5 and len({s["text"] for s in songs}) == 5
     assert [s["rank"] for s in songs] == [1, 2, 3, 4, 5]
     assert songs[0]["score"] >= songs[-1]["score"]
+
+
+@pytest.mark.parametrize("style, lang", [("pop", "en"), ("ballad", "zh"), ("children", "en")])
+def test_form_fits_the_requested_length(style, lang):
+    from yuefu.compose import choose_motive
+    from yuefu.core.spec import SongSpec
+    from yuefu.pipeline.song import fit_form
+
+    estimates = []
+    for length in (45.0, 90.0, 180.0):
+        spec = SongSpec(theme="rain", style=style, language=lang, length_s=length, seed=1)
+        form, est = fit_form(spec, choose_motive(spec, lexical_seeds=()))
+        estimates.append(est)
+        assert any(p.kind == "chorus" for p in form)
+    assert estimates == sorted(estimates)
+    assert estimates[2] == pytest.approx(180.0, rel=0.25)
+
+
+def test_song_length_in_report(en_song):
+    st = json.loads((en_song / "report.json").read_text())["stages"]
+    assert st["arrange"]["duration_s"] == pytest.approx(40.0, rel=0.4)
+    assert st["lyrics"]["form_estimate_s"] == pytest.approx(st["arrange"]["duration_s"], rel=0.15)

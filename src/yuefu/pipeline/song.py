@@ -108,6 +108,65 @@ class LyricsParams:
             raise ParameterError(f"pick must be 1..candidates ({self.candidates}), got {self.pick}")
 
 
+def fit_form(spec: SongSpec, motive: Any) -> tuple[Any, float]:
+    """The song form whose sung length at the motive's tempo comes closest to ``spec.length_s``.
+
+    Candidates: the lyric writer's forms (verse and chorus, up to verse, pre-chorus, chorus,
+    verse, pre-chorus, chorus, bridge, chorus), the longest with a third verse (and its
+    pre-chorus and chorus) before the bridge, and for short videos the chorus alone or a
+    two-line verse into the chorus; each also with its last chorus sung twice. Each is timed by
+    setting placeholder syllables to a melody at the motive's tempo (about 30 ms a form), plus
+    about six bars of intro and outro.
+
+    Returns
+    -------
+    form : tuple of SectionPlan
+    estimate_s : float
+        Its estimated length in seconds.
+    """
+    import dataclasses
+
+    from yuefu.compose import write_melody
+    from yuefu.lyrics import default_form
+
+    bases = [tuple(default_form(spec.style, spec.language, length_s=length))
+             for length in (30.0, 60.0, 120.0, 200.0)]
+    longest = max(bases, key=len)
+    verses = [p for p in longest if p.kind == "verse"]
+    pre = [p for p in longest if p.kind == "pre-chorus"][:1]
+    chorus = [p for p in longest if p.kind == "chorus"][:1]
+    if verses and chorus:  # a third verse (with its pre-chorus and chorus) before the bridge
+        at = next((i for i, p in enumerate(longest) if p.kind == "bridge"), len(longest))
+        third = (dataclasses.replace(verses[-1], name="verse 3"), *pre, *chorus)
+        bases.append(longest[:at] + third + longest[at:])
+    shortest = min(bases, key=len)
+    sc = [p for p in shortest if p.kind == "chorus"][:1]
+    sv = [p for p in shortest if p.kind == "verse"][:1]
+    if sc:  # for short videos: the chorus alone, or a two-line verse into the chorus
+        bases.insert(0, tuple(sc))
+        if sv and sv[0].n_lines > 2:
+            v = sv[0]
+            bases.insert(1, (dataclasses.replace(v, n_lines=2, syllables=v.syllables[:2],
+                                                 rhyme_scheme=v.rhyme_scheme[:2]), sc[0]))
+    forms: dict[tuple[str, ...], tuple[Any, ...]] = {}
+    for base in bases:
+        last = [p for p in base if p.kind == "chorus"][-1:]
+        for form in (base, base + tuple(last)):  # the last chorus once, or sung twice
+            forms[tuple(p.name for p in form)] = form
+
+    syllable = "啦" if spec.language == "zh" else "la"
+    bar_s = motive.bar_beats * 60.0 / motive.tempo_bpm
+    best: tuple[float, tuple[Any, ...], float] | None = None
+    for form in forms.values():
+        sections = [(p.name, [[syllable] * n for n in p.syllables]) for p in form]
+        est = write_melody(sections, motive, seed=0).duration_s + 6 * bar_s
+        miss = abs(est - spec.length_s)
+        if best is None or miss < best[0]:
+            best = (miss, form, est)
+    assert best is not None
+    return best[1], best[2]
+
+
 @stage("lyrics", params=LyricsParams, inputs=("spec.toml", "motive.json"),
        outputs=("lyrics.txt", "lyrics_candidates.json"), weight=1.0)
 def lyrics_stage(ctx: StageContext, params: LyricsParams) -> dict[str, Any]:
@@ -120,18 +179,21 @@ def lyrics_stage(ctx: StageContext, params: LyricsParams) -> dict[str, Any]:
         candidates = [chosen]
     else:
         motive = _motive(ctx)
+        form, estimate_s = fit_form(spec, motive)
+        ctx.progress(0.05, "form chosen")
         req = LyricsRequest(theme=spec.theme, emotion=spec.emotion, style=spec.style,
                             language=spec.language, length_s=spec.length_s, seed=spec.seed,
-                            seeds=tuple(motive.lexical_seeds) or None)
+                            seeds=tuple(motive.lexical_seeds) or None, form=form)
         candidates = write_lyrics(req, n=params.candidates,
-                                  callback=lambda done, n: ctx.progress(done / n))
+                                  callback=lambda done, n: ctx.progress(0.05 + 0.95 * done / n))
         chosen = candidates[params.pick - 1]
     ctx.output("lyrics.txt").write_text(chosen.to_text(), encoding="utf-8")
     ctx.output("lyrics_candidates.json").write_text(json.dumps(
         [{"rank": i + 1, "score": round(c.score, 4), "text": c.to_text()}
          for i, c in enumerate(candidates)], ensure_ascii=False, indent=1), encoding="utf-8")
     return {"source": params.path or "generated", "candidates": len(candidates),
-            "picked": 1 if params.path else params.pick, **chosen.report()}
+            "picked": 1 if params.path else params.pick,
+            "form_estimate_s": None if params.path else round(estimate_s, 1), **chosen.report()}
 
 
 @dataclass(frozen=True)
