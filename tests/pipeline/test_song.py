@@ -158,3 +158,17 @@ def test_song_length_in_report(en_song):
     st = json.loads((en_song / "report.json").read_text())["stages"]
     assert st["arrange"]["duration_s"] == pytest.approx(40.0, rel=0.4)
     assert st["lyrics"]["form_estimate_s"] == pytest.approx(st["arrange"]["duration_s"], rel=0.15)
+
+
+def test_voice_range_is_adjustable(tmp_path, capsys):
+    out = tmp_path / "low"
+    assert main(["song", "rain", "--style", "pop", "--length-s", "30", "--range", "C3-C4",
+                 "-o", str(out), "-q"]) == 0
+    notes = read_midi(out / "melody.mid").lyric_track().notes
+    assert min(n.pitch for n in notes) >= 48 and max(n.pitch for n in notes) <= 60
+    motive = json.loads((out / "motive.json").read_text())
+    assert motive["voice_range"] == [48, 60] and "C3-C4" in motive["reasons"]["voice_range"]
+    assert main(["song", "rain", "--range", "C4-D4", "-o", str(tmp_path / "x")]) == 2
+    assert "at least a fifth" in _err(capsys)
+    assert main(["song", "rain", "--range", "high", "-o", str(tmp_path / "y")]) == 2
+    assert "A3-E5" in _err(capsys)

@@ -47,11 +47,13 @@ def _round(x: float) -> float | None:
 
 @dataclass(frozen=True)
 class MotiveParams:
-    """Override the motive's choices: a key (``"E minor"``), a tempo, a meter (``"3/4"``)."""
+    """Override the motive's choices: a key (``"E minor"``), a tempo, a meter (``"3/4"``), the
+    melody's range (``"A3-E5"``)."""
 
     key: str | None = None
     tempo_bpm: float | None = None
     meter: str | None = None
+    voice_range: str | None = None
 
     def __post_init__(self) -> None:
         from yuefu.core.theory import Key
@@ -62,6 +64,20 @@ class MotiveParams:
             raise ParameterError(f"tempo_bpm must be 40..220, got {self.tempo_bpm}")
         if self.meter is not None and self.meter not in ("4/4", "3/4", "2/4", "6/8", "12/8"):
             raise ParameterError(f"meter must be 4/4, 3/4, 2/4, 6/8 or 12/8, got {self.meter!r}")
+        if self.voice_range is not None:
+            self.voice_pitches()
+
+    def voice_pitches(self) -> tuple[int, int]:
+        """``voice_range`` as MIDI pitches (low, high)."""
+        from yuefu.core.theory import name_to_pitch
+
+        parts = (self.voice_range or "").replace(" ", "").split("-")
+        if len(parts) != 2:
+            raise ParameterError(f"voice_range must look like 'A3-E5', got {self.voice_range!r}")
+        lo, hi = (name_to_pitch(p) for p in parts)
+        if hi - lo < 7:
+            raise ParameterError(f"voice_range must span at least a fifth, got {self.voice_range!r}")
+        return lo, hi
 
 
 @stage("motive", params=MotiveParams, inputs=("spec.toml",), outputs=("motive.json",), weight=0.1)
@@ -85,6 +101,9 @@ def motive_stage(ctx: StageContext, params: MotiveParams) -> dict[str, Any]:
         changes["meter"] = (num, den)
         changes["feel"] = "compound" if den == 8 else ("straight" if m.feel == "compound" else m.feel)
         reasons["meter"] = f"{params.meter}: set in the pipeline"
+    if params.voice_range:
+        changes["voice_range"] = params.voice_pitches()
+        reasons["voice_range"] = f"{params.voice_range}: set in the pipeline"
     if changes:
         m = dataclasses.replace(m, reasons=reasons, **changes)
     m.save(ctx.output("motive.json"))
@@ -317,7 +336,7 @@ def arrange_stage(ctx: StageContext, params: ArrangeParams) -> dict[str, Any]:
 
 
 def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candidates: int = 30,
-                       target_lufs: float = -14.0) -> str:
+                       target_lufs: float = -14.0, voice_range: str | None = None) -> str:
     """The ``yuefu song`` pipeline for a request, as pipeline-file TOML."""
     spec_d = spec.to_dict()
     spec_d.pop("version", None)
@@ -330,4 +349,6 @@ def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candid
     }
     if lyrics_path:
         doc["stages"]["lyrics"]["path"] = str(Path(lyrics_path).resolve())
+    if voice_range:
+        doc["stages"]["motive"] = {"voice_range": voice_range}
     return tomli_w.dumps(doc)
