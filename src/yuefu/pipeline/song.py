@@ -193,6 +193,7 @@ def lyrics_stage(ctx: StageContext, params: LyricsParams) -> dict[str, Any]:
     from yuefu.lyrics import Lyrics, LyricsRequest, write_lyrics
 
     spec = _spec(ctx)
+    estimate_s: float | None = None
     if params.path:
         chosen = Lyrics.load(ctx.resolve(params.path), language=spec.language)
         candidates = [chosen]
@@ -212,7 +213,8 @@ def lyrics_stage(ctx: StageContext, params: LyricsParams) -> dict[str, Any]:
          for i, c in enumerate(candidates)], ensure_ascii=False, indent=1), encoding="utf-8")
     return {"source": params.path or "generated", "candidates": len(candidates),
             "picked": 1 if params.path else params.pick,
-            "form_estimate_s": None if params.path else round(estimate_s, 1), **chosen.report()}
+            "form_estimate_s": None if estimate_s is None else round(estimate_s, 1),
+            **chosen.report()}
 
 
 @dataclass(frozen=True)
