@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from yuefu.core.errors import OutputExistsError, ParameterError
+from yuefu.core.errors import OutputExistsError, ParameterError, YuefuError
 
-__all__ = ["atomic_output", "atomic_dir", "check_output", "check_input"]
+__all__ = ["atomic_output", "atomic_dir", "check_output", "check_input", "read_input"]
 
 
 def _umask() -> int:
@@ -49,14 +49,26 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     return p
 
 
-def check_input(path: str | Path, *, what: str = "input file") -> Path:
-    """An existing, non-folder input path, or a clear error."""
+def check_input(path: str | Path, *, what: str = "input file",
+                error: type[YuefuError] = ParameterError) -> Path:
+    """An existing, non-folder input path, or ``error`` with a clear message."""
     p = Path(path)
     if not p.exists():
-        raise ParameterError(f"{p}: no such {what}")
+        raise error(f"{p}: no such {what}; check the path")
     if p.is_dir():
-        raise ParameterError(f"{p} is a folder; expected a {what}")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise error(f"{p} is a folder; expected {article} {what}")
     return p
+
+
+def read_input(path: str | Path, *, what: str = "input file",
+               error: type[YuefuError] = ParameterError) -> bytes:
+    """The bytes of an input file; a missing, folder or unreadable path raises ``error``."""
+    p = check_input(path, what=what, error=error)
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise error(f"{p}: cannot read the file ({e.strerror or e})") from None
 
 
 @contextlib.contextmanager

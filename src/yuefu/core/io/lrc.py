@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from yuefu.core.errors import ParameterError, ScoreLoadError
-from yuefu.core.files import atomic_output
+from yuefu.core.files import atomic_output, read_input
 from yuefu.core.score import Score
 
 __all__ = ["LrcLine", "read_lrc", "write_lrc", "score_to_lrc", "lrc_text", "lrc_from_text",
@@ -285,14 +285,7 @@ def read_lrc(path: str | Path) -> list[LrcLine]:
         The file is missing, empty, binary, or has no timestamped line.
     """
     p = Path(path)
-    if not p.exists():
-        raise ScoreLoadError(f"{p}: no such LRC file; check the path")
-    if p.is_dir():
-        raise ScoreLoadError(f"{p} is a folder; expected an LRC file")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise ScoreLoadError(f"{p}: cannot read the file ({e.strerror or e})") from None
+    data = read_input(p, what="LRC file", error=ScoreLoadError)
     if not data.strip():
         raise ScoreLoadError(f"{p}: the file is empty; expected LRC lyrics ('[mm:ss.xx]line')")
     lines, _ = lrc_from_text(_decode(data, str(p)), source=str(p))

@@ -17,7 +17,7 @@ import struct
 from pathlib import Path
 
 from yuefu.core.errors import ParameterError, ScoreLoadError
-from yuefu.core.files import atomic_output, check_input
+from yuefu.core.files import atomic_output, read_input
 from yuefu.core.score import (
     ROLES,
     ChordSymbol,
@@ -166,9 +166,8 @@ def read_midi(path: str | Path) -> Score:
     ScoreLoadError
         The file is missing, empty, not MIDI, truncated or holds no notes' worth of structure.
     """
-    p = check_input(path, what="MIDI file")
-    data = p.read_bytes()
-    return score_from_midi_bytes(data, source=str(p))
+    data = read_input(path, what="MIDI file")
+    return score_from_midi_bytes(data, source=str(Path(path)))
 
 
 def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from yuefu.core.errors import ParameterError, ScoreLoadError
-from yuefu.core.files import atomic_output
+from yuefu.core.files import atomic_output, read_input
 from yuefu.core.score import (
     ROLES,
     ChordSymbol,
@@ -828,14 +828,7 @@ def read_musicxml(path: str | Path) -> Score:
         The file is missing, empty, not well-formed XML, not (partwise) MusicXML, or has no parts.
     """
     p = Path(path)
-    if not p.exists():
-        raise ScoreLoadError(f"{p}: no such MusicXML file; check the path")
-    if p.is_dir():
-        raise ScoreLoadError(f"{p} is a folder; expected a MusicXML file (.musicxml, .xml, .mxl)")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise ScoreLoadError(f"{p}: cannot read the file ({e.strerror or e})") from None
+    data = read_input(p, what="MusicXML file (.musicxml, .xml, .mxl)", error=ScoreLoadError)
     return score_from_musicxml_bytes(data, source=str(p))
 
 
