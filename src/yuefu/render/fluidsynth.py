@@ -610,7 +610,8 @@ def _render_parallel(work: list[_Job], tick: Callable[[int], None]) -> None:
                     other.cancel()
                 if isinstance(exc, BrokenProcessPool):
                     raise YuefuError(
-                        "FluidSynth crashed while rendering (a render process died); "
-                        "try another SoundFont or jobs=1") from exc
+                        "a render process died: FluidSynth crashed, or the calling script has no "
+                        "'if __name__ == \"__main__\":' guard, which jobs > 1 needs (render "
+                        "processes are spawned); try jobs=1 or another SoundFont") from exc
                 raise exc
         drain()
