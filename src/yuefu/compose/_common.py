@@ -294,3 +294,11 @@ def lyric_or_melody_track(score: Score) -> Track | None:
             return ts[0]
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     return pitched[0] if pitched else None
+
+
+def draw_from_logits(logits: np.ndarray, rng: np.random.Generator) -> int:
+    """An index drawn with probabilities softmax(``logits``) (``-inf`` logits never drawn)."""
+    m = np.max(logits)
+    p = np.exp(logits - m)
+    p /= p.sum()
+    return int(rng.choice(p.size, p=p))

@@ -35,6 +35,7 @@ from yuefu.compose._common import (
     ChordOption,
     bar_beats_of,
     chord_options,
+    draw_from_logits,
     is_strong,
     load_stats,
     lyric_or_melody_track,
@@ -92,17 +93,10 @@ def solve_chain(unary: np.ndarray, trans: np.ndarray, change_logp: np.ndarray, s
         for s in range(n - 1, 0, -1):
             path[s - 1] = int(back[s, path[s]])
         return path
-    path[-1] = _draw(alpha[-1], rng)
+    path[-1] = draw_from_logits(alpha[-1], rng)
     for s in range(n - 1, 0, -1):
-        path[s - 1] = _draw(alpha[s - 1] + pair[s][:, path[s]] / tau, rng)
+        path[s - 1] = draw_from_logits(alpha[s - 1] + pair[s][:, path[s]] / tau, rng)
     return path
-
-
-def _draw(logits: np.ndarray, rng: np.random.Generator) -> int:
-    m = np.max(logits)
-    p = np.exp(logits - m)
-    p /= p.sum()
-    return int(rng.choice(p.size, p=p))
 
 
 def _prepared(notes: list[Note], i: int, tones: frozenset[int] | set[int]) -> bool:

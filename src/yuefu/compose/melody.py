@@ -53,6 +53,7 @@ from yuefu.compose._common import (
     MelodyStats,
     bar_beats_of,
     chord_options,
+    draw_from_logits,
     interval_class,
     is_strong,
     load_stats,
@@ -655,7 +656,7 @@ def _pitches(line: _Line, ctx: _Ctx, rng: np.random.Generator, chords: list[tupl
             a0 = alphas[0]
             if not np.isfinite(a0).any():
                 return None
-            return [int(cands[_draw(a0, rng)])]
+            return [int(cands[draw_from_logits(a0, rng)])]
         a1 = alphas[0][:, None] + (first_pair + tone_cost(1) + unary[1][None, :]) / tau
         alphas.append(a1)
         for t in range(2, n):
@@ -666,12 +667,12 @@ def _pitches(line: _Line, ctx: _Ctx, rng: np.random.Generator, chords: list[tupl
         final = alphas[-1]
         if not np.isfinite(final).any():
             return None
-        idx = _draw(final.ravel(), rng)
+        idx = draw_from_logits(final.ravel(), rng)
         b, c = divmod(idx, k)
         path = [c, b]
         for t in range(n - 1, 1, -1):
             logits = alphas[t - 1][:, b] + trans[t - 2][:, b, c]
-            a = _draw(logits, rng)
+            a = draw_from_logits(logits, rng)
             path.append(a)
             b, c = a, b
         return [int(cands[i]) for i in reversed(path)]
@@ -681,13 +682,6 @@ def _pitches(line: _Line, ctx: _Ctx, rng: np.random.Generator, chords: list[tupl
         out = solve(np.where(np.isfinite(unary), unary, -8.0))
     assert out is not None
     return out
-
-
-def _draw(logits: np.ndarray, rng: np.random.Generator) -> int:
-    m = np.max(logits)
-    p = np.exp(logits - m)
-    p /= p.sum()
-    return int(rng.choice(p.size, p=p))
 
 
 # -- the writer ---------------------------------------------------------------------------------
