@@ -312,8 +312,9 @@ class ArrangeParams:
 def arrange_stage(ctx: StageContext, params: ArrangeParams) -> dict[str, Any]:
     """Arrange the song in its style (accompaniment, bass, drums, pads, intro, outro)."""
     from yuefu.arrange import arrange
-    from yuefu.core.io import read_midi, score_to_lrc, write_lrc, write_midi, write_musicxml
+    from yuefu.core.io import read_midi
     from yuefu.core.score import Score
+    from yuefu.pipeline.stages import write_score_artefacts
 
     spec = _spec(ctx)
     melody = read_midi(ctx.input("melody.mid"))
@@ -321,20 +322,12 @@ def arrange_stage(ctx: StageContext, params: ArrangeParams) -> dict[str, Any]:
     song = arrange(melody, chords, _motive(ctx), seed=spec.seed, intro_bars=params.intro_bars,
                    outro_bars=params.outro_bars)
     song.title = song.title or spec.theme
-    write_midi(song, ctx.output("song.mid"), force=True)
     vocal = song.lyric_track()
     lead_sheet = Score(tracks=[vocal] if vocal else [], tempos=song.tempos,
                        time_signatures=song.time_signatures, key_signatures=song.key_signatures,
                        chords=song.chords, sections=song.sections, title=song.title)
-    write_musicxml(lead_sheet, ctx.output("song.musicxml"), force=True)
-    ctx.progress(0.8, "lead sheet written")
-    write_lrc(score_to_lrc(song), ctx.output("lyrics.lrc"), force=True, title=song.title)
-    return {
-        "tracks": [{"name": t.name, "role": t.role, "program": t.program, "notes": len(t.notes),
-                    "gain_db": t.gain_db, "pan": t.pan} for t in song.tracks],
-        "form": [s.name for s in song.sections],
-        "duration_s": round(song.duration_s, 2),
-    }
+    return {"form": [s.name for s in song.sections],
+            **write_score_artefacts(ctx, song, sheet=lead_sheet)}
 
 
 def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candidates: int = 30,

@@ -17,21 +17,22 @@ from typing import Any
 from yuefu.core.errors import ParameterError
 from yuefu.pipeline.stage import StageContext, stage
 
-__all__ = ["ExampleParams", "ImportParams", "RenderParams", "MixParams"]
+__all__ = ["ExampleParams", "ImportParams", "RenderParams", "MixParams", "write_score_artefacts"]
 
 
-def _write_score_artefacts(ctx: StageContext, score: Any) -> dict[str, Any]:
+def write_score_artefacts(ctx: StageContext, score: Any, *, sheet: Any = None) -> dict[str, Any]:
+    """Write song.mid, song.musicxml (``sheet``, by default the whole score) and lyrics.lrc."""
     from yuefu.core.io import score_to_lrc, write_lrc, write_midi, write_musicxml
 
     write_midi(score, ctx.output("song.mid"), force=True)
-    write_musicxml(score, ctx.output("song.musicxml"), force=True)
+    write_musicxml(score if sheet is None else sheet, ctx.output("song.musicxml"), force=True)
     ctx.progress(0.8, "score written")
     lines = score_to_lrc(score)
     write_lrc(lines, ctx.output("lyrics.lrc"), force=True, title=score.title or None)
     return {
         "title": score.title,
-        "tracks": [{"name": t.name, "program": t.program, "role": t.role, "notes": len(t.notes)}
-                   for t in score.tracks],
+        "tracks": [{"name": t.name, "program": t.program, "role": t.role, "notes": len(t.notes),
+                    "gain_db": t.gain_db, "pan": t.pan} for t in score.tracks],
         "duration_s": round(score.duration_s, 3),
         "lyric_lines": len(lines),
     }
@@ -66,7 +67,7 @@ def example_stage(ctx: StageContext, params: ExampleParams) -> dict[str, Any]:
         spec = SongSpec.load(ctx.input("spec.toml"))
         seed, title = spec.seed, spec.theme.title()
     score = example_score(seed=seed, key=params.key, tempo_bpm=params.tempo_bpm, title=title)
-    return {"seed": seed, **_write_score_artefacts(ctx, score)}
+    return {"seed": seed, **write_score_artefacts(ctx, score)}
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def import_stage(ctx: StageContext, params: ImportParams) -> dict[str, Any]:
     score = load_score(ctx.resolve(params.path))
     if score.n_notes == 0:
         raise ParameterError(f"{params.path}: the score has no notes; nothing to render")
-    return {"source": params.path, **_write_score_artefacts(ctx, score)}
+    return {"source": params.path, **write_score_artefacts(ctx, score)}
 
 
 @dataclass(frozen=True)
