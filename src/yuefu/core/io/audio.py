@@ -34,7 +34,7 @@ import numpy as np
 
 from yuefu.core.audio import Audio
 from yuefu.core.errors import AudioLoadError, MissingDependencyError, ParameterError
-from yuefu.core.files import atomic_output, check_output
+from yuefu.core.files import atomic_output, check_input, check_output
 
 __all__ = [
     "AUDIO_READ_EXTS",
@@ -104,11 +104,7 @@ class AudioInfo:
 
 
 def _check_readable(path: str | Path) -> tuple[Path, str]:
-    p = Path(path)
-    if not p.exists():
-        raise AudioLoadError(f"{p}: no such audio file")
-    if p.is_dir():
-        raise AudioLoadError(f"{p} is a folder; expected an audio file ({_ACCEPTED})")
+    p = check_input(path, what=f"audio file ({_ACCEPTED})", error=AudioLoadError)
     ext = p.suffix.lower()
     if ext not in AUDIO_READ_EXTS:
         raise AudioLoadError(
