@@ -42,7 +42,7 @@ def test_parse_english_with_repeated_chorus_and_comments() -> None:
     assert [s.name for s in lyr.sections] == ["Verse 1", "Chorus", "Verse 2", "Chorus"]
     first = lyr.sections[0].lines[0]
     assert first.text == "Walking through the lanterns bright,"
-    assert first.syllables == ("Walk", "ing", "through", "the", "lan", "terns", "bright")
+    assert first.syllables == ("Walk-", "ing", "through", "the", "lan-", "terns", "bright")
     assert len(lyr.unique_sections()) == 3
     assert Lyrics.parse(lyr.to_text(), language="en") == lyr
     assert lyr.sections[0].rhyme_groups == ("AY T",)

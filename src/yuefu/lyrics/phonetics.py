@@ -381,13 +381,23 @@ def syllable_count(text: str, *, language: str) -> int:
 
 
 def split_syllables(text: str, *, language: str) -> tuple[str, ...]:
-    """The sung syllables of a line, in order: characters (``zh``) or word pieces (``en``)."""
+    """The sung syllables of a line, in order: characters (``zh``) or word pieces (``en``).
+
+    An English syllable that continues its word into the next one ends in ``-`` (``"riv-"``,
+    ``"er"``), the convention of MusicXML's ``<syllabic>``, of LRC word timing and of the
+    singer, which joins the pieces back into the word it pronounces.
+
+    >>> split_syllables("the river", language="en")
+    ('the', 'riv-', 'er')
+    """
     if language == "zh":
         return tuple(han_chars(text))
     out: list[str] = []
     display = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
     for raw in _WORD_RE.findall(display):
-        out.extend(p for p in syllables_en(raw))
+        parts = syllables_en(raw)
+        out.extend(p + "-" for p in parts[:-1])
+        out.append(parts[-1])
     return tuple(out)
 
 
