@@ -33,7 +33,7 @@ def test_project_folder(en_song):
         assert (en_song / name).is_file(), name
     report = json.loads((en_song / "report.json").read_text())
     st = report["stages"]
-    assert set(st) == {"motive", "lyrics", "melody", "harmony", "arrange", "render", "mix"}
+    assert set(st) == {"motive", "lyrics", "melody", "harmony", "arrange", "render", "sing", "mix"}
     assert st["motive"]["reasons"]["key"] and st["motive"]["reasons"]["tempo_bpm"]
     assert st["lyrics"]["candidates"] == 30
     assert st["lyrics"]["rhyme_rate"] >= 0.8
@@ -45,6 +45,38 @@ def test_project_folder(en_song):
     assert st["mix"]["loudness"]["true_peak_dbtp"] <= -1.0 + 1e-6
     candidates = json.loads((en_song / "lyrics_candidates.json").read_text())
     assert len({c["text"] for c in candidates}) == 30
+    # the singer sang every word it was given (multi-syllable words arrive as "riv-", "er")
+    assert st["sing"]["voice"] == "female" and st["sing"]["notes"] > 20
+    assert st["sing"]["warnings"] == []
+
+
+def test_the_vocal_is_sung_and_sits_above_the_band(en_song, tmp_path):
+    """stems/vocal.wav is the singer's (mono), not the melody instrument's (stereo), and in the
+    mix it is louder than everything else together."""
+    import soundfile as sf
+
+    from yuefu.render import default_mix_settings, measure_file, mix_stems
+
+    assert sf.info(str(en_song / "stems" / "vocal.wav")).channels == 1
+    song = read_midi(en_song / "song.mid")
+    stems = {t.name: en_song / "stems" / f"{t.name}.wav" for t in song.tracks}
+    sets = {t.name: default_mix_settings(t) for t in song.tracks}
+    loud = {}
+    for part, names in (("vocal", ["vocal"]), ("band", [n for n in stems if n != "vocal"])):
+        out = mix_stems({n: stems[n] for n in names}, {n: sets[n] for n in names},
+                        tmp_path / f"{part}.wav")
+        loud[part] = measure_file(out).integrated_lufs
+    assert 1.0 <= loud["vocal"] - loud["band"] <= 8.0, loud
+
+
+def test_instrumental_song_has_no_singer(tmp_path):
+    import soundfile as sf
+
+    out = tmp_path / "inst"
+    assert main(["song", "rain", "--instrumental", "--length-s", "30", "-o", str(out), "-q"]) == 0
+    st = json.loads((out / "report.json").read_text())["stages"]
+    assert "sing" not in st and "mix" in st
+    assert sf.info(str(out / "stems" / "vocal.wav")).channels == 2  # the melody instrument
 
 
 def test_lead_sheet_has_lyrics_and_chords(en_song):

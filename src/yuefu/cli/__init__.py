@@ -107,6 +107,18 @@ def _cmd_render(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sing(a: argparse.Namespace) -> int:
+    from yuefu.sing import sing_file
+
+    res = sing_file(a.input, a.output, voice=a.voice, lang=a.lang, force=a.force, track=a.track)
+    if not a.quiet:
+        for w in res.warnings:
+            print(f"yuefu: warning: {w}", file=sys.stderr)
+    _out(a.quiet, f"wrote {a.output}: {len(res.notes)} notes sung ({res.lang}, {res.voice} voice), "
+                  f"{res.audio.duration_s:.1f} s at {res.audio.sr} Hz")
+    return 0
+
+
 def _cmd_run(a: argparse.Namespace) -> int:
     from yuefu.pipeline import load_pipeline, run_pipeline
 
@@ -136,7 +148,8 @@ def _cmd_song(a: argparse.Namespace) -> int:
 
         Lyrics.load(a.lyrics, language=spec.language)
     pipe = load_pipeline(text=song_pipeline_text(spec, lyrics_path=a.lyrics,
-                                                 target_lufs=a.target_lufs, voice_range=a.range))
+                                                 target_lufs=a.target_lufs, voice_range=a.range,
+                                                 instrumental=a.instrumental))
     with _Progress(quiet=a.quiet, label="song") as prog:
         res = run_pipeline(pipe, a.output, force=a.force,
                            progress=lambda e: prog.stage(e.stage, e.fraction, e.message))
@@ -291,7 +304,9 @@ def _parser() -> _Parser:
     so = sub.add_parser("song", help="write a whole song from a theme: lyrics, melody, arrangement, audio")
     request_args(so)
     so.add_argument("--voice", default="female", metavar="VOICE",
-                    help=f"melody range: {', '.join(VOICES)} (default female)")
+                    help=f"the singer and the melody's range: {', '.join(VOICES)} (default female)")
+    so.add_argument("--instrumental", action="store_true",
+                    help="no singer: an instrument plays the melody")
     so.add_argument("--range", metavar="LOW-HIGH",
                     help="the melody's range as note names, e.g. A3-E5 (default: by --voice)")
     so.add_argument("--lyrics", help="use your own lyrics file ([verse], [chorus] headers, one line each)")
@@ -307,6 +322,18 @@ def _parser() -> _Parser:
     ly.add_argument("--show", type=int, default=3, help="how many to print (default 3)")
     ly.add_argument("--json", action="store_true", help="print every candidate as JSON")
     ly.set_defaults(func=_cmd_lyrics)
+
+    sg = sub.add_parser("sing", help="sing a score's lyric line (MusicXML/MIDI with lyrics) to a WAV file")
+    sg.add_argument("input", help="score file (.musicxml, .mid) with one lyric syllable per note")
+    sg.add_argument("-o", "--output", required=True, help="WAV file to write")
+    sg.add_argument("--voice", default="female", choices=("female", "male"),
+                    help="singing voice (default female)")
+    sg.add_argument("--lang", choices=("zh", "en"), default=None,
+                    help="lyrics language (default: Chinese if the lyrics hold Han characters or pinyin)")
+    sg.add_argument("--track", help="name of the track to sing (default: the one with lyrics)")
+    sg.add_argument("--force", action="store_true", help="overwrite an existing output")
+    sg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, no warnings")
+    sg.set_defaults(func=_cmd_sing)
 
     ru = sub.add_parser("run", help="run a pipeline file into a project folder")
     ru.add_argument("pipeline", help="pipeline file (pipelines/*.toml)")

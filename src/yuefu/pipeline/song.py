@@ -8,8 +8,15 @@
 | harmony  | motive.json, melody.mid             | chords.json                              |
 | arrange  | motive.json, melody.mid, chords.json| song.mid, song.musicxml, lyrics.lrc      |
 
-then ``render`` and ``mix`` (see :mod:`yuefu.pipeline.stages`). Each artefact can be edited by
-hand and the song resumed from the next stage (``yuefu run ... --from melody``).
+then ``render`` (see :mod:`yuefu.pipeline.stages`), then
+
+| sing     | song.mid, stems/ (spec.toml if any) | stems/vocal.wav                          |
+
+and ``mix``. ``sing`` runs after ``render`` because ``render`` rewrites the whole ``stems/``
+folder; the sung vocal replaces the instrument that played the melody (the ``vocal`` track's
+stem). Leave ``sing`` out (``yuefu song --instrumental``) and an instrument plays the melody.
+Each artefact can be edited by hand and the song resumed from the next stage
+(``yuefu run ... --from melody``).
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from yuefu.core.spec import SongSpec
 from yuefu.pipeline.stage import StageContext, stage
 
 __all__ = ["MotiveParams", "LyricsParams", "MelodyParams", "HarmonyParams", "ArrangeParams",
-           "SONG_STAGES", "song_pipeline_text"]
+           "SingParams", "SONG_STAGES", "INSTRUMENTAL_STAGES", "song_pipeline_text"]
 
-SONG_STAGES = ("motive", "lyrics", "melody", "harmony", "arrange", "render", "mix")
+SONG_STAGES = ("motive", "lyrics", "melody", "harmony", "arrange", "render", "sing", "mix")
+#: ``yuefu song --instrumental``: an instrument plays the melody, nobody sings.
+INSTRUMENTAL_STAGES = tuple(s for s in SONG_STAGES if s != "sing")
 
 
 def _spec(ctx: StageContext) -> SongSpec:
@@ -330,15 +339,85 @@ def arrange_stage(ctx: StageContext, params: ArrangeParams) -> dict[str, Any]:
             **write_score_artefacts(ctx, song, sheet=lead_sheet)}
 
 
+#: The sung vocal's loudness when there is no rendered melody stem to match (LUFS).
+VOCAL_REFERENCE_LUFS = -20.0
+
+
+@dataclass(frozen=True)
+class SingParams:
+    """The AI singer: the voice (default: the spec's) and the vocal's level.
+
+    The sung vocal is set to the loudness of the instrument stem that played the melody (the
+    level the mixer's defaults were made for), plus ``level_db``; the mixer's vocal strip then
+    lifts it above the accompaniment."""
+
+    voice: str | None = None
+    level_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        from yuefu.core.spec import VOICES
+
+        if self.voice is not None and self.voice not in VOICES:
+            raise ParameterError(f"voice must be one of {', '.join(VOICES)}, got {self.voice!r}")
+        if not -24.0 <= self.level_db <= 24.0:
+            raise ParameterError(f"level_db must be -24..24 dB, got {self.level_db}")
+
+
+@stage("sing", params=SingParams, inputs=("song.mid", "stems/"), outputs=("stems/vocal.wav",),
+       weight=2.0)
+def sing_stage(ctx: StageContext, params: SingParams) -> dict[str, Any]:
+    """Sing the lyrics of song.mid's vocal track; the vocal replaces the melody instrument."""
+    import logging
+
+    import numpy as np
+
+    from yuefu.core.audio import Audio
+    from yuefu.core.io import read_midi
+    from yuefu.core.io.audio import write_audio
+    from yuefu.render.fluidsynth import stem_filename
+    from yuefu.render.loudness import measure_file, measure_loudness
+    from yuefu.sing import sing
+
+    spec = _spec(ctx) if ctx.has("spec.toml") else None  # a song of yours has no spec
+    score = read_midi(ctx.input("song.mid"))
+    track = score.lyric_track()
+    if track is None:
+        raise ParameterError(f"{ctx.input('song.mid')} has no track with lyrics; nothing to sing "
+                             "(add lyrics to the melody, or leave the sing stage out)")
+    voice = params.voice or (spec.voice if spec else "female")
+    res = sing(score, voice=voice, lang=spec.language if spec else None, track=track.name)
+    log = logging.getLogger(__name__)
+    for w in res.warnings:
+        log.warning("sing: %s", w)
+    sung = measure_loudness(res.audio).integrated_lufs
+    if not np.isfinite(sung):
+        raise ParameterError("the sung vocal is silent; check the lyrics and the vocal track")
+    ref_stem = ctx.input("stems/") / stem_filename(track.name)
+    ref = measure_file(ref_stem).integrated_lufs if ref_stem.is_file() else float("nan")
+    if not np.isfinite(ref):
+        ref = VOCAL_REFERENCE_LUFS
+    gain_db = ref + params.level_db - sung
+    samples = res.audio.samples * np.float32(10.0 ** (gain_db / 20.0))
+    write_audio(Audio(samples, res.audio.sr), ctx.output("stems/vocal.wav"), force=True,
+                subtype="FLOAT")
+    return {"track": track.name, "voice": voice, "language": res.lang,
+            "notes": len(res.notes), "duration_s": round(res.audio.duration_s, 3),
+            "loudness_lufs": round(ref + params.level_db, 2), "warnings": list(res.warnings)}
+
+
 def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candidates: int = 30,
-                       target_lufs: float = -14.0, voice_range: str | None = None) -> str:
-    """The ``yuefu song`` pipeline for a request, as pipeline-file TOML."""
+                       target_lufs: float = -14.0, voice_range: str | None = None,
+                       instrumental: bool = False) -> str:
+    """The ``yuefu song`` pipeline for a request, as pipeline-file TOML (``instrumental``: no
+    singer, an instrument plays the melody)."""
     spec_d = spec.to_dict()
     spec_d.pop("version", None)
     doc: dict[str, Any] = {
-        "pipeline": {"name": "song", "stages": list(SONG_STAGES),
+        "pipeline": {"name": "song",
+                     "stages": list(INSTRUMENTAL_STAGES if instrumental else SONG_STAGES),
                      "description": "theme -> motive -> lyrics -> melody -> harmony -> arrangement "
-                                    "-> stems -> mastered song"},
+                                    "-> stems -> " + ("" if instrumental else "sung vocal -> ")
+                                    + "mastered song"},
         "spec": spec_d,
         "stages": {"lyrics": {"candidates": candidates}, "mix": {"target_lufs": target_lufs}},
     }

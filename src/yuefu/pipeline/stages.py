@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +162,11 @@ def mix_stage(ctx: StageContext, params: MixParams) -> dict[str, Any]:
     for p in extra:  # a stem a person added by hand (e.g. a recorded vocal) joins the mix
         stems[p.stem] = p
         settings[p.stem] = default_mix_settings(None)
+    lead = score.lyric_track()
+    if "vocal" in stems and lead is not None and lead.name != "vocal" and lead.name in stems:
+        # the sing stage's vocal.wav sings the lyric track: it takes that track's place
+        del stems[lead.name], settings[lead.name]
+        settings["vocal"] = default_mix_settings(replace(lead, role="vocal"))
     if not stems:
         raise ParameterError(f"{stem_dir} holds no stems (.wav); run the render stage first")
     # the float premix lives in the stage's staging folder (on disk, beside the project; a
