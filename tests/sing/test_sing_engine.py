@@ -127,3 +127,33 @@ def test_cli_sing(tmp_path, capsys):
     empty = save_score(Score(tempos=[Tempo(0, 120)]), tmp_path / "empty.mid")
     assert main(["sing", str(empty), "-o", str(tmp_path / "e.wav")]) == 2
     assert main(["sing", str(src), "-o", str(tmp_path / "v.wav"), "--voice", "alto"]) == 2
+
+
+def test_a_melody_plus_a_lyrics_file(tmp_path, capsys):
+    """`--lyrics FILE` lays a text on a melody without lyrics: characters, pinyin or English."""
+    from yuefu.sing import attach_lyrics
+
+    melody = _score([None] * 5)
+    zh, w = attach_lyrics(melody, "[verse]\n# a comment\n月亮代表心\n")
+    assert [n.lyric for n in zh.tracks[0].notes] == list("月亮代表心") and w == []
+    assert melody.tracks[0].notes[0].lyric is None  # the input score is left alone
+    py, _ = attach_lyrics(melody, "yue4 liang4 dai4 biao3 xin1")
+    assert [n.lyric for n in py.tracks[0].notes][:2] == ["yue4", "liang4"]
+    en, w = attach_lyrics(melody, "the river")
+    assert [n.lyric for n in en.tracks[0].notes] == ["the", "riv-", "er", "-", "-"]
+    assert "hold the last vowel" in w[0]
+    with pytest.raises(ParameterError, match="8 syllables but track 'vocal' has 5 notes"):
+        attach_lyrics(melody, "the river runs down to the sea")
+    with pytest.raises(ParameterError, match="no words"):
+        attach_lyrics(melody, "[chorus]\n\n# nothing\n")
+
+    src = save_score(melody, tmp_path / "melody.mid")
+    lyr = tmp_path / "words.txt"
+    lyr.write_text("月亮代表心\n", encoding="utf-8")
+    out = tmp_path / "v.wav"
+    assert main(["sing", str(src), "--lyrics", str(lyr), "-o", str(out), "-q"]) == 0
+    assert out.exists()
+    lyr.write_bytes(b"\xff\xfe\x00bad")
+    assert main(["sing", str(src), "--lyrics", str(lyr), "-o", str(tmp_path / "w.wav")]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "w.wav").exists()

@@ -110,7 +110,8 @@ def _cmd_render(a: argparse.Namespace) -> int:
 def _cmd_sing(a: argparse.Namespace) -> int:
     from yuefu.sing import sing_file
 
-    res = sing_file(a.input, a.output, voice=a.voice, lang=a.lang, force=a.force, track=a.track)
+    res = sing_file(a.input, a.output, voice=a.voice, lang=a.lang, force=a.force, track=a.track,
+                    lyrics=a.lyrics)
     if not a.quiet:
         for w in res.warnings:
             print(f"yuefu: warning: {w}", file=sys.stderr)
@@ -331,6 +332,9 @@ def _parser() -> _Parser:
     sg.add_argument("--lang", choices=("zh", "en"), default=None,
                     help="lyrics language (default: Chinese if the lyrics hold Han characters or pinyin)")
     sg.add_argument("--track", help="name of the track to sing (default: the one with lyrics)")
+    sg.add_argument("--lyrics", metavar="FILE",
+                    help="a lyrics text file laid on the melody, one syllable per note (Chinese "
+                         "characters or pinyin, or English); replaces the score's own lyrics")
     sg.add_argument("--force", action="store_true", help="overwrite an existing output")
     sg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, no warnings")
     sg.set_defaults(func=_cmd_sing)

@@ -10,7 +10,7 @@ audio: :mod:`~yuefu.sing.phonetics`, :mod:`~yuefu.sing.timing`, :mod:`~yuefu.sin
 ['female', 'male']
 """
 
-from yuefu.sing.singer import VOICES, SingResult, SungNote, sing, sing_file
+from yuefu.sing.singer import VOICES, SingResult, SungNote, attach_lyrics, sing, sing_file
 from yuefu.sing.units import Voice
 
-__all__ = ["sing", "sing_file", "SingResult", "SungNote", "VOICES", "Voice"]
+__all__ = ["sing", "sing_file", "attach_lyrics", "SingResult", "SungNote", "VOICES", "Voice"]

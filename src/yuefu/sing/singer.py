@@ -27,7 +27,7 @@ from yuefu.sing.pitch import f0_curve
 from yuefu.sing.timing import NoteSpan, SyllableTiming, UnitShape, phrases, plan_syllables
 from yuefu.sing.units import FRAME_S, SYNTH_SR, Unit, Voice, load_unit, pyworld_module
 
-__all__ = ["VOICES", "SungNote", "SingResult", "sing", "sing_file"]
+__all__ = ["VOICES", "SungNote", "SingResult", "sing", "sing_file", "attach_lyrics"]
 
 #: The singing voices, by name.
 VOICES: Mapping[str, Voice] = {
@@ -454,8 +454,78 @@ def sing(score: Score, *, voice: str = "female", lang: str | None = None, track:
     return SingResult(audio, sung, warnings, language, voice)
 
 
+def _lyric_syllables(text: str, lang: str | None) -> tuple[list[str], str]:
+    """The syllables of a lyrics text, in order, and its language.
+
+    Blank lines, ``#`` comments and section headers (``[verse]``) are skipped. Chinese lines give
+    one syllable per Han character, or one per space-separated pinyin syllable (``yue4 liang4``);
+    English lines give word pieces, a piece that continues its word ending in ``-``."""
+    from yuefu.lyrics import split_syllables
+
+    lines = [ln.strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")
+             and not (ln.startswith("[") and ln.endswith("]"))]
+    body = "\n".join(lines)
+    if lang is None:
+        lang = detect_language(body.split()) if body else "en"
+    out: list[str] = []
+    for ln in lines:
+        syls = split_syllables(ln, language=lang)
+        if lang == "zh" and not syls:  # no Han characters: pinyin syllables
+            syls = tuple(w for w in ln.replace(",", " ").split() if w)
+        out.extend(syls)
+    return out, lang
+
+
+def attach_lyrics(score: Score, text: str, *, lang: str | None = None,
+                  track: str | None = None) -> tuple[Score, list[str]]:
+    """The score with ``text`` laid on its melody, one syllable per note, and warnings.
+
+    Parameters
+    ----------
+    score : Score
+        Left unchanged; a copy is returned.
+    text : str
+        Lyrics: Chinese characters or pinyin, or English; section headers and ``#`` lines are
+        skipped (the format of ``lyrics.txt``).
+    lang : {"zh", "en"}, optional
+        Default: Chinese when the text holds Han characters or pinyin.
+    track : str, optional
+        The melody; default as for :func:`sing` (its lyrics, if any, are replaced).
+
+    Raises
+    ------
+    ParameterError
+        No syllables in the text, or more syllables than the melody has notes (both counts are
+        named). Fewer syllables than notes is a warning: the last vowel is held.
+    """
+    import copy
+
+    syls, lang = _lyric_syllables(text, lang)
+    if not syls:
+        raise ParameterError("the lyrics file has no words to sing (only blank lines, comments or "
+                             "[section] headers)")
+    out = copy.deepcopy(score)
+    t = _pick_track(out, track)
+    notes = sorted(t.notes, key=lambda n: (n.onset, -n.pitch))
+    starts = sorted({n.onset for n in notes})
+    if len(syls) > len(starts):
+        raise ParameterError(
+            f"the lyrics have {len(syls)} syllables but track {t.name!r} has {len(starts)} notes; "
+            "shorten the lyrics or give a longer melody (one syllable per note)")
+    by_onset = {on: (syls[i] if i < len(syls) else "-") for i, on in enumerate(starts)}
+    for n in notes:
+        n.lyric = by_onset[n.onset]
+    warnings = []
+    if len(syls) < len(starts):
+        warnings.append(f"the lyrics have {len(syls)} syllables for {len(starts)} notes: the last "
+                        f"{len(starts) - len(syls)} note(s) hold the last vowel")
+    return out, warnings
+
+
 def sing_file(in_path: str | Path, out_path: str | Path, *, voice: str = "female", lang: str | None = None,
-              force: bool = False, track: str | None = None, seed: int = 0) -> SingResult:
+              force: bool = False, track: str | None = None, seed: int = 0,
+              lyrics: str | Path | None = None) -> SingResult:
     """Sing a MusicXML or MIDI file into a WAV file (44.1 kHz, 24-bit), written atomically.
 
     Parameters
@@ -466,6 +536,9 @@ def sing_file(in_path: str | Path, out_path: str | Path, *, voice: str = "female
         The WAV file to write; an existing file is refused unless ``force``.
     voice, lang, track, seed
         As for :func:`sing`.
+    lyrics : path, optional
+        A lyrics text file (UTF-8) laid on the melody one syllable per note, replacing any lyrics
+        in the score (see :func:`attach_lyrics`).
 
     Raises
     ------
@@ -482,7 +555,16 @@ def sing_file(in_path: str | Path, out_path: str | Path, *, voice: str = "female
         raise ParameterError(f"{out}: the vocal is written as WAV; give a .wav output name")
     read_input(in_path, what="score file")
     score = load_score(in_path)
+    extra: list[str] = []
+    if lyrics is not None:
+        raw = read_input(lyrics, what="lyrics file")
+        try:
+            text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else str(raw)
+        except UnicodeDecodeError:
+            raise ParameterError(f"{lyrics}: the lyrics file is not UTF-8 text") from None
+        score, extra = attach_lyrics(score, text, lang=lang, track=track)
     res = sing(score, voice=voice, lang=lang, track=track, seed=seed)
+    res.warnings[:0] = extra
     import soundfile as sf
 
     with atomic_output(out, force=force) as tmp:
