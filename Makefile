@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/render.py --quick
 	$(BIN)/python benchmarks/lyrics.py
 	$(BIN)/python benchmarks/melody.py
+	$(BIN)/python benchmarks/singer.py --quick  # the full run (pysinsy, pocketsphinx) needs .[bench]
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks train
