@@ -352,3 +352,17 @@ def test_ring_buffer_grows_and_keeps_order() -> None:
     expect[5:25] += 2.0
     np.testing.assert_array_equal(out[0], expect)
     np.testing.assert_array_equal(out[1], expect)
+
+
+def test_a_very_long_note_is_rendered_live(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A drone longer than the cache's limit plays live, so memory stays bounded."""
+    s = Score(tempos=[Tempo(0, 60)])
+    s.add_track(Track("drone", program=89)).notes.append(Note(48, 0.0, 40.0, 80))
+    s.add_track(Track("flute", program=73)).notes.extend(Note(72, float(i), 1.0, 80)
+                                                          for i in range(4))
+    with caplog.at_level("DEBUG", logger="yuefu.render.fluidsynth"):
+        stems = render_stems(s, tmp_path, tail_s=0.5)
+    msg = [r.getMessage() for r in caplog.records if "note cache" in r.getMessage()]
+    assert msg and msg[0].startswith("note cache: 1 notes rendered, 3 reused")
+    x, sr = read(stems["drone"])
+    assert x.shape[1] == int(round(40.5 * sr)) and np.abs(x[:, int(39 * sr):]).max() > 1e-3

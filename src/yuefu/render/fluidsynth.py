@@ -315,6 +315,7 @@ _GEN_EXCLUSIVECLASS = 57  # SoundFont generator: voices of one class on a channe
 _TAIL_STEP = 32 * _BLOCK  # frames rendered between checks that a note's voices have ended
 _CACHE_BYTES = 192 * 2**20  # memory for rendered notes; least recently used ones are dropped
 _MAX_VOICES = 1024
+_MAX_CACHED_S = 30.0  # a track with a longer note is rendered live (bounded memory)
 
 
 def _write_block(files: list, chunk: np.ndarray, n: int) -> None:
@@ -552,7 +553,12 @@ def _render_job(job: _Job, report: Callable[[int], None] | None = None) -> None:
             notes = _notes(ev, job.n_frames)
             is_live = np.zeros(n_tr, dtype=bool)
             for ch in range(n_tr):
-                kv = np.unique(notes[notes[:, 2] == ch][:, 3:5], axis=0)
+                mine = notes[notes[:, 2] == ch]
+                # a drone of minutes would be one huge array: such a track plays live
+                if len(mine) and int(np.max(mine[:, 1] - mine[:, 0])) > _MAX_CACHED_S * job.sr:
+                    is_live[ch] = True
+                    continue
+                kv = np.unique(mine[:, 3:5], axis=0)
                 is_live[ch] = any(cache.exclusive(ch, int(k), int(v)) for k, v in kv)
             notes = notes[~is_live[notes[:, 2]]]
             ev = ev[is_live[ev[:, 2]]]
