@@ -1,0 +1,391 @@
+"""Sampling from the compound-word model: per-family temperature and top-p, repetition control,
+and a grammar that masks every token combination that could not be decoded into sound MIDI.
+
+The grammar (:class:`Grammar`) allows, after
+
+* the COND row (or a continuation's prompt): a BAR only;
+* a BAR: another BAR (an empty bar), a POS, or EOS;
+* a POS: a NOTE;
+* a NOTE: a NOTE (at most ``max_notes_per_position`` per position), a later POS in the same
+  bar, a BAR or EOS.
+
+A POS carries a position strictly after the last one in its bar and inside the bar (16 in 4/4,
+12 in 3/4), and a chord (forced where a bar-level chord constraint is given); a NOTE carries a
+track from those asked for (at most one melody note per position), a pitch inside that track's
+range, a duration and a velocity. Families a type does not use are never sampled. Generation
+stops at EOS (only allowed once the asked-for bars are written) or when a BAR would start the
+bar after the last one asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError
+
+from .tokens import ACTIVE, BAR, COND, EOS, FI, HEAD_FAMILIES, NOTE, POS, TRACKS, CPTokenizer
+
+__all__ = ["SamplingConfig", "Grammar", "GenerationResult", "generate", "sample_index"]
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How to draw each step.
+
+    Parameters
+    ----------
+    temperature, top_p : float
+        Defaults for every family (temperature > 0; 0 < top_p <= 1).
+    temperatures, top_ps : mapping of str -> float
+        Per-family overrides, e.g. ``{"pitch": 0.8, "duration": 1.1}`` (families:
+        type, position, chord, track, pitch, duration, velocity).
+    repetition_penalty : float
+        >= 1; divides the (positive) logits of pitches the same track played in its last
+        ``repetition_window`` notes (CTRL-style); 1 turns it off.
+    max_repeat_bars : int
+        A bar that would make more than this many identical bars in a row is drawn again (up to
+        ``max_retries`` times); 0 turns it off.
+    max_notes_per_position : int
+        Cap on notes at one onset (all tracks together).
+    """
+
+    temperature: float = 1.0
+    top_p: float = 0.95
+    temperatures: Mapping[str, float] = field(default_factory=dict)
+    top_ps: Mapping[str, float] = field(default_factory=dict)
+    repetition_penalty: float = 1.0
+    repetition_window: int = 16
+    max_repeat_bars: int = 2
+    max_retries: int = 4
+    max_notes_per_position: int = 10
+
+    def __post_init__(self) -> None:
+        for name, t in [("temperature", self.temperature), *self.temperatures.items()]:
+            if not (isinstance(t, int | float) and 0.0 < t <= 10.0):
+                raise ParameterError(f"sampling temperature for {name} must be in (0, 10], got {t!r}")
+        for name, p in [("top_p", self.top_p), *self.top_ps.items()]:
+            if not (isinstance(p, int | float) and 0.0 < p <= 1.0):
+                raise ParameterError(f"sampling top_p for {name} must be in (0, 1], got {p!r}")
+        for fam in (*self.temperatures, *self.top_ps):
+            if fam not in HEAD_FAMILIES:
+                raise ParameterError(f"unknown token family {fam!r}; families: {', '.join(HEAD_FAMILIES)}")
+        if self.repetition_penalty < 1.0:
+            raise ParameterError(f"repetition_penalty must be >= 1, got {self.repetition_penalty}")
+        if self.max_repeat_bars < 0 or self.max_retries < 0 or self.max_notes_per_position < 1:
+            raise ParameterError("max_repeat_bars and max_retries must be >= 0, "
+                                 "max_notes_per_position >= 1")
+
+    def temperature_of(self, family: str) -> float:
+        return float(self.temperatures.get(family, self.temperature))
+
+    def top_p_of(self, family: str) -> float:
+        return float(self.top_ps.get(family, self.top_p))
+
+    @staticmethod
+    def parse_families(text: str, *, what: str = "temperature") -> dict[str, float]:
+        """``"pitch=0.8,duration=1.2"`` -> ``{"pitch": 0.8, "duration": 1.2}`` (for the CLI)."""
+        out: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, sep, value = part.partition("=")
+            try:
+                if not sep:
+                    raise ValueError
+                out[name.strip()] = float(value)
+            except ValueError:
+                raise ParameterError(f"{what}: expected FAMILY=NUMBER[,...] (e.g. pitch=0.8), "
+                                     f"got {part!r}") from None
+        return out
+
+
+def sample_index(logits: np.ndarray, allowed: np.ndarray, *, temperature: float, top_p: float,
+                 rng: np.random.Generator) -> int:
+    """Draw an index from softmax(logits / temperature) restricted to ``allowed`` and to the
+    smallest set of top tokens whose probability reaches ``top_p``."""
+    idx = np.flatnonzero(allowed)
+    if idx.size == 0:
+        raise RuntimeError("the grammar left no token to choose")  # a bug, not a user error
+    if idx.size == 1:
+        return int(idx[0])
+    z = logits[idx].astype(np.float64) / temperature
+    z -= z.max()
+    p = np.exp(z)
+    p /= p.sum()
+    if top_p < 1.0:
+        order = np.argsort(-p, kind="stable")
+        cum = np.cumsum(p[order])
+        keep = order[: int(np.searchsorted(cum, top_p) + 1)]
+        q = np.zeros_like(p)
+        q[keep] = p[keep]
+        p = q / q.sum()
+    return int(idx[rng.choice(idx.size, p=p)])
+
+
+class Grammar:
+    """What may come next, given the rows so far (see the module docstring)."""
+
+    def __init__(self, tok: CPTokenizer, *, positions_per_bar: int, tracks: Sequence[str] = TRACKS,
+                 chords: Mapping[int, str] | None = None, max_notes_per_position: int = 10):
+        self.tok = tok
+        self.ppb = positions_per_bar
+        for t in tracks:
+            if t not in TRACKS:
+                raise ParameterError(f"unknown track {t!r}; the model writes {', '.join(TRACKS)}")
+        self.tracks = tuple(tracks)
+        self.max_notes = max_notes_per_position
+        pos_val = np.array([-1] + [int(x.split("_")[1]) for x in tok.vocab["position"][1:]])
+        self.pos_val = pos_val
+        self.chord_ids: dict[int, int] = {}
+        for bar, lab in (chords or {}).items():
+            if lab not in tok.index["chord"]:
+                raise ParameterError(f"chord constraint {lab!r} for bar {bar + 1} is not in the "
+                                     "model's chord vocabulary")
+            self.chord_ids[bar] = tok.index["chord"][lab]
+        pitch = tok.pitch_of
+        self.pitch_allowed = {}
+        for name in TRACKS:
+            lo, hi = tok.settings.track_pitch[name]
+            self.pitch_allowed[name] = (pitch >= lo) & (pitch <= hi) & (np.arange(pitch.size) > 0)
+        self.sizes = {f: len(tok.vocab[f]) for f in HEAD_FAMILIES}
+        # state
+        self.last_type = COND
+        self.bar = -1  # index of the current bar among the generated ones
+        self.bar_pos = -1
+        self.notes_here = 0
+        self.melody_here = False
+        self.min_bars = 0
+        self.prompt = True
+
+    def state(self) -> tuple[Any, ...]:
+        return (self.last_type, self.bar, self.bar_pos, self.notes_here, self.melody_here, self.prompt)
+
+    def restore(self, s: tuple[Any, ...]) -> None:
+        (self.last_type, self.bar, self.bar_pos, self.notes_here, self.melody_here, self.prompt) = s
+
+    def allowed_types(self) -> np.ndarray:
+        a = np.zeros(self.sizes["type"], dtype=bool)
+        lt = self.last_type
+        if lt == COND or self.prompt:
+            a[BAR] = True
+            return a
+        if lt == BAR:
+            a[[BAR, POS]] = True
+        elif lt == POS:
+            a[NOTE] = True
+        elif lt == NOTE:
+            a[BAR] = True
+            a[NOTE] = self.notes_here < self.max_notes and (
+                self._track_mask().any())
+            a[POS] = True
+        if a[POS] and self.bar_pos >= self.ppb - 1:
+            a[POS] = False
+        if lt in (BAR, NOTE) and self.bar + 1 >= self.min_bars:
+            a[EOS] = True
+        return a
+
+    def _track_mask(self) -> np.ndarray:
+        a = np.zeros(self.sizes["track"], dtype=bool)
+        for i, name in enumerate(TRACKS, start=1):
+            a[i] = name in self.tracks and not (name == "melody" and self.melody_here)
+        return a
+
+    def allowed(self, family: str, chosen: dict[str, int]) -> np.ndarray:
+        """Allowed ids of ``family`` in a row whose earlier families are ``chosen``."""
+        n = self.sizes[family]
+        if family == "position":
+            return (self.pos_val > self.bar_pos) & (self.pos_val < self.ppb)
+        if family == "chord":
+            a = np.zeros(n, dtype=bool)
+            forced = self.chord_ids.get(self.bar)
+            if forced is not None:
+                a[forced] = True
+            else:
+                a[1:] = True
+            return a
+        if family == "track":
+            return self._track_mask()
+        if family == "pitch":
+            return self.pitch_allowed[TRACKS[chosen["track"] - 1]]
+        a = np.ones(n, dtype=bool)
+        a[0] = False
+        return a
+
+    def advance(self, row: np.ndarray) -> None:
+        t = int(row[0])
+        if t == BAR:
+            self.bar += 1
+            self.bar_pos = -1
+            self.notes_here = 0
+            self.melody_here = False
+            self.prompt = False
+        elif t == POS:
+            self.bar_pos = int(self.pos_val[int(row[FI["position"]])])
+            self.notes_here = 0
+            self.melody_here = False
+        elif t == NOTE:
+            self.notes_here += 1
+            if int(row[FI["track"]]) == 1:
+                self.melody_here = True
+        self.last_type = t
+
+    def check(self, rows: np.ndarray) -> None:
+        """Raise ValueError if ``rows`` (after the COND row) break the grammar (for tests)."""
+        for r in rows:
+            t = int(r[0])
+            if not self.allowed_types()[t]:
+                raise ValueError(f"type {t} not allowed after {self.last_type}")
+            chosen: dict[str, int] = {}
+            for f in ACTIVE[t]:
+                if f in HEAD_FAMILIES:
+                    if not self.allowed(f, chosen)[int(r[FI[f]])]:
+                        raise ValueError(f"{f}={int(r[FI[f]])} not allowed in {self.tok.describe(r)}")
+                    chosen[f] = int(r[FI[f]])
+            for f in HEAD_FAMILIES[1:]:
+                if f not in ACTIVE[t] and int(r[FI[f]]) != 0:
+                    raise ValueError(f"{f} set on a {t} row")
+            self.advance(r)
+            if t == EOS:
+                return
+
+
+@dataclass
+class GenerationResult:
+    """Rows written after the prompt, how generation stopped, and what was retried."""
+
+    rows: np.ndarray  # (n, N_FAMILIES), starting with a BAR row
+    bars: int
+    stopped: str  # "bars", "eos" or "max_rows"
+    retried_bars: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int,
+             positions_per_bar: int, sampling: SamplingConfig | None = None,
+             rng: np.random.Generator | None = None, chords: Mapping[int, str] | None = None,
+             tracks: Sequence[str] = TRACKS, max_rows: int | None = None) -> GenerationResult:
+    """Sample ``bars`` bars after ``prompt_rows`` (a COND row, optionally followed by a prompt).
+
+    Parameters
+    ----------
+    model : CompoundTransformer
+    tok : CPTokenizer
+    prompt_rows : np.ndarray [shape=(n, N_FAMILIES)]
+        Starts with the COND row; at most the model's context long.
+    bars : int
+        Bars to write (>= 1). The first generated row is a BAR.
+    positions_per_bar : int
+        16 for 4/4, 12 for 3/4.
+    sampling : SamplingConfig
+    rng : np.random.Generator
+        Every draw comes from it (seeded: the same seed gives the same piece).
+    chords : mapping of int -> str, optional
+        Bar index (0-based, among the generated bars) -> chord label every position of that bar
+        must carry.
+    tracks : sequence of str
+        Which tracks may get notes (``("melody",)`` for a melody alone).
+    max_rows : int, optional
+        A safety cap on generated rows (default 200 per bar).
+    """
+    import torch
+
+    from .model import KVCache
+
+    if bars < 1:
+        raise ParameterError(f"bars must be >= 1, got {bars}")
+    sampling = sampling or SamplingConfig()
+    rng = rng or np.random.default_rng(0)
+    cfg = model.cfg
+    if len(prompt_rows) > cfg.max_len:
+        raise ParameterError(f"the prompt is {len(prompt_rows)} rows, longer than the model's context "
+                             f"({cfg.max_len}); cut it first")
+    max_rows = max_rows or 200 * bars
+    g = Grammar(tok, positions_per_bar=positions_per_bar, tracks=tracks, chords=chords,
+                max_notes_per_position=sampling.max_notes_per_position)
+    g.min_bars = bars
+    model.eval()
+    cache = KVCache(cfg.n_layers, cfg.max_len)
+    rows: list[np.ndarray] = []
+    hs: list[torch.Tensor] = []  # hs[i]: the hidden state that predicts rows[i]
+    recent: dict[int, list[int]] = {1: [], 2: []}
+    bar_starts: list[int] = []  # index in rows of each BAR row
+    bar_sigs: list[bytes] = []  # content of each accepted, closed bar
+    states: list[tuple[Any, ...]] = []  # grammar state after rows[i]
+    retried = 0
+    retries_left = sampling.max_retries
+    stopped = "max_rows"
+    penalty = sampling.repetition_penalty
+    n_prompt = len(prompt_rows)
+    with torch.inference_mode():
+        h = model.hidden(torch.as_tensor(np.asarray(prompt_rows, dtype=np.int64))[None], cache)[0, -1]
+        while len(rows) < max_rows:
+            type_logits = model.heads[0](model.head_ln[0](h)).numpy()
+            t = sample_index(type_logits, g.allowed_types(), temperature=sampling.temperature_of("type"),
+                             top_p=sampling.top_p_of("type"), rng=rng)
+            if t in (BAR, EOS) and bar_starts:
+                # a bar closes: a run of identical bars longer than allowed is drawn again
+                start = bar_starts[-1]
+                sig = np.stack(rows[start:]).tobytes()
+                run = 1
+                for s in reversed(bar_sigs):
+                    if s != sig:
+                        break
+                    run += 1
+                if (len(rows) > start + 1 and sampling.max_repeat_bars > 0
+                        and run > sampling.max_repeat_bars and retries_left > 0):
+                    retries_left -= 1
+                    retried += 1
+                    keep = start + 1  # keep the bar's BAR row, draw its content again
+                    h = hs[keep]
+                    cache.truncate(n_prompt + keep)
+                    del rows[keep:], hs[keep:], states[keep:]
+                    g.restore(states[keep - 1])
+                    recent = {1: [], 2: []}
+                    for r in rows:
+                        if int(r[0]) == NOTE:
+                            recent[int(r[FI["track"]])].append(int(r[FI["pitch"]]))
+                    continue
+                bar_sigs.append(sig)
+                retries_left = sampling.max_retries
+            if t == BAR and g.bar + 1 >= bars:
+                stopped = "bars"
+                break
+            row = np.zeros(len(tok.sizes), dtype=np.int64)
+            row[0] = t
+            chosen: dict[str, int] = {"type": t}
+            z = h + model.chain[0](torch.tensor(t))
+            for k, fam in enumerate(HEAD_FAMILIES[1:], start=1):
+                v = 0
+                if fam in ACTIVE[t]:
+                    logits = model.heads[k](model.head_ln[k](z)).numpy().astype(np.float64)
+                    if fam == "pitch" and penalty > 1.0:
+                        used = recent[chosen["track"]][-sampling.repetition_window:]
+                        if used:
+                            u = np.array(sorted(set(used)))
+                            logits[u] = np.where(logits[u] > 0, logits[u] / penalty, logits[u] * penalty)
+                    v = sample_index(logits, g.allowed(fam, chosen), temperature=sampling.temperature_of(fam),
+                                     top_p=sampling.top_p_of(fam), rng=rng)
+                chosen[fam] = v
+                row[FI[fam]] = v
+                if k < len(model.chain):
+                    z = z + model.chain[k](torch.tensor(v))
+            if t == NOTE:
+                recent[int(row[FI["track"]])].append(int(row[FI["pitch"]]))
+            if t == BAR:
+                bar_starts.append(len(rows))
+            g.advance(row)
+            rows.append(row)
+            hs.append(h)
+            states.append(g.state())
+            if t == EOS:
+                stopped = "eos"
+                break
+            h = model.hidden(torch.as_tensor(row)[None, None], cache)[0, -1]
+    out = np.stack(rows) if rows else np.zeros((0, len(tok.sizes)), dtype=np.int64)
+    warnings = []
+    if stopped == "max_rows":
+        warnings.append(f"stopped after {max_rows} tokens before reaching {bars} bars")
+    return GenerationResult(out, max(0, g.bar + 1), stopped, retried, warnings)
+

@@ -1,0 +1,44 @@
+"""Fixtures of the compose tests: tiny random music language models (no dataset, no weights)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+_TOK: list[Any] = []
+
+
+def _tokenizer() -> Any:
+    from yuefu.compose.lm.tokens import CPTokenizer
+
+    if not _TOK:
+        _TOK.append(CPTokenizer())
+    return _TOK[0]
+
+
+def _tiny_model(*, max_len: int = 64, seed: int = 0, d_model: int = 32) -> Any:
+    """A random 2-layer model; its type head is nudged towards notes so that pieces have some."""
+    import torch
+
+    from yuefu.compose.lm.api import LanguageModel
+    from yuefu.compose.lm.model import CompoundTransformer, ModelConfig
+
+    tok = _tokenizer()
+    torch.manual_seed(seed)
+    cfg = ModelConfig(vocab_sizes=tok.sizes, d_model=d_model, n_layers=2, n_heads=4, d_ff=64,
+                      max_len=max_len, dropout=0.0)
+    net = CompoundTransformer(cfg).eval()
+    with torch.no_grad():
+        net.heads[0].bias[:] = torch.tensor([0.0, 0.0, 0.0, 1.0, 2.5, 0.0])  # PAD COND BAR POS NOTE EOS
+    meta = {"trained_conditions": {"style": ["pop"], "emotion": ["calm", "excited", "happy", "sad"]}}
+    return LanguageModel(net, tok, meta)
+
+
+@pytest.fixture
+def tiny_lm() -> Callable[..., Any]:
+    """A factory of tiny random language models (skips without PyTorch or miditok)."""
+    pytest.importorskip("torch", reason="the music language model needs PyTorch (yuefu[ml])")
+    pytest.importorskip("miditok", reason="the music language model needs miditok (yuefu[ml])")
+    return _tiny_model
