@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from yuefu.core.errors import ParameterError
-from yuefu.sing.timing import NoteSpan, UnitShape, phrases, plan_syllables
+from yuefu.sing.timing import NoteSpan, UnitShape, nucleus_positions, phrases, plan_syllables
 
 
 def test_vowel_on_onset_consonants_before():
@@ -56,3 +56,55 @@ def test_phrases_split_at_rests():
     p = plan_syllables(notes, [UnitShape(0.05, 0.0)] * 4)
     assert phrases(p) == [(0, 1), (2, 3)]
     assert np.all(np.diff([s.vowel_s for s in p]) > 0)
+
+
+def test_a_sonorant_onset_is_sung_short_right_before_the_beat():
+    # "la": an l of 140 ms (as espeak says it) is sung in at most 60 ms, ending on the onset
+    p = plan_syllables([NoteSpan(1.0, 2.0, 0)], [UnitShape(0.14, 0.0, sonorant_s=0.14)])
+    assert p[0].vowel_s == 1.0
+    assert p[0].vowel_s - p[0].start_s == pytest.approx(0.06)
+    assert p[0].sonorant_s == pytest.approx(p[0].start_s)  # the whole onset is the sonorant
+    # "blue": the b keeps its length before the shortened l
+    p = plan_syllables([NoteSpan(1.0, 2.0, 0)], [UnitShape(0.15, 0.0, sonorant_s=0.12)])
+    assert p[0].vowel_s - p[0].sonorant_s == pytest.approx(0.06)
+    assert p[0].sonorant_s - p[0].start_s == pytest.approx(0.03)
+    # an obstruent onset is not touched by the sonorant cap
+    p = plan_syllables([NoteSpan(1.0, 2.0, 0)], [UnitShape(0.12, 0.0)])
+    assert p[0].start_s == pytest.approx(0.88) and p[0].sonorant_s == p[0].vowel_s == 1.0
+
+
+def test_sonorant_shares_a_short_gap_in_proportion():
+    # a fast legato: only a fifth of a 0.2 s note is free for "bl" (0.03 + 0.06 wanted)
+    notes = [NoteSpan(0.5, 0.7, 0), NoteSpan(0.7, 1.0, 1)]
+    p = plan_syllables(notes, [UnitShape(0.0, 0.0), UnitShape(0.15, 0.0, sonorant_s=0.12)])
+    assert p[1].vowel_s == 0.7
+    assert p[1].start_s == pytest.approx(0.66)
+    assert p[1].vowel_s - p[1].sonorant_s == pytest.approx(0.04 * 0.06 / 0.09)
+
+
+def test_a_coda_before_a_rest_is_heard_in_full():
+    # "six" (ks 0.2 s) on a 0.6 s note before a rest: 15% of the note and up to 80 ms past it
+    p = plan_syllables([NoteSpan(1.0, 1.6, 0)], [UnitShape(0.1, 0.2)])
+    assert p[0].coda_s == pytest.approx(1.6 - 0.15 * 0.6)
+    assert p[0].end_s == pytest.approx(1.68)
+    # capped at max_coda_s
+    p = plan_syllables([NoteSpan(1.0, 3.0, 0)], [UnitShape(0.1, 0.3)])
+    assert p[0].end_s - p[0].coda_s == pytest.approx(0.18)
+    # legato into the next syllable: the coda stays inside the sung span (15% at most)
+    notes = [NoteSpan(1.0, 1.6, 0), NoteSpan(1.6, 2.0, 1)]
+    p = plan_syllables(notes, [UnitShape(0.1, 0.2), UnitShape(0.0, 0.0)])
+    assert p[0].end_s == pytest.approx(1.6)
+    assert p[0].end_s - p[0].coda_s == pytest.approx(0.15 * 0.6)
+
+
+def test_a_medial_glide_starts_on_the_beat_and_reaches_the_vowel_within_60_ms():
+    # nucleus frames 10..80 with a 28-frame glide (the u of guang) and the steady part at 45..51
+    x = np.arange(0.0, 120.0)
+    pos = nucleus_positions(x, 120.0, (10, 80), (45.0, 51.0), glide=28)
+    assert pos[0] == pytest.approx(10.0)           # the glide itself starts on the beat
+    assert pos[12] == pytest.approx(38.0)          # 12 frames (60 ms) later: the main vowel
+    assert np.all(np.diff(pos[:13]) > 0)
+    assert np.all((pos >= 10) & (pos < 80))
+    # without a glide, the nucleus starts at its first frame and holds its steady part
+    pos = nucleus_positions(x, 120.0, (10, 80), (45.0, 51.0))
+    assert pos[0] == pytest.approx(10.0) and np.all((pos[40:80] >= 45) & (pos[40:80] <= 51))

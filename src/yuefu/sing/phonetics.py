@@ -243,6 +243,9 @@ _EN_CONSONANTS = {
     "L": "l", "M": "m", "N": "n", "NG": "N", "P": "p", "R": "r", "S": "s", "SH": "S", "T": "t",
     "TH": "T", "V": "v", "W": "w", "Y": "j", "Z": "z", "ZH": "Z",
 }
+#: ARPAbet vowel + R in one syllable -> espeak-ng en-us r-coloured vowel (as espeak reads the words).
+_EN_R_VOWELS = {"AA": "A@", "AO": "o@", "OW": "o@", "EH": "e@", "EY": "e@", "IH": "i@3", "IY": "i@3",
+                "UH": "U@", "UW": "U@"}
 _ONSETS = {tuple(x.split()) for x in (
     "P R", "P L", "B R", "B L", "T R", "D R", "K R", "K L", "G R", "G L", "F R", "F L", "TH R",
     "SH R", "S P", "S T", "S K", "S M", "S N", "S L", "S W", "T W", "K W", "D W", "G W", "P Y",
@@ -259,16 +262,27 @@ def arpabet_to_espeak(phones: Sequence[str]) -> str:
 
     >>> arpabet_to_espeak(["HH", "AH0", "L", "OW1"])
     "[[h'@l'oU]]"
+    >>> arpabet_to_espeak(["F", "AO1", "R"]), arpabet_to_espeak(["HH", "AA1", "R", "T"])
+    ("[[f'o@]]", "[[h'A@t]]")
     """
     out = []
-    for p in phones:
+    skip_r = False
+    for i, p in enumerate(phones):
         base = p.rstrip("012")
+        if skip_r:
+            skip_r = False
+            continue
         if _is_vowel_arpa(p):
             v = _EN_VOWELS[base]
             if base == "AH" and p.endswith("0"):
                 v = "@"
             elif base == "ER" and p.endswith("0"):
                 v = "3"
+            elif i + 1 < len(phones) and phones[i + 1] == "R" and base in _EN_R_VOWELS:
+                # a vowel before r in the same syllable is espeak's r-coloured vowel (four:
+                # f'o@, not f'O:r, which espeak says as "faw-r" with a separate, late r)
+                v = _EN_R_VOWELS[base]
+                skip_r = True
             out.append("'" + v)
         else:
             out.append(_EN_CONSONANTS[base])

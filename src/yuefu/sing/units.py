@@ -20,8 +20,8 @@ import numpy as np
 from yuefu.core.errors import MissingDependencyError
 from yuefu.sing.espeak import speak
 
-__all__ = ["FRAME_S", "SYNTH_SR", "FFT_SIZE", "Voice", "Unit", "load_unit", "is_vowel_name",
-           "pyworld_module"]
+__all__ = ["FRAME_S", "SYNTH_SR", "FFT_SIZE", "SONORANT_DB", "Voice", "Unit", "load_unit",
+           "is_vowel_name", "phoneme_class", "pyworld_module"]
 
 #: WORLD frame period.
 FRAME_S = 0.005
@@ -31,6 +31,15 @@ SYNTH_SR = 44100
 FFT_SIZE = 2048
 _N_BINS = FFT_SIZE // 2 + 1
 _VOWEL_CHARS = set("aeiouyAEIOUVY@3&0")
+#: espeak-ng sonorant consonants (liquids and nasals) and glides.
+_NASALS = frozenset({"m", "n", "N", "n^", "m-", "n-"})
+_LIQUIDS = frozenset({"l", "r", "l/", "r-", "R", "l^", "*"})
+_GLIDES = frozenset({"w", "j", ";"})
+#: Where a sonorant onset sits: at most this many dB below the vowel in the 300-4000 Hz band
+#: (a sung l, m, n is ~8-15 dB softer than its vowel; the vowel, not the hum, starts the note;
+#: -14 leaves room for the smoothing of a short sonorant between two vowels).
+SONORANT_DB = -14.0
+_LN_DB = np.log(10.0) / 10.0  # dB -> natural log of power
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,52 @@ def is_vowel_name(name: str) -> bool:
     return bool(n) and n[0] in _VOWEL_CHARS
 
 
+def phoneme_class(name: str) -> str:
+    """``"vowel"``, ``"nasal"``, ``"liquid"``, ``"glide"``, ``"pause"`` or ``"obstruent"`` for an
+    espeak-ng phoneme mnemonic.
+
+    >>> [phoneme_class(p) for p in ("A:", "m", "l", "w", "t", "s.", "_:")]
+    ['vowel', 'nasal', 'liquid', 'glide', 'obstruent', 'obstruent', 'pause']
+    """
+    n = name.lstrip("',%=")
+    if not n or n.startswith("_"):
+        return "pause"
+    if n in _GLIDES:
+        return "glide"
+    if is_vowel_name(n):
+        return "vowel"
+    if n in _NASALS:
+        return "nasal"
+    if n in _LIQUIDS:
+        return "liquid"
+    return "obstruent"
+
+
+def _band_db(log_sp: np.ndarray, lo_hz: float = 300.0, hi_hz: float = 4000.0) -> np.ndarray:
+    """Per-frame power (dB) of an envelope on the synthesis grid in a band."""
+    hz = np.arange(log_sp.shape[1]) * (SYNTH_SR / FFT_SIZE)
+    m = (hz >= lo_hz) & (hz <= hi_hz)
+    out: np.ndarray = 10.0 * np.log10(np.mean(np.exp(log_sp[:, m]), axis=1) + 1e-30)
+    return out
+
+
+def _soften_sonorant(log_sp: np.ndarray, frames: list[int], nasal: np.ndarray, ref_db: float) -> None:
+    """Lower the frames of a sonorant onset (in place) so that their 300-4000 Hz band sits at
+    most :data:`SONORANT_DB` below the vowel's (``ref_db``). A nasal keeps its low murmur: the
+    cut fades out below 500 Hz (to a third at 150 Hz)."""
+    if len(frames) == 0:
+        return
+    hz = np.maximum(np.arange(log_sp.shape[1]) * (SYNTH_SR / FFT_SIZE), 1.0)
+    w_nasal = np.clip(1.0 - (2.0 / 3.0) * np.log(500.0 / hz) / np.log(500.0 / 150.0), 1.0 / 3.0, 1.0)
+    for f in frames:
+        w = w_nasal if nasal[f] else np.ones_like(hz)
+        for _ in range(3):  # the weighted cut lowers the band a little less than asked: repeat
+            excess = float(_band_db(log_sp[f:f + 1])[0]) - (ref_db + SONORANT_DB)
+            if excess <= 0.05:
+                break
+            log_sp[f] -= (excess * _LN_DB) * w
+
+
 def _hold_fraction(name: str) -> tuple[float, float]:
     """The steady stretch of a vowel phoneme, as fractions of its length."""
     letters = [c for c in name.lstrip("',%=") if c.isalpha() or c in "@3&"]
@@ -155,6 +210,12 @@ class Unit:
         The steady frames a long note stretches (fractional frame positions inside the nucleus).
     phonemes : tuple of str
         espeak's phonemes, for messages.
+    sonorant : int
+        Frames at the end of the onset (right before the nucleus) that are a sonorant or glide
+        (l, m, n, r; English w, y); they are softened to :data:`SONORANT_DB` below the vowel.
+    glide : int
+        Frames at the start of the nucleus that are a Mandarin medial (the u of guang, the i of
+        xia, the w of wo): sung on the beat, moving quickly into the main vowel.
     """
 
     log_sp: np.ndarray
@@ -163,6 +224,8 @@ class Unit:
     nucleus: tuple[int, int]
     hold: tuple[float, float]
     phonemes: tuple[str, ...]
+    sonorant: int = 0
+    glide: int = 0
 
     @property
     def n_frames(self) -> int:
@@ -172,6 +235,11 @@ class Unit:
     def onset_s(self) -> float:
         """Natural length of the onset consonants."""
         return self.nucleus[0] * FRAME_S
+
+    @property
+    def sonorant_s(self) -> float:
+        """Natural length of the sonorant or glide right before the vowel (part of ``onset_s``)."""
+        return self.sonorant * FRAME_S
 
     @property
     def coda_s(self) -> float:
@@ -281,8 +349,26 @@ def load_unit(text: str, phonemes: bool, espeak_voice: str, voice: Voice) -> Uni
         vowels = sorted(((nm, frame(s), frame(e)) for nm, s, e in bounds),
                         key=lambda v: v[1] - v[2])[:1] or [("", 0, n)]
     nuc0, nuc1 = vowels[0][1], vowels[-1][2]
+    # the onset phonemes before the first vowel, by class
+    first_v = next((i for i, b in enumerate(bounds) if is_vowel_name(b[0])), len(bounds))
+    onset = [(phoneme_class(nm), frame(s), frame(e)) for nm, s, e in bounds[:first_v]]
+    glide = 0
+    if espeak_voice.startswith("cmn"):
+        # a Mandarin medial (and y-/w- before the vowel) belongs to the final: it starts the
+        # nucleus, on the beat
+        while onset and onset[-1][0] == "glide" and onset[-1][1] < nuc0:
+            nuc0 = onset.pop()[1]
+        glide = vowels[0][1] - nuc0
+    son_kinds = ("nasal", "liquid") if espeak_voice.startswith("cmn") else ("nasal", "liquid", "glide")
+    son0 = nuc0
+    nasal = np.zeros(n, dtype=bool)
+    while onset and onset[-1][0] in son_kinds and onset[-1][1] < son0:
+        kind, s0, e0 = onset.pop()
+        nasal[s0:e0] = kind == "nasal"
+        son0 = s0
     if nuc1 - nuc0 < 2:
         nuc0, nuc1 = max(0, min(nuc0, n - 2)), min(n, max(nuc1, nuc0 + 2))
+        son0, glide = min(son0, nuc0), 0
     name, h0, h1 = max(vowels, key=lambda v: v[2] - v[1])
     log_sp = np.log(np.maximum(sp, 1e-16))
     hold = _steady(log_sp, h0, h1, _hold_fraction(name))
@@ -308,4 +394,9 @@ def load_unit(text: str, phonemes: bool, espeak_voice: str, voice: Voice) -> Uni
     # formant source fools d4c into reporting a noisy low band, which sounds as a rough
     # subharmonic hum under high notes)
     ap44[nuc0:nuc1] = np.minimum(ap44[nuc0:nuc1], _VOWEL_AP[None, :])
-    return Unit(log_sp, np.clip(ap44, 0.0, 1.0), voiced, (nuc0, nuc1), hold, tuple(spoken_names))
+    # a sonorant onset (l, m, n, r; English w, y) is clearly softer than the vowel it leads into
+    # (its voiced frames: the aspiration of t in "tr" is no hum and stays as it is)
+    vowel_db = float(np.median(_band_db(log_sp[nuc0:nuc1])))
+    _soften_sonorant(log_sp, [f for f in range(son0, nuc0) if voiced[f]], nasal, vowel_db)
+    return Unit(log_sp, np.clip(ap44, 0.0, 1.0), voiced, (nuc0, nuc1), hold, tuple(spoken_names),
+                sonorant=nuc0 - son0, glide=glide)
