@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/lyrics.py
 	$(BIN)/python benchmarks/melody.py
 	$(BIN)/python benchmarks/singer.py --quick  # the full run (pysinsy, pocketsphinx) needs .[bench]
+	$(BIN)/python benchmarks/identify.py --quick  # audfprint beside it when ../audfprint holds a copy
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks train

@@ -269,6 +269,55 @@ def _cmd_stages(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_id(a: argparse.Namespace) -> int:
+    """``yuefu id add|query|stats|delete``: song identification against a catalog."""
+    from yuefu.listen.identify import open_catalog
+
+    if a.id_command is None:
+        raise _UsageError("give an id command: add, query, stats or delete (see 'yuefu id --help')")
+    if a.id_command == "add":
+        with open_catalog(a.db, create=True) as cat, _Progress(quiet=a.quiet, label="id add") as prog:
+            rep = cat.add(a.paths, jobs=a.jobs, progress=prog.fraction("fingerprint"))
+        if not a.quiet:
+            for path, why in rep.skipped:
+                print(f"yuefu: skipped {path}: {why}", file=sys.stderr)
+        _out(a.quiet, f"{a.db}: added {len(rep.added)} tracks ({rep.audio_s / 60:.1f} min of audio), "
+                      f"{len(rep.duplicates)} already there, {len(rep.skipped)} skipped "
+                      f"({rep.seconds:.1f} s)")
+        return 0
+    if a.id_command == "query":
+        with open_catalog(a.db) as cat:
+            res = cat.query(a.clip)
+        if a.json:
+            print(json.dumps(res.to_dict()))
+        elif res.match is None:
+            print("no match")
+        else:
+            m = res.match
+            speed = f", speed {100 * (m.speed - 1):+.0f}%" if abs(m.speed - 1) > 1e-9 else ""
+            print(f"{m.track} at {m.offset_s:.1f} s (confidence {m.confidence:.2f}{speed})")
+        return 0
+    if a.id_command == "delete":
+        with open_catalog(a.db) as cat:
+            gone = cat.delete(a.tracks)
+        _out(a.quiet, *(f"deleted {p}" for p in gone))
+        return 0
+    with open_catalog(a.db) as cat:
+        st = cat.stats()
+        names = [t.name for t in cat.tracks()] if a.tracks_list else []
+    if a.json:
+        print(json.dumps({**st.to_dict(), **({"track_names": names} if a.tracks_list else {})}, indent=2))
+        return 0
+    print(f"{st.location} ({st.backend})")
+    print(f"  tracks          {st.tracks}")
+    print(f"  audio           {st.audio_s / 3600:.2f} h")
+    print(f"  hashes          {st.hashes}")
+    print(f"  size            {st.size_bytes / 1e6:.1f} MB ({st.bytes_per_hour / 1e6:.1f} MB per hour)")
+    for n in names:
+        print(f"    {n}")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------
 
 def _parser() -> _Parser:
@@ -357,6 +406,28 @@ def _parser() -> _Parser:
     inf.add_argument("file", help="score or audio file")
     inf.add_argument("--json", action="store_true", help="print JSON")
     inf.set_defaults(func=_cmd_info)
+
+    idp = sub.add_parser("id", help="identify songs from a clip (听歌识曲): add, query, stats, delete")
+    ids = idp.add_subparsers(dest="id_command", metavar="ID_COMMAND", parser_class=_Parser)
+    db_help = "catalog: an SQLite file (default catalog.db) or postgresql://user@host/dbname"
+    ida = ids.add_parser("add", help="fingerprint audio files or folders into a catalog")
+    ida.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders (searched recursively)")
+    ida.add_argument("--db", default="catalog.db", help=db_help)
+    ida.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    ida.add_argument("-q", "--quiet", action="store_true", help="no progress, skipped files or summary")
+    idq = ids.add_parser("query", help="identify a clip: the track, the offset in it and a confidence")
+    idq.add_argument("clip", help="audio clip (a few seconds; WAV, FLAC, OGG, MP3)")
+    idq.add_argument("--db", default="catalog.db", help=db_help)
+    idq.add_argument("--json", action="store_true", help='print {"match": {...}} or {"match": null}')
+    idst = ids.add_parser("stats", help="tracks, hours of audio, hashes and size of a catalog")
+    idst.add_argument("--db", default="catalog.db", help=db_help)
+    idst.add_argument("--tracks", dest="tracks_list", action="store_true", help="also list the tracks")
+    idst.add_argument("--json", action="store_true", help="print JSON")
+    idd = ids.add_parser("delete", help="remove tracks (by name, path or file) from a catalog")
+    idd.add_argument("tracks", nargs="+", metavar="TRACK", help="track name, its path, or the file itself")
+    idd.add_argument("--db", default="catalog.db", help=db_help)
+    idd.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    idp.set_defaults(func=_cmd_id, id_command=None)
 
     st = sub.add_parser("stages", help="list the pipeline stages and their parameters")
     st.set_defaults(func=_cmd_stages)

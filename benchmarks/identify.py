@@ -1,0 +1,472 @@
+"""Benchmark: song identification (yuefu.listen.identify) against audfprint, side by side.
+
+Catalog: the first 60 s of POP909 songs rendered with FluidSynth (each track of a song gets a
+General MIDI program drawn from a palette, seeded), plus the real music recordings in
+``real_audio/librosa_data/audio``. Out-of-catalog songs: further POP909 songs rendered the same
+way (hard negatives: same style, same SoundFont), never added.
+
+Queries of 3, 5 and 10 s from random offsets under: white and babble noise (babble: six
+LJSpeech utterances summed) at SNR 10, 5, 0 and -5 dB; reverberation (pyroomacoustics shoebox
+rooms, RT60 0.3-0.8 s); MP3 at 64 kbps (ffmpeg/libmp3lame); speed +-2% and +-5% (resampled,
+so the pitch moves too); plus 10 s clips of out-of-catalog songs (clean and noisy). Every
+random choice comes from one seeded generator.
+
+Ours: ``Catalog.query(path)`` on an SQLite catalog (read, fingerprint, look up, verify), one
+query at a time on one core. Anchor: audfprint (dpwe/audfprint, run from a copy outside the
+repository, ``--audfprint DIR``; default ``../audfprint`` or ``$AUDFPRINT``) with its default
+settings, same catalog and query files; its ingest is timed on one core too.
+
+Rendered audio is cached in ``--work`` (default ``~/.cache/yuefu-bench/identify``).
+
+Usage::
+
+    python benchmarks/identify.py --quick    # 100 catalog tracks, fewer queries
+    python benchmarks/identify.py            # 500 catalog tracks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets"
+SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+SR = 22050
+TRACK_S = 60.0
+REAL_MIN_S = 20.0
+DURATIONS = (3.0, 5.0, 10.0)
+SNRS = (10, 5, 0, -5)
+
+# melody-ish, accompaniment-ish GM programs
+MELODY_PROGRAMS = [0, 4, 11, 24, 25, 40, 41, 56, 60, 64, 65, 68, 71, 73, 80, 81]
+ACCOMP_PROGRAMS = [0, 1, 2, 4, 5, 16, 19, 24, 26, 27, 46, 48, 49, 50, 88, 89]
+
+TARGETS = [
+    ("10 s, 0 dB (white and babble) top-1", ">= 98%"),
+    ("10 s, -5 dB (white and babble) top-1", ">= 90%"),
+    ("speed +-5% (10 s) top-1", ">= 95%"),
+    ("false accepts (out of catalog)", "<= 0.5%"),
+    ("query p95 (SQLite)", "<= 200 ms"),
+]
+
+
+# -- catalog audio ---------------------------------------------------------------------------
+
+def _render_one(args: tuple[str, str, int]) -> str | None:
+    import soundfile as sf
+    import symusic
+
+    mid, out, seed = args
+    if Path(out).exists():
+        return out
+    rng = np.random.default_rng(seed)
+    s = symusic.Score(mid).to("second").clip(0, TRACK_S, clip_end=True)
+    for tr in s.tracks:
+        pal = MELODY_PROGRAMS if tr.name.upper() == "MELODY" else ACCOMP_PROGRAMS
+        tr.program = int(rng.choice(pal))
+    with tempfile.TemporaryDirectory() as d:
+        m, w = Path(d) / "x.mid", Path(d) / "x.wav"
+        s.to("tick").dump_midi(str(m))
+        subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.6", "-r", str(SR), "-F", str(w), SF2, str(m)],
+                       check=True, capture_output=True)
+        x, sr = sf.read(str(w), dtype="float32")
+    x = x.mean(axis=1) if x.ndim == 2 else x
+    x = x[: int((TRACK_S + 2.0) * sr)]
+    if np.max(np.abs(x)) < 1e-3:
+        return None
+    x = 0.5 * x / np.max(np.abs(x))
+    tmp = out + ".part.flac"
+    sf.write(tmp, x, sr, subtype="PCM_16")
+    os.replace(tmp, out)
+    return out
+
+
+def build_audio(work: Path, n_catalog: int, n_outside: int, jobs: int) -> tuple[list[Path], list[Path]]:
+    """Render (or reuse) the catalog and the out-of-catalog songs; returns their files."""
+    songs = sorted(p for p in (DATA / "pop909" / "POP909").iterdir() if p.is_dir())
+    if not songs:
+        sys.exit(f"no POP909 songs under {DATA}; this benchmark needs ../shared/datasets")
+    rng = np.random.default_rng(909)
+    order = rng.permutation(len(songs))
+    n_real = len(real_recordings())
+    n_pop = n_catalog - n_real
+    cat_dir, out_dir = work / "catalog", work / "outside"
+    cat_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs_list = []
+    # out-of-catalog songs come from the end of the permutation: the same for every catalog size
+    picks = [(int(i), cat_dir) for i in order[:n_pop]] + [(int(i), out_dir) for i in order[-n_outside:]]
+    for i, where in picks:
+        sdir = songs[i]
+        dest = where / f"pop909-{sdir.name}.flac"
+        jobs_list.append((str(sdir / f"{sdir.name}.mid"), str(dest), 1000 + int(i)))
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(jobs) as ex:
+        res = list(ex.map(_render_one, jobs_list, chunksize=4))
+    print(f"rendered/reused {len(res)} songs in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    cat = [Path(r) for r, j in zip(res, jobs_list, strict=True) if r and Path(j[1]).parent == cat_dir]
+    out = [Path(r) for r, j in zip(res, jobs_list, strict=True) if r and Path(j[1]).parent == out_dir]
+    return cat + real_recordings(), out
+
+
+def real_recordings() -> list[Path]:
+    import soundfile as sf
+
+    d = DATA / "real_audio" / "librosa_data" / "audio"
+    files = sorted(p for p in d.glob("*.ogg") if ".hq." not in p.name)
+    return [p for p in files if sf.info(str(p)).duration >= REAL_MIN_S]
+
+
+# -- queries ---------------------------------------------------------------------------------
+
+def _load(path: Path) -> np.ndarray:
+    from yuefu.core.io import read_audio
+
+    a = read_audio(path)
+    x = a.samples.mean(axis=0)
+    if a.sr != SR:
+        from scipy.signal import resample_poly
+
+        x = resample_poly(x, SR, a.sr).astype(np.float32)
+    return x
+
+
+def _babble(rng: np.random.Generator, n: int, speech: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros(n, np.float32)
+    for _ in range(6):
+        s = speech[int(rng.integers(len(speech)))]
+        s = np.tile(s, int(np.ceil(n / s.shape[0])) + 1)
+        o = int(rng.integers(0, s.shape[0] - n))
+        seg = s[o: o + n]
+        out += seg / (np.std(seg) + 1e-9)
+    return out
+
+
+def _add_noise(x: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    ps = float(np.mean(x ** 2)) + 1e-12
+    pn = float(np.mean(noise ** 2)) + 1e-12
+    return x + noise * np.sqrt(ps / pn / 10 ** (snr_db / 10))
+
+
+def _rirs(rng: np.random.Generator, n: int) -> list[tuple[float, np.ndarray]]:
+    import pyroomacoustics as pra
+
+    out = []
+    for k in range(n):
+        rt60 = 0.3 + 0.5 * k / max(1, n - 1)
+        dim = np.array([rng.uniform(4, 9), rng.uniform(3, 7), rng.uniform(2.5, 3.5)])
+        absorb, max_order = pra.inverse_sabine(rt60, dim)
+        room = pra.ShoeBox(dim, fs=SR, materials=pra.Material(absorb), max_order=min(max_order, 30))
+        room.add_source(dim * rng.uniform(0.2, 0.8, 3))
+        room.add_microphone(dim * rng.uniform(0.2, 0.8, 3))
+        room.compute_rir()
+        h = np.asarray(room.rir[0][0], dtype=np.float64)
+        out.append((rt60, h / np.max(np.abs(h))))
+    return out
+
+
+def _speed(seg: np.ndarray, n: int) -> np.ndarray:
+    from scipy.signal import resample
+
+    return resample(seg, n).astype(np.float32)
+
+
+def _mp3(x: np.ndarray, tmp: Path) -> np.ndarray:
+    import soundfile as sf
+
+    w, m, w2 = tmp / "a.wav", tmp / "a.mp3", tmp / "b.wav"
+    sf.write(str(w), x, SR)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(w), "-b:a", "64k", str(m)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(m), "-ar", str(SR), str(w2)], check=True)
+    y, _ = sf.read(str(w2), dtype="float32")
+    return y
+
+
+def conditions() -> list[str]:
+    c = ["clean"]
+    c += [f"white {s:+d} dB" for s in SNRS]
+    c += [f"babble {s:+d} dB" for s in SNRS]
+    c += ["reverb RT60 0.3-0.8 s", "mp3 64 kbps"]
+    c += ["speed -5%", "speed -2%", "speed +2%", "speed +5%"]
+    return c
+
+
+def make_queries(work: Path, catalog: list[Path], outside: list[Path], per_cell: int, n_outside: int,
+                 seed: int = 7) -> list[dict]:
+    """Write query WAVs under work/queries; returns their descriptions (cached by a manifest)."""
+    import soundfile as sf
+    from scipy.signal import fftconvolve
+
+    qdir = work / f"queries-{len(catalog)}-{per_cell}-{n_outside}-{seed}"
+    manifest = qdir / "manifest.json"
+    if manifest.exists():
+        return json.loads(manifest.read_text())
+    qdir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lj = sorted((DATA / "real_audio" / "ljspeech_subset").rglob("*.wav"))
+    speech = [_load(p) for p in lj]
+    rirs = _rirs(rng, 6)
+    cache: dict[Path, np.ndarray] = {}
+
+    def audio(p: Path) -> np.ndarray:
+        if p not in cache:
+            if len(cache) > 64:
+                cache.pop(next(iter(cache)))
+            cache[p] = _load(p)
+        return cache[p]
+
+    eligible = [p for p in catalog if sf.info(str(p)).duration >= 14.0]
+    out: list[dict] = []
+    tmp = Path(tempfile.mkdtemp())
+
+    def one(track: Path, cond: str, dur: float, inside: bool) -> dict:
+        x = audio(track)
+        speed = 1.0
+        if cond.startswith("speed"):
+            speed = 1.0 + float(cond.split()[1].rstrip("%")) / 100.0
+        n = int(dur * SR)
+        src_n = int(round(n * speed))
+        start = int(rng.integers(0, max(1, x.shape[0] - src_n - SR)))
+        seg = x[start: start + src_n].astype(np.float32)
+        info: dict = {}
+        if speed != 1.0:
+            seg = _speed(seg, n)
+        if cond.startswith("white"):
+            seg = _add_noise(seg, rng.standard_normal(n).astype(np.float32), float(cond.split()[1]))
+        elif cond.startswith("babble"):
+            seg = _add_noise(seg, _babble(rng, n, speech), float(cond.split()[1]))
+        elif cond.startswith("reverb"):
+            rt60, h = rirs[int(rng.integers(len(rirs)))]
+            seg = fftconvolve(seg, h)[:n].astype(np.float32)
+            info["rt60_s"] = rt60
+        elif cond.startswith("mp3"):
+            seg = _mp3(seg, tmp)
+        elif cond.startswith("outside"):
+            kind = rng.integers(3)
+            if kind == 1:
+                seg = _add_noise(seg, rng.standard_normal(n).astype(np.float32), 5.0)
+            elif kind == 2:
+                seg = _add_noise(seg, _babble(rng, n, speech), 5.0)
+        seg = 0.5 * seg / (np.max(np.abs(seg)) + 1e-9)
+        name = f"q{len(out):05d}.wav"
+        sf.write(str(qdir / name), seg, SR, subtype="PCM_16")
+        return {"file": name, "cond": cond, "dur": dur, "track": track.stem if inside else None,
+                "offset_s": start / SR, "speed": speed, **info}
+
+    for cond in conditions():
+        for dur in DURATIONS:
+            for _ in range(per_cell):
+                out.append(one(eligible[int(rng.integers(len(eligible)))], cond, dur, True))
+    for k in range(n_outside):
+        out.append(one(outside[k % len(outside)], "outside", 10.0, False))
+    shutil.rmtree(tmp, ignore_errors=True)
+    manifest.write_text(json.dumps(out))
+    return out
+
+
+# -- runners ---------------------------------------------------------------------------------
+
+def run_ours(db: Path, files: list[Path], queries: list[dict], qdir: Path, jobs: int) -> dict:
+    from yuefu.listen.identify import open_catalog
+
+    if db.exists():
+        db.unlink()
+    with open_catalog(db, create=True) as cat:
+        t0 = time.perf_counter()
+        rep = cat.add(files, jobs=jobs)
+        ingest_s = time.perf_counter() - t0
+        st = cat.stats()
+    # ingest on one core: time a sample of files without the pool
+    from yuefu.core.io import read_audio
+    from yuefu.listen.identify import fingerprint_audio
+
+    t1 = time.perf_counter()
+    sample_s = 0.0
+    for f in files[:20]:
+        a = read_audio(f)
+        fingerprint_audio(a)
+        sample_s += a.duration_s
+    one_core_x = sample_s / (time.perf_counter() - t1)
+    answers = []
+    with open_catalog(db) as cat:
+        cat.query(qdir / queries[0]["file"])  # warm-up
+        for q in queries:
+            t = time.perf_counter()
+            r = cat.query(qdir / q["file"])
+            dt = time.perf_counter() - t
+            m = r.match
+            answers.append({"track": m.track if m else None, "offset_s": m.offset_s if m else None,
+                            "s": dt, "aligned": r.best_aligned, "second": r.second_aligned})
+    return {"answers": answers, "ingest_s": ingest_s, "audio_s": rep.audio_s,
+            "one_core_x": one_core_x, "size_bytes": st.size_bytes, "skipped": rep.skipped,
+            "tracks": st.tracks}
+
+
+def run_audfprint(adir: Path, py: str, work: Path, files: list[Path], queries: list[dict],
+                  qdir: Path) -> dict:
+    script = adir / "audfprint.py"
+    db = work / "audfprint.pklz"
+    lst = work / "audfprint-files.txt"
+    lst.write_text("\n".join(str(f) for f in files) + "\n")
+    if db.exists():
+        db.unlink()
+    t0 = time.perf_counter()
+    r = subprocess.run([py, str(script), "new", "--dbase", str(db), "--list", str(lst), "--ncores", "1"],
+                       capture_output=True, text=True)
+    ingest_s = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"audfprint new failed: {r.stderr[-2000:]}")
+    qlist = work / "audfprint-queries.txt"
+    qlist.write_text("\n".join(str(qdir / q["file"]) for q in queries) + "\n")
+    t0 = time.perf_counter()
+    r = subprocess.run([py, str(script), "match", "--dbase", str(db), "--list", str(qlist)],
+                       capture_output=True, text=True)
+    match_s = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"audfprint match failed: {r.stderr[-2000:]}")
+    found: dict[str, str | None] = {}
+    offs: dict[str, float] = {}
+    for line in r.stdout.splitlines():
+        if line.startswith("Matched "):
+            # Matched Q 10.0 sec N raw hashes as REF at T s with ...
+            parts = line.split(" as ", 1)
+            q = Path(parts[0].split()[1]).name
+            ref = parts[1].split(" at ")[0]
+            found[q] = Path(ref).stem
+            try:
+                offs[q] = float(parts[1].split(" at ")[1].split()[0])
+            except (IndexError, ValueError):
+                pass
+        elif line.startswith("NOMATCH "):
+            found[Path(line.split()[1]).name] = None
+    answers = [{"track": found.get(q["file"]), "offset_s": offs.get(q["file"])} for q in queries]
+    return {"answers": answers, "ingest_s": ingest_s, "match_s": match_s,
+            "per_query_s": match_s / max(1, len(queries)), "size_bytes": db.stat().st_size}
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def _acc(qs: list[dict], ans: list[dict]) -> tuple[int, int]:
+    ok = sum(1 for q, a in zip(qs, ans, strict=True) if a["track"] == q["track"])
+    return ok, len(qs)
+
+
+def report(queries: list[dict], ours: dict, anchor: dict | None, args: argparse.Namespace,
+           n_tracks: int) -> None:
+    inside = [i for i, q in enumerate(queries) if q["track"] is not None]
+    outside = [i for i, q in enumerate(queries) if q["track"] is None]
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}; catalog {n_tracks} tracks "
+          f"({ours['audio_s'] / 3600:.2f} h), {len(inside)} in-catalog + {len(outside)} "
+          f"out-of-catalog queries")
+    print()
+    head = "| condition | " + " | ".join(f"{d:g} s ours" + (f" | {d:g} s audfprint" if anchor else "")
+                                         for d in DURATIONS) + " |"
+    print(head)
+    print("|" + "---|" * (1 + len(DURATIONS) * (2 if anchor else 1)))
+    cells: dict[tuple[str, float], tuple[float, float | None]] = {}
+    worse = []
+    for cond in conditions():
+        row = [cond]
+        for d in DURATIONS:
+            idx = [i for i in inside if queries[i]["cond"] == cond and queries[i]["dur"] == d]
+            qs = [queries[i] for i in idx]
+            ok, n = _acc(qs, [ours["answers"][i] for i in idx])
+            row.append(f"{100 * ok / n:.0f}%")
+            a_pct = None
+            if anchor:
+                aok, _ = _acc(qs, [anchor["answers"][i] for i in idx])
+                a_pct = 100 * aok / n
+                row.append(f"{a_pct:.0f}%")
+                if aok > ok:
+                    worse.append(f"{cond} {d:g} s ({ok}/{n} vs {aok}/{n})")
+            cells[(cond, d)] = (100 * ok / n, a_pct)
+        print("| " + " | ".join(row) + " |")
+    fa = sum(1 for i in outside if ours["answers"][i]["track"] is not None)
+    wrong = sum(1 for i in inside if ours["answers"][i]["track"] not in (None, queries[i]["track"]))
+    lat = np.array([a["s"] for a in ours["answers"]]) * 1000
+    print()
+    print("| measure | ours | audfprint |")
+    print("|---|---|---|")
+    a_fa = sum(1 for i in outside if anchor["answers"][i]["track"] is not None) if anchor else None
+    a_wrong = (sum(1 for i in inside if anchor["answers"][i]["track"] not in (None, queries[i]["track"]))
+               if anchor else None)
+    print(f"| false accepts, out-of-catalog clips | {fa}/{len(outside)} ({100 * fa / len(outside):.2f}%) | "
+          + (f"{a_fa}/{len(outside)} ({100 * a_fa / len(outside):.2f}%)" if anchor else "-") + " |")
+    print(f"| wrong track named, in-catalog clips | {wrong}/{len(inside)} | "
+          + (f"{a_wrong}/{len(inside)}" if anchor else "-") + " |")
+    print(f"| query latency p50 / p95 | {np.percentile(lat, 50):.0f} / {np.percentile(lat, 95):.0f} ms | "
+          + (f"{1000 * anchor['per_query_s']:.0f} ms mean (batch, one process)" if anchor else "-") + " |")
+    hours = ours["audio_s"] / 3600
+    print(f"| ingest speed | {ours['audio_s'] / ours['ingest_s']:.0f}× real time ({args.jobs} workers); "
+          f"{ours['one_core_x']:.0f}× on one core | "
+          + (f"{ours['audio_s'] / anchor['ingest_s']:.0f}× real time (one core)" if anchor else "-") + " |")
+    print(f"| index size per hour of audio | {ours['size_bytes'] / 1e6 / hours:.1f} MB (SQLite) | "
+          + (f"{anchor['size_bytes'] / 1e6 / hours:.1f} MB (pklz)" if anchor else "-") + " |")
+    print()
+
+    def mean_cell(conds: list[str], d: float) -> float:
+        return float(np.mean([cells[(c, d)][0] for c in conds]))
+
+    verdict = [
+        (mean_cell(["white +0 dB", "babble +0 dB"], 10.0), 98.0, "%"),
+        (mean_cell(["white -5 dB", "babble -5 dB"], 10.0), 90.0, "%"),
+        (min(cells[("speed -5%", 10.0)][0], cells[("speed +5%", 10.0)][0]), 95.0, "%"),
+    ]
+    print("| target (issue 6) | result | verdict |")
+    print("|---|---|---|")
+    for (name, tgt), (val, thr, unit) in zip(TARGETS[:3], verdict, strict=True):
+        print(f"| {name} {tgt} | {val:.1f}{unit} | {'**pass**' if val >= thr else '**FAIL**'} |")
+    far = 100 * fa / len(outside)
+    print(f"| {TARGETS[3][0]} {TARGETS[3][1]} | {far:.2f}% | {'**pass**' if far <= 0.5 else '**FAIL**'} |")
+    p95 = float(np.percentile(lat, 95))
+    print(f"| {TARGETS[4][0]} {TARGETS[4][1]} | {p95:.0f} ms | {'**pass**' if p95 <= 200 else '**FAIL**'} |")
+    if anchor:
+        print(f"| no condition where audfprint does better | {len(worse)} cells worse | "
+              f"{'**pass**' if not worse else '**FAIL**: ' + '; '.join(worse)} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="100 tracks, 10 queries per cell")
+    ap.add_argument("--tracks", type=int, help="catalog size (default 500; 100 with --quick)")
+    ap.add_argument("--per-cell", type=int, help="queries per condition and duration (default 25)")
+    ap.add_argument("--outside", type=int, default=250, help="out-of-catalog queries (default 250)")
+    ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "yuefu-bench" / "identify")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--audfprint", type=Path,
+                    default=Path(os.environ.get("AUDFPRINT", str(ROOT.parent / "audfprint"))))
+    ap.add_argument("--audfprint-python", default=os.environ.get("AUDFPRINT_PYTHON", sys.executable),
+                    help="the Python that runs audfprint (it needs numpy, scipy, librosa, docopt, psutil)")
+    ap.add_argument("--no-anchor", action="store_true", help="skip audfprint")
+    args = ap.parse_args()
+    n_tracks = args.tracks or (100 if args.quick else 500)
+    per_cell = args.per_cell or (10 if args.quick else 25)
+    files, outside = build_audio(args.work, n_tracks, max(60, args.outside // 2), args.jobs)
+    queries = make_queries(args.work, files, outside, per_cell, args.outside)
+    qdir = args.work / f"queries-{len(files)}-{per_cell}-{args.outside}-7"
+    print(f"{len(files)} catalog files, {len(queries)} queries", file=sys.stderr)
+    ours = run_ours(args.work / f"ours-{len(files)}.db", files, queries, qdir, args.jobs)
+    anchor = None
+    if not args.no_anchor:
+        if (args.audfprint / "audfprint.py").exists():
+            anchor = run_audfprint(args.audfprint, args.audfprint_python, args.work, files, queries, qdir)
+        else:
+            print(f"audfprint not found at {args.audfprint}; pass --audfprint DIR", file=sys.stderr)
+    report(queries, ours, anchor, args, len(files))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The catalog contract, run against SQLite and (when YUEFU_TEST_PG is set) PostgreSQL: ingest,
+re-ingest without duplicates, delete, stats, bad catalogs, an interrupted ingest."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+
+import numpy as np
+import pytest
+from identify_helpers import SR, synth_song
+
+from yuefu.core.audio import Audio
+from yuefu.listen.identify import CatalogError, open_catalog
+from yuefu.listen.identify.store import NewTrack
+
+PG_URL = os.environ.get("YUEFU_TEST_PG")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path):
+    """A fresh catalog location for each backend (PostgreSQL: a fresh schema-less database)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "catalog.db")
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need YUEFU_TEST_PG=postgresql://... (.ci/run starts a server)")
+    psycopg = pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (pip install 'yuefu[pg]')")
+    name = f"yuefu_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    base = PG_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _consistent(cat) -> None:
+    """Every track's hash count matches the hashes table, and no hash lacks its track."""
+    recs = cat.store.tracks()
+    n_tracks, n_hashes, _ = cat.store.counts()
+    assert n_tracks == len(recs)
+    p = "" if type(cat.store).__name__ == "SQLiteStore" else "yuefu_"
+    (rows,) = cat.store.con.execute(f"SELECT COUNT(*) FROM {p}hashes").fetchone()
+    (orphans,) = cat.store.con.execute(
+        f"SELECT COUNT(*) FROM {p}hashes WHERE track_id NOT IN (SELECT id FROM {p}tracks)").fetchone()
+    assert rows == n_hashes == sum(r.n_hashes for r in recs)
+    assert orphans == 0
+
+
+def test_add_reingest_delete_stats(db, songs_dir):
+    lib = songs_dir / "library"
+    with open_catalog(db, create=True) as cat:
+        seen = []
+        rep = cat.add([lib / "song0.flac", lib / "song1.flac"], jobs=2,
+                      progress=lambda f, m: seen.append((f, m)))
+        assert sorted(p.rsplit("/", 1)[-1] for p in rep.added) == ["song0.flac", "song1.flac"]
+        assert seen[-1][0] == pytest.approx(1.0)
+        rep = cat.add([lib], jobs=2)  # the folder: two already there, four new
+        assert len(rep.added) == 4 and len(rep.duplicates) == 2
+        st = cat.stats()
+        assert st.tracks == 6 and st.audio_s == pytest.approx(120.0, abs=0.1) and st.size_bytes > 0
+        _consistent(cat)
+        # re-adding changes nothing
+        rep = cat.add([lib], jobs=1)
+        assert not rep.added and len(rep.duplicates) == 6
+        assert cat.stats().hashes == st.hashes
+        # delete by name, then by file; the hashes go with the track
+        assert [p.rsplit("/", 1)[-1] for p in cat.delete(["song1"])] == ["song1.flac"]
+        cat.delete([str(lib / "song2.flac")])
+        assert cat.stats().tracks == 4
+        _consistent(cat)
+        x = synth_song(101)[3 * SR: 10 * SR]
+        assert cat.query(Audio(x, SR)).match is None  # song1 is gone
+        with pytest.raises(Exception, match="no such track"):
+            cat.delete(["song1"])
+    with open_catalog(db) as cat:  # reopens with its own settings
+        assert cat.stats().tracks == 4
+        assert cat.query(Audio(synth_song(103)[2 * SR: 9 * SR], SR)).match.track == "song3"
+
+
+def test_unreadable_files_are_skipped_with_a_reason(db, songs_dir, tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really audio")
+    silent = tmp_path / "silent.wav"
+    import soundfile as sf
+
+    sf.write(str(silent), np.zeros(SR * 2, np.float32), SR)
+    with open_catalog(db, create=True) as cat:
+        rep = cat.add([bad, silent, tmp_path / "missing.flac", songs_dir / "library" / "song0.flac"], jobs=2)
+    reasons = dict(rep.skipped)
+    assert len(rep.added) == 1
+    assert "not a readable audio file" in reasons[str(bad)]
+    assert "silent" in reasons[str(silent)]
+    assert "no such file" in reasons[str(tmp_path / "missing.flac")]
+
+
+def test_interrupted_ingest_keeps_whole_tracks(db, songs_dir, monkeypatch):
+    with open_catalog(db, create=True) as cat:
+        cat.add([songs_dir / "library" / "song0.flac"], jobs=1)
+        real = cat.store.add_tracks
+        calls = {"n": 0}
+
+        def crash(tracks):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the second batch dies half-way through its hashes
+                broken = [tracks[0], NewTrack("x", "x", "d" * 64, 1.0, np.array([1, 2]), np.array([1]))]
+                real(broken)
+            return real(tracks)
+
+        monkeypatch.setattr(cat.store, "add_tracks", crash)
+        with pytest.raises(ValueError):
+            cat.add([songs_dir / "library"], jobs=1, batch_tracks=2)
+        monkeypatch.undo()
+        # the first batch (2 tracks) is in, the broken batch left nothing behind
+        assert cat.stats().tracks == 3
+        _consistent(cat)
+        rep = cat.add([songs_dir / "library"], jobs=1)  # resuming adds the rest, once
+        assert len(rep.added) == 3 and cat.stats().tracks == 6
+        _consistent(cat)
+
+
+def test_missing_catalog_is_refused(db):
+    with pytest.raises(CatalogError, match="no such catalog|no yuefu song catalog"):
+        open_catalog(db)
+
+
+def test_sqlite_files_that_are_not_catalogs(tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("hello")
+    with pytest.raises(CatalogError, match="not a yuefu song catalog"):
+        open_catalog(text, create=True)
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(CatalogError, match="not a yuefu song catalog"):
+        open_catalog(other)
+    with pytest.raises(CatalogError, match="is a folder"):
+        open_catalog(tmp_path)
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs YUEFU_TEST_PG=postgresql://... (.ci/run starts a server)")
+def test_postgres_connection_error_is_one_clear_line():
+    pytest.importorskip("psycopg")
+    base = PG_URL.rsplit("/", 1)[0]
+    with pytest.raises(CatalogError, match="cannot connect"):
+        open_catalog(f"{base}/no_such_database_here")

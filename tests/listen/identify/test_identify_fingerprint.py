@@ -1,0 +1,111 @@
+"""Fingerprints and the matcher on synthetic songs: noise, speed change, out-of-catalog clips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from identify_helpers import SR, synth_song
+
+from yuefu.core.audio import Audio
+from yuefu.core.errors import AudioLoadError, ParameterError
+from yuefu.listen.identify import FingerprintConfig, find_peaks, fingerprint_audio, open_catalog
+from yuefu.listen.identify.fingerprint import check_query_audio, speed_grid
+
+
+def _resample(x: np.ndarray, speed: float) -> np.ndarray:
+    """Play ``x`` ``speed`` times faster (pitch moves with it)."""
+    from scipy.signal import resample
+
+    return resample(x, int(round(x.shape[0] / speed))).astype(np.float32)
+
+
+def test_fingerprint_is_deterministic_and_dense():
+    a = Audio(synth_song(1, 10.0), SR)
+    f1, f2 = fingerprint_audio(a), fingerprint_audio(a)
+    assert np.array_equal(f1.hashes, f2.hashes) and np.array_equal(f1.times, f2.times)
+    assert f1.hashes.max() < 2 ** 22
+    # density: the peak cap is 30/s; a busy synthetic song gets at least half of it
+    assert 15 * 10 <= f1.n_peaks <= 31 * 10, f1.n_peaks
+    assert f1.hashes.shape[0] >= 3 * f1.n_peaks
+
+
+def test_silence_has_no_peaks_and_is_refused():
+    silent = Audio(np.zeros(SR * 3, np.float32), SR)
+    assert find_peaks(silent).t.shape[0] == 0
+    with pytest.raises(AudioLoadError, match="silent"):
+        check_query_audio(silent)
+    with pytest.raises(AudioLoadError, match="at least 1 s"):
+        check_query_audio(Audio(synth_song(1, 0.5), SR))
+
+
+def test_peaks_follow_a_speed_change():
+    """Peaks of a 4% faster clip sit at t/1.04 and f*1.04 of the original's (the basis of the
+    query-side speed search)."""
+    x = synth_song(3, 8.0)
+    p0 = find_peaks(Audio(x, SR))
+    p1 = find_peaks(Audio(_resample(x, 1.04), SR))
+    # map the fast clip's peaks back and count those within half a bin and half a frame
+    t_back, f_back = p1.t * 1.04, p1.f / 1.04
+    hit = 0
+    for t, f in zip(t_back, f_back, strict=True):
+        d = np.abs(p0.t - t) <= 0.5
+        hit += bool(np.any(np.abs(p0.f[d] - f) <= 0.5))
+    assert hit / p1.t.shape[0] >= 0.6, hit / p1.t.shape[0]
+
+
+def test_speed_grid():
+    g = speed_grid(0.06, 0.01)
+    assert g.shape == (13,) and g[0] == 1.0 and np.isclose(g.min(), 0.94) and np.isclose(g.max(), 1.06)
+    assert speed_grid(0.0, 0.01).tolist() == [1.0]
+    with pytest.raises(ParameterError):
+        speed_grid(0.5, 0.01)
+
+
+def test_config_round_trip_and_unknown_key():
+    c = FingerprintConfig(fan_out=4)
+    assert FingerprintConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ParameterError, match="colour"):
+        FingerprintConfig.from_dict({**c.to_dict(), "colour": 1})
+
+
+@pytest.fixture(scope="module")
+def catalog(songs_dir, tmp_path_factory):
+    db = tmp_path_factory.mktemp("cat") / "catalog.db"
+    with open_catalog(db, create=True) as cat:
+        rep = cat.add([songs_dir / "library"], jobs=1)
+        assert len(rep.added) == 6 and not rep.skipped
+        yield cat
+
+
+@pytest.mark.parametrize("song, start_s, snr_db, speed", [
+    (0, 3.0, None, 1.0),
+    (2, 9.5, 0.0, 1.0),      # white noise as loud as the music
+    (4, 5.0, -5.0, 1.0),
+    (1, 4.0, None, 1.05),    # 5% faster, pitch up
+    (3, 6.0, None, 0.95),
+    (5, 2.0, 5.0, 0.97),     # between grid points of the speed search, with noise
+])
+def test_query_finds_track_offset_and_speed(catalog, rng, song, start_s, snr_db, speed):
+    x = synth_song(100 + song)
+    seg = x[int(start_s * SR): int((start_s + 7.0 * speed) * SR)]
+    if speed != 1.0:
+        seg = _resample(seg, speed)
+    if snr_db is not None:
+        noise = rng.standard_normal(seg.shape[0]).astype(np.float32)
+        seg = seg + noise * np.sqrt(np.mean(seg ** 2) / np.mean(noise ** 2) / 10 ** (snr_db / 10))
+    res = catalog.query(Audio(seg, SR))
+    assert res.match is not None, (res.best_aligned, res.second_aligned)
+    assert res.match.track == f"song{song}"
+    assert abs(res.match.offset_s - start_s) <= 0.1, res.match.offset_s
+    assert abs(res.match.speed - speed) <= 0.011
+    assert 0.0 < res.match.confidence <= 1.0
+
+
+def test_clip_from_outside_the_catalog_is_no_match(catalog, songs_dir):
+    from yuefu.core.io import read_audio
+
+    x = read_audio(songs_dir / "outside.flac").samples[0]
+    for start in (0.0, 6.0, 12.0):
+        res = catalog.query(Audio(x[int(start * SR): int((start + 7) * SR)], SR))
+        assert res.match is None, (res.candidate, res.best_aligned, res.second_aligned)
+        assert res.to_dict() == {"match": None}
