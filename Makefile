@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/melody.py
 	$(BIN)/python benchmarks/singer.py --quick  # the full run (pysinsy, pocketsphinx) needs .[bench]
 	$(BIN)/python benchmarks/identify.py --quick  # audfprint beside it when ../audfprint holds a copy
+	$(BIN)/python benchmarks/compose.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks train

@@ -14,8 +14,16 @@ checkpoint goes to ``--work``; ``--resume`` continues from the latest one.
 
 Usage::
 
-    python train/compose.py --threads 2 --max-steps 20000 [--data ...] [--out src/yuefu/models]
+    python train/compose.py                 # the shipped model: its defaults, ~60 min on one thread
     python train/compose.py --trial --out /tmp/compose-trial     # a tiny model, a few minutes
+    python train/compose.py --register /work/runs/compose-out    # ship trained weights
+
+``--register DIR`` ships a finished run: it loads ``DIR/compose_cp.pt`` + ``.json`` (refusing
+files that do not load), copies them and ``compose_cp_metrics.json`` into ``src/yuefu/models``,
+writes their sha256 into ``yuefu.models.REGISTRY`` (entries ``compose_cp`` and
+``compose_cp_config``, added or updated) and fills the figures of the model card
+``src/yuefu/models/compose_cp.md`` that the run knows (``__NAME__`` markers); the benchmark
+figures are filled by hand from ``benchmarks/compose.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ import argparse
 import hashlib
 import json
 import math
+import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -38,6 +48,88 @@ from yuefu.compose.lm.model import CompoundTransformer, ModelConfig
 from yuefu.compose.lm.tokens import FI, HEAD_FAMILIES, Conditions, CPTokenizer, TokenizerSettings
 
 HERE = Path(__file__).resolve().parent.parent
+MODELS = HERE / "src/yuefu/models"
+#: the model card with ``__NAME__`` markers that ``--register`` fills
+CARD_TEMPLATE = HERE / "train/compose_cp_card.md"
+#: registry name -> file in src/yuefu/models
+SHIPPED = {"compose_cp": "compose_cp.pt", "compose_cp_config": "compose_cp.json"}
+
+
+def set_registry_entry(init: Path, name: str, file: str, digest: str) -> str:
+    """Add or update ``name`` in the REGISTRY literal of ``yuefu/models/__init__.py``; returns
+    "added" or "updated"."""
+    text = init.read_text(encoding="utf-8")
+    pattern = re.compile(rf'("{name}": ModelEntry\(\s*file="[^"]+",\s*sha256=")([0-9a-f]{{64}})(")')
+    if pattern.search(text):
+        init.write_text(pattern.sub(lambda m: m.group(1) + digest + m.group(3), text), encoding="utf-8")
+        return "updated"
+    head = "REGISTRY: dict[str, ModelEntry] = {\n"
+    start = text.index(head) + len(head)
+    end = text.index("\n}\n", start)
+    entry = (f'    "{name}": ModelEntry(\n        file="{file}",\n        sha256="{digest}",\n'
+             f'        train="train/compose.py",\n    ),')
+    init.write_text(text[:end] + "\n" + entry + text[end:], encoding="utf-8")
+    return "added"
+
+
+def fill_card(card: Path, values: dict[str, str]) -> list[str]:
+    """Replace the ``__NAME__`` markers of the model card; returns the markers left unfilled."""
+    text = card.read_text(encoding="utf-8")
+    for k, v in values.items():
+        text = text.replace(f"__{k}__", v)
+    card.write_text(text, encoding="utf-8")
+    return sorted(set(re.findall(r"__[A-Z0-9_]+__", text)))
+
+
+def register(run: Path, models: Path = MODELS) -> int:
+    """Ship the weights of a finished run (see the module docstring)."""
+    from yuefu.compose.lm.api import load_language_model
+    from yuefu.models import sha256_file
+
+    src = run / "compose_cp.pt" if run.is_dir() else run
+    lm = load_language_model(src)  # refuses files that do not load
+    doc = lm.meta
+    copied = {}
+    for name, file in SHIPPED.items():
+        dest = models / file
+        shutil.copyfile(src.with_name(file), dest)
+        copied[name] = (file, sha256_file(dest))
+    metrics = src.with_name("compose_cp_metrics.json")
+    if metrics.is_file():
+        shutil.copyfile(metrics, models / metrics.name)
+    for name, (file, digest) in copied.items():
+        how = set_registry_entry(models / "__init__.py", name, file, digest)
+        print(f"registry: {how} {name} ({file}, sha256 {digest})")
+    cfg = doc["model"]
+    valid = doc.get("valid", {})
+    fam = valid.get("nll_per_family", {})
+    split = doc.get("split", {})
+    values = {
+        "SHA_PT": copied["compose_cp"][1], "SHA_JSON": copied["compose_cp_config"][1],
+        "SIZE_MB": f"{(models / 'compose_cp.pt').stat().st_size / 1e6:.1f}",
+        "PARAMETERS": f"{int(doc.get('parameters', lm.net.n_params)):,}",
+        "D_MODEL": str(cfg["d_model"]), "LAYERS": str(cfg["n_layers"]), "HEADS": str(cfg["n_heads"]),
+        "D_FF": str(cfg["d_ff"]), "CONTEXT": str(cfg["max_len"]), "DROPOUT": str(cfg["dropout"]),
+        "STEPS": str(doc.get("steps", "?")), "MINUTES": str(doc.get("minutes", "?")),
+        "THREADS": str(doc.get("threads", "?")), "SEED": str(doc.get("seed", "?")),
+        "COMMAND": str(doc.get("command", "?")),
+        "SPLIT_TRAIN": str(split.get("train", "?")), "SPLIT_VALID": str(split.get("valid", "?")),
+        "SPLIT_TEST": str(split.get("test", "?")),
+        "VALID_NLL_ROW": f"{valid.get('nll_per_row', float('nan')):.3f}",
+        "VALID_ROWS": str(valid.get("rows", "?")),
+        "TRAINED_EMOTIONS": ", ".join(doc.get("trained_conditions", {}).get("emotion", [])),
+        "TRAINED_METERS": ", ".join(doc.get("trained_conditions", {}).get("meter", [])),
+    }
+    for f in HEAD_FAMILIES:
+        values[f"VALID_{f.upper()}"] = f"{fam[f]:.3f}" if f in fam else "?"
+    card = models / "compose_cp.md"
+    shutil.copyfile(CARD_TEMPLATE, card)
+    left = fill_card(card, values)
+    print(f"card: wrote {card} from {CARD_TEMPLATE.name}; "
+          f"still to fill by hand: {', '.join(left) or 'nothing'}")
+    print("now: pytest tests/compose tests/cli -q; python benchmarks/compose.py (fill the card and "
+          "docs/benchmarks.md); git add src/yuefu/models/compose_cp.*")
+    return 0
 
 
 def load_songs(tok: CPTokenizer, data: Path, cache: Path | None, limit: int | None) -> list[SongTokens]:
@@ -136,26 +228,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=HERE.parent / "shared/datasets/pop909/POP909")
     ap.add_argument("--out", type=Path, default=HERE / "src/yuefu/models")
     ap.add_argument("--work", type=Path, default=HERE / "runs/compose", help="checkpoints and token cache")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--d-model", type=int, default=256)
+    ap.add_argument("--d-model", type=int, default=192)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--d-ff", type=int, default=1024)
+    ap.add_argument("--d-ff", type=int, default=768)
     ap.add_argument("--context", type=int, default=512, help="rows per training window")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--warmup", type=int, default=500)
-    ap.add_argument("--max-steps", type=int, default=20000)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--max-steps", type=int, default=1800)
     ap.add_argument("--time-limit-min", type=float, default=None, help="stop (and save) after this long")
-    ap.add_argument("--eval-every", type=int, default=1000)
-    ap.add_argument("--ckpt-every", type=int, default=500)
+    ap.add_argument("--eval-every", type=int, default=600)
+    ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--limit-songs", type=int, default=None, help="use the first N songs (trials)")
     ap.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --work")
     ap.add_argument("--trial", action="store_true",
                     help="a tiny model on 200 songs for a few minutes (d 96, 2 layers, context 256)")
+    ap.add_argument("--register", type=Path, metavar="RUN",
+                    help="ship the weights of a finished run (a folder with compose_cp.pt/.json): copy "
+                         "them into src/yuefu/models, set their sha256 in the registry, fill the card")
     args = ap.parse_args(argv)
+    if args.register is not None:
+        return register(args.register)
     if args.trial:
         args.d_model, args.layers, args.heads, args.d_ff, args.context = 96, 2, 4, 256, 256
         args.limit_songs = args.limit_songs or 200

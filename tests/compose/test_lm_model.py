@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch", reason="the music language model needs PyTo
 
 from yuefu.compose.lm.model import (  # noqa: E402
     CompoundTransformer,
+    Decoder,
     KVCache,
     ModelConfig,
     relative_logits_naive,
@@ -80,7 +81,68 @@ def test_cached_step_by_step_logits_equal_full_sequence_logits() -> None:
             assert torch.allclose(step, full[fam], atol=1e-5), fam
 
 
+def test_fast_decoder_equals_full_sequence_logits() -> None:
+    net = _net(max_len=24)
+    x = _rows(20)
+    y = _rows(20, seed=3)
+    with torch.no_grad():
+        full = net(x, y)
+        dec = Decoder(net)
+        hs = [dec.prefill(x[0, :5])] + [dec.step(x[0, t]) for t in range(5, 20)]
+        h = torch.stack(hs)  # the states at rows 4..19 (each predicts the row after it)
+        for k, fam in enumerate(full):
+            z = h
+            for j in range(k):
+                z = z + dec.chain[j][y[0, 4:20, net.head_idx[j]]]
+            assert torch.allclose(dec.head(k, z), full[fam][0, 4:20], atol=1e-5), fam
+
+
+def test_fast_decoder_equals_the_module_while_sliding_and_after_truncation() -> None:
+    net = _net(max_len=8)
+    x = _rows(30)
+    with torch.no_grad():
+        cache = KVCache(net.cfg.n_layers, net.cfg.max_len)
+        ref = [net.hidden(x[:, :3], cache)[0, -1]] + [net.hidden(x[:, t:t + 1], cache)[0, 0]
+                                                      for t in range(3, 30)]
+        dec = Decoder(net)
+        got = [dec.prefill(x[0, :3])] + [dec.step(x[0, t]) for t in range(3, 30)]
+        for a, b in zip(ref, got, strict=True):
+            assert torch.allclose(a, b, atol=1e-5)
+        # forget the last 4 rows and feed them again: the same states, in both
+        cache.truncate(26)
+        dec.cache.truncate(26)
+        assert len(cache) == len(dec.cache) == 4 and cache.pos.tolist() == [0, 23, 24, 25]
+        for t in range(26, 30):
+            a = net.hidden(x[:, t:t + 1], cache)[0, 0]
+            b = dec.step(x[0, t])
+            assert torch.allclose(a, b, atol=1e-5)
+        assert len(cache) == 8 and cache.pos.tolist() == [0, 23, 24, 25, 26, 27, 28, 29]
+
+
+def test_a_query_sees_at_most_the_context_once_the_ring_is_full() -> None:
+    # a row's state depends on the COND row and the max_len - 1 latest rows only: changing a row
+    # that has left the window changes nothing at layer 1 (one layer, so no indirect path)
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_sizes=SIZES, d_model=32, n_layers=1, n_heads=4, d_ff=64, max_len=6, dropout=0.0)
+    net = CompoundTransformer(cfg).eval()
+    x = _rows(12)
+    x2 = x.clone()
+    x2[0, 5] = (x2[0, 5] + 1) % torch.tensor(SIZES)  # row 5 is outside the window of row 11
+    with torch.no_grad():
+        outs = []
+        for rows in (x, x2):
+            dec = Decoder(net)
+            dec.prefill(rows[0, :1])
+            hs = [dec.step(rows[0, t]) for t in range(1, 12)]
+            outs.append(hs)
+        # row t sees row 0 and rows t-4..t: rows 10 and 11 no longer see row 5, row 9 does
+        assert torch.allclose(outs[0][-1], outs[1][-1], atol=1e-6)
+        assert torch.allclose(outs[0][-2], outs[1][-2], atol=1e-6)
+        assert not torch.allclose(outs[0][-3], outs[1][-3], atol=1e-6)
+
+
 def test_cache_slides_past_the_context_and_truncates() -> None:
+
     net = _net(max_len=8)
     x = _rows(20)
     with torch.no_grad():

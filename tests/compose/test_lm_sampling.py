@@ -128,3 +128,29 @@ def test_same_seed_same_rows_and_repeat_control_runs(tiny_lm: Callable[..., Any]
     assert np.array_equal(a.rows, b.rows)
     c = _generate(lm, 8, 11, sampling=SamplingConfig(max_repeat_bars=1, repetition_penalty=1.5))
     assert c.stopped in ("bars", "eos") and c.bars == 8
+
+
+def test_generation_runs_on_one_thread_and_restores_the_callers_setting(tiny_lm: Callable[..., Any]) -> None:
+    import torch
+
+    from yuefu.compose.lm.sampling import generate
+    from yuefu.compose.lm.tokens import Conditions
+
+    lm = tiny_lm()
+    seen: list[int] = []
+    step = lm.net.blocks[0].forward
+
+    def spy(*a: Any, **k: Any) -> Any:
+        seen.append(torch.get_num_threads())
+        return step(*a, **k)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        lm.net.blocks[0].forward = spy  # the prompt's forward pass goes through the module
+        generate(lm.net, lm.tok, lm.tok.cond_row(Conditions())[None], bars=1, positions_per_bar=16,
+                 rng=np.random.default_rng(0))
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        del lm.net.blocks[0].forward
+        torch.set_num_threads(before)

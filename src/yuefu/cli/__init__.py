@@ -120,6 +120,62 @@ def _cmd_sing(a: argparse.Namespace) -> int:
     return 0
 
 
+def _sampling(a: argparse.Namespace) -> Any:
+    from yuefu.compose import SamplingConfig
+
+    return SamplingConfig(
+        temperature=a.temperature, top_p=a.top_p,
+        temperatures=SamplingConfig.parse_families(a.family_temperature or ""),
+        top_ps=SamplingConfig.parse_families(a.family_top_p or "", what="top-p"),
+        repetition_penalty=a.repetition_penalty, max_repeat_bars=a.max_repeat_bars)
+
+
+def _lm_tracks(text: str | None) -> tuple[str, ...] | None:
+    return tuple(t.strip() for t in text.split(",") if t.strip()) if text else None
+
+
+def _write_composition(a: argparse.Namespace, res: Any, what: str) -> int:
+    from yuefu.core.io import save_score
+
+    save_score(res.score, a.output, force=a.force)
+    if not a.quiet:
+        for w in res.warnings:
+            print(f"yuefu: warning: {w}", file=sys.stderr)
+    s = res.score
+    key = s.key_at(0.0)
+    tracks = ", ".join(f"{t.name} {len(t.notes)}" for t in s.tracks)
+    _out(a.quiet, f"wrote {a.output}: {what}{res.bars} bars ({tracks} notes), "
+                  f"{key.name if key else 'no key'}, {s.tempos[0].bpm:g} BPM, {res.seconds:.1f} s")
+    return 0
+
+
+def _cmd_compose(a: argparse.Namespace) -> int:
+    from yuefu.compose import compose
+    from yuefu.core.files import check_output
+
+    check_output(a.output, force=a.force)  # before the model runs: fail fast
+    chords = None
+    if a.chords:
+        chords = [c.strip() or None for c in a.chords.split(",")]
+        chords = [None if c in (None, "-") else c for c in chords]
+    res = compose(a.style, a.emotion, a.bars, key=a.key, tempo_bpm=a.tempo_bpm, meter=a.meter,
+                  chords=chords, tracks=_lm_tracks(a.tracks) or ("melody", "accompaniment"),
+                  seed=a.seed, sampling=_sampling(a), model=a.model, title=a.title or "")
+    return _write_composition(a, res, "")
+
+
+def _cmd_continue(a: argparse.Namespace) -> int:
+    from yuefu.compose import continue_score
+    from yuefu.core.files import check_output
+    from yuefu.core.io import load_score
+
+    check_output(a.output, force=a.force)
+    prompt = load_score(a.input)
+    res = continue_score(prompt, a.bars, style=a.style, emotion=a.emotion, tracks=_lm_tracks(a.tracks),
+                         seed=a.seed, sampling=_sampling(a), model=a.model, source=str(a.input))
+    return _write_composition(a, res, f"{a.input} + ")
+
+
 def _cmd_run(a: argparse.Namespace) -> int:
     from yuefu.pipeline import load_pipeline, run_pipeline
 
@@ -387,6 +443,50 @@ def _parser() -> _Parser:
     sg.add_argument("--force", action="store_true", help="overwrite an existing output")
     sg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, no warnings")
     sg.set_defaults(func=_cmd_sing)
+
+    def lm_args(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("-o", "--output", required=True, help="score file to write (.mid, .musicxml)")
+        cmd.add_argument("--tracks", metavar="LIST",
+                         help="parts to write: melody, accompaniment or both, comma-separated")
+        cmd.add_argument("--seed", type=int, default=0, help="the same seed gives the same piece")
+        cmd.add_argument("--temperature", type=float, default=1.0,
+                         help="sampling temperature of every token family (default 1.0)")
+        cmd.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (default 0.95)")
+        cmd.add_argument("--family-temperature", metavar="F=T,...",
+                         help="per-family temperature, e.g. pitch=0.8,duration=1.2 (families: type, "
+                              "position, chord, track, pitch, duration, velocity)")
+        cmd.add_argument("--family-top-p", metavar="F=P,...", help="per-family top-p, e.g. pitch=0.9")
+        cmd.add_argument("--repetition-penalty", type=float, default=1.0,
+                         help="> 1 makes recently played pitches less likely (default 1: off)")
+        cmd.add_argument("--max-repeat-bars", type=int, default=2,
+                         help="at most this many identical bars in a row (default 2; 0: no limit)")
+        cmd.add_argument("--model", metavar="FILE", help="a compose_cp .pt of your own (its .json beside it)")
+        cmd.add_argument("--force", action="store_true", help="overwrite an existing output")
+        cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, no warnings")
+
+    co = sub.add_parser("compose", help="write a new piece (melody and piano) with the music language model")
+    co.add_argument("--style", default="pop", metavar="STYLE",
+                    help=f"one of: {', '.join(STYLES)} (default pop)")
+    co.add_argument("--emotion", default="happy", metavar="EMOTION",
+                    help=f"one of: {', '.join(EMOTIONS)} (default happy)")
+    co.add_argument("--bars", type=int, default=32, help="length in bars (default 32)")
+    co.add_argument("--key", help="e.g. 'E minor' (default: C major, or A minor for a sad emotion)")
+    co.add_argument("--tempo-bpm", type=float, help="default: by emotion")
+    co.add_argument("--meter", default="4/4", choices=("4/4", "3/4"), help="default 4/4")
+    co.add_argument("--chords", metavar="LIST",
+                    help="one chord per bar, comma-separated, '-' for free: C,Am,F,G")
+    co.add_argument("--title", help="the piece's title")
+    lm_args(co)
+    co.set_defaults(func=_cmd_compose)
+
+    ct = sub.add_parser("continue",
+                        help="continue a melody or piano piece (续写); the prompt is kept verbatim")
+    ct.add_argument("input", help="the piece to continue (.mid, .musicxml), 4/4 or 3/4")
+    ct.add_argument("--bars", type=int, default=16, help="bars to add (default 16)")
+    ct.add_argument("--style", default="unknown", metavar="STYLE", help="condition (default: none)")
+    ct.add_argument("--emotion", default="unknown", metavar="EMOTION", help="condition (default: none)")
+    lm_args(ct)
+    ct.set_defaults(func=_cmd_continue)
 
     ru = sub.add_parser("run", help="run a pipeline file into a project folder")
     ru.add_argument("pipeline", help="pipeline file (pipelines/*.toml)")

@@ -49,6 +49,16 @@ REGISTRY: dict[str, ModelEntry] = {
         sha256="7d743e3b37b24f22d38903cba7d6f6bddc0568dacf9f7b91294844a4a2196070",
         train="train/melody.py",
     ),
+    "compose_cp": ModelEntry(
+        file="compose_cp.pt",
+        sha256="a19cec9303a64ba395d24089c39f25799bc55df0d0b515cdc57cdd1e15e6b660",
+        train="train/compose.py",
+    ),
+    "compose_cp_config": ModelEntry(
+        file="compose_cp.json",
+        sha256="8901603e8bab5600c79bff8c3b0df84f6d1e31451b1a6715ade49a86b7aa4982",
+        train="train/compose.py",
+    ),
 }
 
 

@@ -4,6 +4,8 @@
 |-----------|-----------------------|-----------------------------------------------|
 | example   | spec.toml (optional)  | song.mid, song.musicxml, lyrics.lrc           |
 | import    | a file you name       | song.mid, song.musicxml, lyrics.lrc           |
+| compose   | spec.toml (optional)  | song.mid, song.musicxml, lyrics.lrc           |
+| continue  | a file you name       | song.mid, song.musicxml, lyrics.lrc           |
 | render    | song.mid              | stems/ (one WAV per track)                    |
 | mix       | song.mid, stems/      | song.wav (mixed and mastered)                 |
 """
@@ -17,7 +19,8 @@ from typing import Any
 from yuefu.core.errors import ParameterError
 from yuefu.pipeline.stage import StageContext, stage
 
-__all__ = ["ExampleParams", "ImportParams", "RenderParams", "MixParams", "write_score_artefacts"]
+__all__ = ["ExampleParams", "ImportParams", "RenderParams", "MixParams", "ComposeParams", "ContinueParams",
+           "write_score_artefacts"]
 
 
 def write_score_artefacts(ctx: StageContext, score: Any, *, sheet: Any = None) -> dict[str, Any]:
@@ -186,3 +189,148 @@ def _safe_name(name: str) -> str:
     from yuefu.render import stem_filename
 
     return Path(stem_filename(name)).stem
+
+
+# -- the music language model (yuefu.compose.lm) ---------------------------------------------
+
+_LM_TRACKS = ("melody", "accompaniment")
+
+
+@dataclass(frozen=True)
+class _LanguageModelParams:
+    """Sampling parameters shared by ``compose`` and ``continue``."""
+
+    seed: int | None = None
+    temperature: float = 1.0
+    top_p: float = 0.95
+    family_temperature: str = ""
+    family_top_p: str = ""
+    repetition_penalty: float = 1.0
+    max_repeat_bars: int = 2
+    tracks: tuple[str, ...] = ()
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        self.sampling()  # checks every sampling value
+        for t in self.tracks:
+            if t not in _LM_TRACKS:
+                raise ParameterError(f"tracks: {t!r} is not a part the model writes; "
+                                     f"valid: {', '.join(_LM_TRACKS)}")
+        if self.seed is not None and self.seed < 0:
+            raise ParameterError(f"seed must be >= 0, got {self.seed}")
+
+    def sampling(self) -> Any:
+        from yuefu.compose import SamplingConfig
+
+        return SamplingConfig(
+            temperature=self.temperature, top_p=self.top_p,
+            temperatures=SamplingConfig.parse_families(self.family_temperature),
+            top_ps=SamplingConfig.parse_families(self.family_top_p, what="top-p"),
+            repetition_penalty=self.repetition_penalty, max_repeat_bars=self.max_repeat_bars)
+
+    def model_path(self, ctx: StageContext) -> Path | None:
+        return ctx.resolve(self.model) if self.model else None
+
+
+def _check_condition(style: str | None, emotion: str | None) -> None:
+    from yuefu.core.spec import EMOTIONS, STYLES
+
+    if style is not None and style not in (*STYLES, "unknown"):
+        raise ParameterError(f"style must be one of {', '.join(STYLES)} or unknown, got {style!r}")
+    if emotion is not None and emotion not in (*EMOTIONS, "unknown"):
+        raise ParameterError(f"emotion must be one of {', '.join(EMOTIONS)} or unknown, got {emotion!r}")
+
+
+def _lm_report(res: Any) -> dict[str, Any]:
+    import logging
+
+    for w in res.warnings:
+        logging.getLogger(__name__).warning("%s", w)
+    return {"bars": res.bars, "stopped": res.stopped, "seconds": round(res.seconds, 3),
+            "retried_bars": res.retried_bars, "warnings": list(res.warnings)}
+
+
+@dataclass(frozen=True)
+class ComposeParams(_LanguageModelParams):
+    """A new piece from the music language model: style and emotion (default: spec.toml's), its
+    length in bars, key, tempo, meter, bar-level chords (``["C", "Am", "-", "G"]``, ``"-"``
+    free), sampling, and a model file of your own (default: the shipped one)."""
+
+    style: str | None = None
+    emotion: str | None = None
+    bars: int = 32
+    key: str | None = None
+    tempo_bpm: float | None = None
+    meter: str = "4/4"
+    chords: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_condition(self.style, self.emotion)
+        if not 1 <= self.bars <= 256:
+            raise ParameterError(f"bars must be 1..256, got {self.bars}")
+        if self.meter not in ("4/4", "3/4"):
+            raise ParameterError(f"meter must be 4/4 or 3/4 (what the model learned), got {self.meter!r}")
+        if self.key is not None:
+            from yuefu.core.theory import Key
+
+            Key.parse(self.key)
+        if self.tempo_bpm is not None and not 20.0 <= self.tempo_bpm <= 400.0:
+            raise ParameterError(f"tempo_bpm must be 20..400, got {self.tempo_bpm}")
+        if len(self.chords) > self.bars:
+            raise ParameterError(f"{len(self.chords)} chords for {self.bars} bars")
+
+
+@stage("compose", params=ComposeParams, outputs=("song.mid", "song.musicxml", "lyrics.lrc"), weight=1.0)
+def compose_stage(ctx: StageContext, params: ComposeParams) -> dict[str, Any]:
+    """Write a new piece (melody and piano) with the music language model."""
+    from yuefu.compose import compose
+    from yuefu.core.spec import SongSpec
+
+    spec = SongSpec.load(ctx.input("spec.toml")) if ctx.has("spec.toml") else None
+    style = params.style or (spec.style if spec else "pop")
+    emotion = params.emotion or (spec.emotion if spec else "happy")
+    seed = params.seed if params.seed is not None else (spec.seed if spec else 0)
+    chords = [None if c in ("", "-") else c for c in params.chords] or None
+    ctx.progress(0.05, "composing")
+    res = compose(style, emotion, params.bars, key=params.key, tempo_bpm=params.tempo_bpm,
+                  meter=params.meter, chords=chords, tracks=params.tracks or _LM_TRACKS, seed=seed,
+                  sampling=params.sampling(), model=params.model_path(ctx),
+                  title=spec.theme.title() if spec else "")
+    return {"style": style, "emotion": emotion, "seed": seed, **_lm_report(res),
+            **write_score_artefacts(ctx, res.score)}
+
+
+@dataclass(frozen=True)
+class ContinueParams(_LanguageModelParams):
+    """Continue a piece of yours (续写; MIDI or MusicXML, 4/4 or 3/4; a relative path is taken
+    from the pipeline file's folder) by ``bars`` bars; the piece is kept verbatim at the start."""
+
+    path: str = ""
+    bars: int = 16
+    style: str = "unknown"
+    emotion: str = "unknown"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.path:
+            raise ParameterError("the continue stage needs path = \"your.mid\" (MIDI or MusicXML)")
+        _check_condition(self.style, self.emotion)
+        if not 1 <= self.bars <= 256:
+            raise ParameterError(f"bars must be 1..256, got {self.bars}")
+
+
+@stage("continue", params=ContinueParams, outputs=("song.mid", "song.musicxml", "lyrics.lrc"), weight=1.0)
+def continue_stage(ctx: StageContext, params: ContinueParams) -> dict[str, Any]:
+    """Continue a MIDI or MusicXML piece of yours with the music language model."""
+    from yuefu.compose import continue_score
+    from yuefu.core.io import load_score
+
+    src = ctx.resolve(params.path)
+    prompt = load_score(src)
+    ctx.progress(0.05, "continuing")
+    res = continue_score(prompt, params.bars, style=params.style, emotion=params.emotion,
+                         tracks=params.tracks or None, seed=params.seed or 0,
+                         sampling=params.sampling(), model=params.model_path(ctx), source=params.path)
+    return {"source": params.path, "seed": params.seed or 0, **_lm_report(res),
+            **write_score_artefacts(ctx, res.score)}

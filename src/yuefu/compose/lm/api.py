@@ -81,6 +81,14 @@ class Composition:
     retried_bars: int = 0
 
 
+def _check_meter(lm: LanguageModel, meter: str, warnings: list[str]) -> None:
+    """Warn when the model never saw ``meter`` in training (its tokens allow it)."""
+    seen = lm.trained.get("meter")
+    if seen and meter not in seen:
+        warnings.append(f"this model was trained on {', '.join(seen)} only: music in {meter} is "
+                        "outside what it learned and may wander")
+
+
 def save_language_model(net: Any, tok: Any, folder: Path, *, name: str = "compose_cp",
                         meta: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
     """Write ``<name>.pt`` (a plain state_dict) and ``<name>.json`` (constructor arguments,
@@ -119,7 +127,8 @@ def load_language_model(path: str | Path | None = None) -> LanguageModel:
         if MODEL_NAME not in REGISTRY:
             raise ModelLoadError(
                 "this version of yuefu ships no trained music language model yet; train one with "
-                "`python train/compose.py` (about 3 hours on a laptop CPU) and pass its .pt file")
+                "`python train/compose.py` (about 3 hours on a laptop CPU) and pass its .pt file "
+                "(--model FILE)")
         pt, js = verified_path(MODEL_NAME), verified_path(CONFIG_NAME)
     else:
         pt = Path(path)
@@ -237,6 +246,7 @@ def compose(style: str = "pop", emotion: str = "happy", bars: int = 32, *, key: 
     t0 = time.perf_counter()
     warnings: list[str] = []
     style_c, emotion_c = _cond_values(lm, style, emotion, warnings)
+    _check_meter(lm, meter, warnings)
     mode_default, tempo_default = EMOTION_DEFAULTS.get(emotion, ("major", 100.0))
     k = key if isinstance(key, Key) else Key.parse(key) if key else Key(0 if mode_default == "major" else 9,
                                                                           mode_default)
@@ -289,6 +299,7 @@ def continue_score(prompt: Score, bars: int = 16, *, style: str = "unknown", emo
     t0 = time.perf_counter()
     warnings = list(prep.warnings)
     style_c, emotion_c = _cond_values(lm, style, emotion, warnings)
+    _check_meter(lm, prep.meter, warnings)
     cond = Conditions(style=style_c, emotion=emotion_c, mode=prep.mode,
                       tempo_bpm=float(np.clip(prep.tempo_bpm, 20, 400)), meter=prep.meter)
     rows = lm.tok.encode(prep.symbolic, cond=cond, chords=prep.chords, eos=False)

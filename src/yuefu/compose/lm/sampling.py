@@ -113,15 +113,18 @@ def sample_index(logits: np.ndarray, allowed: np.ndarray, *, temperature: float,
     z = logits[idx].astype(np.float64) / temperature
     z -= z.max()
     p = np.exp(z)
-    p /= p.sum()
     if top_p < 1.0:
+        p /= p.sum()
         order = np.argsort(-p, kind="stable")
         cum = np.cumsum(p[order])
         keep = order[: int(np.searchsorted(cum, top_p) + 1)]
         q = np.zeros_like(p)
         q[keep] = p[keep]
-        p = q / q.sum()
-    return int(idx[rng.choice(idx.size, p=p)])
+        p = q
+    # what rng.choice(n, p=p) does, without its checks: the same draws for the same seed
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    return int(idx[min(int(np.searchsorted(cdf, rng.random(), side="right")), idx.size - 1)])
 
 
 class Grammar:
@@ -288,10 +291,15 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
         Which tracks may get notes (``("melody",)`` for a melody alone).
     max_rows : int, optional
         A safety cap on generated rows (default 200 per bar).
+
+    Notes
+    -----
+    PyTorch runs on one thread while this runs (the caller's setting is restored after): one
+    row at a time is a chain of tiny matrix-vector products that a second thread only slows.
     """
     import torch
 
-    from .model import KVCache
+    from .model import Decoder
 
     if bars < 1:
         raise ParameterError(f"bars must be >= 1, got {bars}")
@@ -306,7 +314,24 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
                 max_notes_per_position=sampling.max_notes_per_position)
     g.min_bars = bars
     model.eval()
-    cache = KVCache(cfg.n_layers, cfg.max_len)
+    dec = Decoder(model)
+    cache = dec.cache
+    n_prompt = len(prompt_rows)
+    threads = torch.get_num_threads()
+    # one row at a time is a chain of tiny matrix-vector products: a second thread only adds
+    # synchronisation (measured: 2 threads are 10x slower than 1 while another process is busy)
+    torch.set_num_threads(1)
+    try:
+        return _generate(dec, cache, tok, prompt_rows, g, sampling, rng, bars, max_rows, n_prompt)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _generate(dec: Any, cache: Any, tok: CPTokenizer, prompt_rows: np.ndarray, g: Grammar,
+              sampling: SamplingConfig, rng: np.random.Generator, bars: int, max_rows: int,
+              n_prompt: int) -> GenerationResult:
+    import torch
+
     rows: list[np.ndarray] = []
     hs: list[torch.Tensor] = []  # hs[i]: the hidden state that predicts rows[i]
     recent: dict[int, list[int]] = {1: [], 2: []}
@@ -317,11 +342,10 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
     retries_left = sampling.max_retries
     stopped = "max_rows"
     penalty = sampling.repetition_penalty
-    n_prompt = len(prompt_rows)
     with torch.inference_mode():
-        h = model.hidden(torch.as_tensor(np.asarray(prompt_rows, dtype=np.int64))[None], cache)[0, -1]
+        h = dec.prefill(torch.as_tensor(np.asarray(prompt_rows, dtype=np.int64)))
         while len(rows) < max_rows:
-            type_logits = model.heads[0](model.head_ln[0](h)).numpy()
+            type_logits = dec.head(0, h).numpy()
             t = sample_index(type_logits, g.allowed_types(), temperature=sampling.temperature_of("type"),
                              top_p=sampling.top_p_of("type"), rng=rng)
             if t in (BAR, EOS) and bar_starts:
@@ -355,11 +379,12 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
             row = np.zeros(len(tok.sizes), dtype=np.int64)
             row[0] = t
             chosen: dict[str, int] = {"type": t}
-            z = h + model.chain[0](torch.tensor(t))
-            for k, fam in enumerate(HEAD_FAMILIES[1:], start=1):
+            z = dec.chained(h, 0, t)
+            last = max(k for k, f in enumerate(HEAD_FAMILIES) if f in ACTIVE[t]) if ACTIVE[t] else 0
+            for k, fam in enumerate(HEAD_FAMILIES[1:last + 1], start=1):
                 v = 0
                 if fam in ACTIVE[t]:
-                    logits = model.heads[k](model.head_ln[k](z)).numpy().astype(np.float64)
+                    logits = dec.head(k, z).numpy().astype(np.float64)
                     if fam == "pitch" and penalty > 1.0:
                         used = recent[chosen["track"]][-sampling.repetition_window:]
                         if used:
@@ -369,8 +394,8 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
                                      top_p=sampling.top_p_of(fam), rng=rng)
                 chosen[fam] = v
                 row[FI[fam]] = v
-                if k < len(model.chain):
-                    z = z + model.chain[k](torch.tensor(v))
+                if k < last:
+                    z = dec.chained(z, k, v)
             if t == NOTE:
                 recent[int(row[FI["track"]])].append(int(row[FI["pitch"]]))
             if t == BAR:
@@ -382,7 +407,7 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
             if t == EOS:
                 stopped = "eos"
                 break
-            h = model.hidden(torch.as_tensor(row)[None, None], cache)[0, -1]
+            h = dec.step(torch.from_numpy(row))
     out = np.stack(rows) if rows else np.zeros((0, len(tok.sizes)), dtype=np.int64)
     warnings = []
     if stopped == "max_rows":
