@@ -7,9 +7,9 @@ import pytest
 
 from yuefu.sing import VOICES
 from yuefu.sing.phonetics import arpabet_to_espeak
-from yuefu.sing.units import SONORANT_DB, _band_db, load_unit, phoneme_class
+from yuefu.sing.units import SONORANT_DB, _band_db, load_unit, phoneme_class, pyworld_module
 
-pytest.importorskip("pyworld")
+pyworld_module()  # the vocoder, through the shim for setuptools without pkg_resources
 
 
 def _unit(text: str, lang: str = "zh", voice: str = "female"):
