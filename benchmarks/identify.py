@@ -7,9 +7,15 @@ way (hard negatives: same style, same SoundFont), never added.
 
 Queries of 3, 5 and 10 s from random offsets under: white and babble noise (babble: six
 LJSpeech utterances summed) at SNR 10, 5, 0 and -5 dB; reverberation (pyroomacoustics shoebox
-rooms, RT60 0.3-0.8 s); MP3 at 64 kbps (ffmpeg/libmp3lame); speed +-2% and +-5% (resampled,
-so the pitch moves too); plus 10 s clips of out-of-catalog songs (clean and noisy). Every
-random choice comes from one seeded generator.
+rooms, RT60 0.3-0.8 s); MP3 at 64 kbps (ffmpeg/libmp3lame); speed +-2%, +-3.5% and +-5%
+(resampled, so the pitch moves too; +-3.5% lies half-way between two points of the matcher's
+1% speed grid); plus 10 s clips of out-of-catalog songs (clean and noisy). Every random choice
+comes from one seeded generator.
+
+Calibration (``--calibrate``): the acceptance thresholds of ``MatchSettings`` are chosen on a
+separate query set (another seed, against the 100-track catalog) whose out-of-catalog clips
+come from POP909 songs that the benchmark never uses as out-of-catalog songs; it prints the
+ROC points and the rule with the most top-1 at <= 0.5% false accepts.
 
 Ours: ``Catalog.query(path)`` on an SQLite catalog (read, fingerprint, look up, verify), one
 query at a time on one core. Anchor: audfprint (dpwe/audfprint, run from a copy outside the
@@ -22,6 +28,7 @@ Usage::
 
     python benchmarks/identify.py --quick    # 100 catalog tracks, fewer queries
     python benchmarks/identify.py            # 500 catalog tracks
+    python benchmarks/identify.py --quick --calibrate --per-cell 30   # the ROC of the thresholds
 """
 
 from __future__ import annotations
@@ -199,20 +206,29 @@ def conditions() -> list[str]:
     c += [f"white {s:+d} dB" for s in SNRS]
     c += [f"babble {s:+d} dB" for s in SNRS]
     c += ["reverb RT60 0.3-0.8 s", "mp3 64 kbps"]
-    c += ["speed -5%", "speed -2%", "speed +2%", "speed +5%"]
+    # +-2% and +-5% lie on the matcher's 1% speed grid; +-3.5% lies half-way between two points
+    c += ["speed -5%", "speed -3.5%", "speed -2%", "speed +2%", "speed +3.5%", "speed +5%"]
     return c
 
 
+def query_dir(work: Path, n_catalog: int, per_cell: int, n_outside: int, seed: int = 7,
+              tag: str = "") -> Path:
+    return work / f"queries{tag}-{n_catalog}-{per_cell}-{n_outside}-{seed}"
+
+
 def make_queries(work: Path, catalog: list[Path], outside: list[Path], per_cell: int, n_outside: int,
-                 seed: int = 7) -> list[dict]:
+                 seed: int = 7, tag: str = "") -> list[dict]:
     """Write query WAVs under work/queries; returns their descriptions (cached by a manifest)."""
     import soundfile as sf
     from scipy.signal import fftconvolve
 
-    qdir = work / f"queries-{len(catalog)}-{per_cell}-{n_outside}-{seed}"
+    qdir = query_dir(work, len(catalog), per_cell, n_outside, seed, tag)
     manifest = qdir / "manifest.json"
     if manifest.exists():
-        return json.loads(manifest.read_text())
+        cached = json.loads(manifest.read_text())
+        if set(conditions()) <= {q["cond"] for q in cached}:
+            return cached
+        shutil.rmtree(qdir)  # made before a condition was added: make them again
     qdir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     lj = sorted((DATA / "real_audio" / "ljspeech_subset").rglob("*.wav"))
@@ -263,7 +279,7 @@ def make_queries(work: Path, catalog: list[Path], outside: list[Path], per_cell:
         name = f"q{len(out):05d}.wav"
         sf.write(str(qdir / name), seg, SR, subtype="PCM_16")
         return {"file": name, "cond": cond, "dur": dur, "track": track.stem if inside else None,
-                "offset_s": start / SR, "speed": speed, **info}
+                "source": track.stem, "offset_s": start / SR, "speed": speed, **info}
 
     for cond in conditions():
         for dur in DURATIONS:
@@ -308,7 +324,8 @@ def run_ours(db: Path, files: list[Path], queries: list[dict], qdir: Path, jobs:
             dt = time.perf_counter() - t
             m = r.match
             answers.append({"track": m.track if m else None, "offset_s": m.offset_s if m else None,
-                            "s": dt, "aligned": r.best_aligned, "second": r.second_aligned})
+                            "s": dt, "aligned": r.best_aligned, "second": r.second_aligned,
+                            "spread": r.best_spread, "second_spread": r.second_spread})
     return {"answers": answers, "ingest_s": ingest_s, "audio_s": rep.audio_s,
             "one_core_x": one_core_x, "size_bytes": st.size_bytes, "skipped": rep.skipped,
             "tracks": st.tracks}
@@ -438,6 +455,112 @@ def report(queries: list[dict], ours: dict, anchor: dict | None, args: argparse.
               f"{'**pass**' if not worse else '**FAIL**: ' + '; '.join(worse)} |")
 
 
+# -- calibration -----------------------------------------------------------------------------
+
+CAL_SEED = 11
+CAL_VARIANTS = {"0.5 s cap 6": (0.5, 6), "0.25 s cap 3": (0.25, 3), "1 s cap 10": (1.0, 10)}
+
+
+def _calibration_rows(args: argparse.Namespace, files: list[Path], queries: list[dict],
+                      qdir: Path) -> list[dict]:
+    """Score every calibration query once per block/cap variant (acceptance left open)."""
+    from yuefu.core.io import read_audio
+    from yuefu.listen.identify import find_peaks, open_catalog
+    from yuefu.listen.identify.match import MatchSettings, match_peaks
+
+    db = args.work / f"ours-{len(files)}.db"
+    if db.exists():
+        db.unlink()
+    with open_catalog(db, create=True) as cat:
+        cat.add(files, jobs=args.jobs)
+    rows = []
+    t0 = time.perf_counter()
+    with open_catalog(db) as cat:
+        tname = {r.id: r.name for r in cat.tracks()}
+        for q in queries:
+            pk = find_peaks(read_audio(qdir / q["file"]), cat.config)
+            row = {"truth": q["track"], "cond": q["cond"], "dur": q["dur"]}
+            for v, (bs, cap) in CAL_VARIANTS.items():
+                c = match_peaks(cat.store, pk, config=cat.config,
+                                settings=MatchSettings(block_s=bs, block_cap=cap))
+                row[v] = None if c is None else (tname[c.track_id], c.aligned, c.second, c.spread,
+                                                 c.second_spread)
+            rows.append(row)
+    print(f"{len(rows)} calibration queries scored in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return rows
+
+
+def calibrate(args: argparse.Namespace, files: list[Path], per_cell: int) -> None:
+    """ROC of the acceptance rule on a calibration set held out from the benchmark's queries.
+
+    Positives: clips of the (quick) catalog's songs drawn with another seed (CAL_SEED).
+    Negatives: one 10 s clip of every POP909 song that is rendered for the 500-track catalog
+    but is not in this catalog; the benchmark's out-of-catalog songs are never used here, so
+    the thresholds are not tuned on the clips that measure the false accepts.
+    """
+    from yuefu.listen.identify.match import MatchSettings, accept
+
+    full, _ = build_audio(args.work, 500, max(60, args.outside // 2), args.jobs)
+    names = {p.stem for p in files}
+    negatives = [p for p in full if p.stem not in names and p.stem.startswith("pop909-")]
+    queries = make_queries(args.work, files, negatives, per_cell, len(negatives), seed=CAL_SEED,
+                           tag="-cal")
+    qdir = query_dir(args.work, len(files), per_cell, len(negatives), CAL_SEED, "-cal")
+    saved = args.work / "calibration-rows.json"
+    if args.reuse_rows and saved.exists():
+        rows = json.loads(saved.read_text())
+    else:
+        rows = _calibration_rows(args, files, queries, qdir)
+    saved.write_text(json.dumps(rows))
+    pos = [r for r in rows if r["truth"] is not None]
+    neg = [r for r in rows if r["truth"] is None]
+    print(f"Calibration: {len(files)}-track catalog, {len(pos)} in-catalog clips (seed {CAL_SEED}, "
+          f"{per_cell} per condition and length), {len(neg)} out-of-catalog clips (one per POP909 "
+          "song outside this catalog and outside the benchmark's out-of-catalog set)")
+    print()
+    old = MatchSettings(min_ratio=2.5, min_spread=0.0, min_spread_ratio=0.0)
+    grid = [(v, MatchSettings(block_s=bs, block_cap=cap, min_ratio=r1, min_spread_ratio=r2, min_spread=t))
+            for v, (bs, cap) in CAL_VARIANTS.items() for r1 in (1.5, 1.75, 2.0, 2.5)
+            for r2 in (1.5, 1.75, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5) for t in (6.0, 8.0, 10.0, 12.0)]
+    grid.insert(0, ("(old rule: aligned >= 8, ratio >= 2.5)", old))
+
+    def score(v: str, st: MatchSettings) -> tuple[int, int]:
+        col = v if v in CAL_VARIANTS else "0.5 s cap 6"
+
+        def ok(r: dict) -> bool:
+            c = r[col]
+            return c is not None and accept(c[1], c[2], c[3], c[4], st)
+        return (sum(1 for r in neg if ok(r)), sum(1 for r in pos if ok(r) and r[col][0] == r["truth"]))
+
+    scored = [(v, st, *score(v, st)) for v, st in grid]
+    print("ROC points (for each block/cap and each false-accept count, the rule with the most")
+    print("in-catalog clips identified; ties: the first in grid order):")
+    print()
+    print("| block, cap | min_ratio | min_spread_ratio | min_spread | false accepts | top-1 (in-catalog) |")
+    print("|---|---|---|---|---|---|")
+    for v in ["(old rule: aligned >= 8, ratio >= 2.5)", *CAL_VARIANTS]:
+        best: dict[int, tuple] = {}
+        for row in scored:
+            if row[0] == v and (row[2] not in best or row[3] > best[row[2]][3]):
+                best[row[2]] = row
+        front, top = [], -1
+        for fa in sorted(best):
+            if best[fa][3] > top:
+                front.append(best[fa])
+                top = best[fa][3]
+        for v_, st, fa, hit in front[:6]:
+            print(f"| {v_} | {st.min_ratio:g} | {st.min_spread_ratio:g} | {st.min_spread:g} | "
+                  f"{fa}/{len(neg)} ({100 * fa / len(neg):.2f}%) | "
+                  f"{hit}/{len(pos)} ({100 * hit / len(pos):.1f}%) |")
+    ok_rows = [r for r in scored if r[0] in CAL_VARIANTS and r[2] <= 0.005 * len(neg)]
+    if ok_rows:
+        v, st, fa, hit = max(ok_rows, key=lambda r: r[3])
+        print()
+        print(f"Chosen (most top-1 with false accepts <= 0.5%): {v}, min_ratio {st.min_ratio:g}, "
+              f"min_spread_ratio {st.min_spread_ratio:g}, min_spread {st.min_spread:g}: "
+              f"{fa}/{len(neg)} false accepts, {hit}/{len(pos)} top-1")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100 tracks, 10 queries per cell")
@@ -451,12 +574,19 @@ def main() -> None:
     ap.add_argument("--audfprint-python", default=os.environ.get("AUDFPRINT_PYTHON", sys.executable),
                     help="the Python that runs audfprint (it needs numpy, scipy, librosa, docopt, psutil)")
     ap.add_argument("--no-anchor", action="store_true", help="skip audfprint")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="calibration of the acceptance thresholds on a held-out query set (see calibrate)")
+    ap.add_argument("--reuse-rows", action="store_true",
+                    help="with --calibrate: re-score the saved calibration-rows.json, query nothing")
     args = ap.parse_args()
     n_tracks = args.tracks or (100 if args.quick else 500)
     per_cell = args.per_cell or (10 if args.quick else 25)
     files, outside = build_audio(args.work, n_tracks, max(60, args.outside // 2), args.jobs)
+    if args.calibrate:
+        calibrate(args, files, per_cell)
+        return
     queries = make_queries(args.work, files, outside, per_cell, args.outside)
-    qdir = args.work / f"queries-{len(files)}-{per_cell}-{args.outside}-7"
+    qdir = query_dir(args.work, len(files), per_cell, args.outside)
     print(f"{len(files)} catalog files, {len(queries)} queries", file=sys.stderr)
     ours = run_ours(args.work / f"ours-{len(files)}.db", files, queries, qdir, args.jobs)
     anchor = None
@@ -465,6 +595,8 @@ def main() -> None:
             anchor = run_audfprint(args.audfprint, args.audfprint_python, args.work, files, queries, qdir)
         else:
             print(f"audfprint not found at {args.audfprint}; pass --audfprint DIR", file=sys.stderr)
+    (args.work / f"results-{len(files)}.json").write_text(json.dumps(
+        {"queries": queries, "ours": ours, "audfprint": anchor}))
     report(queries, ours, anchor, args, len(files))
 
 

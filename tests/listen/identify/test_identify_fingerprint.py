@@ -109,3 +109,66 @@ def test_clip_from_outside_the_catalog_is_no_match(catalog, songs_dir):
         res = catalog.query(Audio(x[int(start * SR): int((start + 7) * SR)], SR))
         assert res.match is None, (res.candidate, res.best_aligned, res.second_aligned)
         assert res.to_dict() == {"match": None}
+
+
+class _RowsStore:
+    """A stand-in store whose lookup answers with the rows given (hash, track, time)."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = rows
+
+    def lookup(self, hashes):
+        m = np.isin(self.rows[:, 0], hashes)
+        r = self.rows[m]
+        return r[:, 0], r[:, 1], r[:, 2]
+
+
+def _aligned_rows(qh, qt, qk, pick, track, offset):
+    """Catalog rows that line up the picked query hashes (speed 1) on track at offset frames."""
+    sel = np.flatnonzero(pick & (qk == 0))
+    return np.stack([qh[sel], np.full(sel.shape[0], track), np.rint(qt[sel]).astype(np.int64) + offset],
+                    axis=1)
+
+
+def test_evidence_piled_into_one_second_is_not_a_match():
+    """Regression: an out-of-catalog clip sharing one second of identical sound with a catalog
+    song lined up 110 hashes in one bin (2.5x the runner-up) and was accepted. Evidence bunched
+    in one second must not outvote a runner-up whose evidence is spread over the clip."""
+    from yuefu.listen.identify.fingerprint import query_hashes
+    from yuefu.listen.identify.match import MatchSettings, match_peaks
+
+    cfg = FingerprintConfig()
+    s = MatchSettings()
+    peaks = find_peaks(Audio(synth_song(7, 10.0), SR), cfg)
+    speeds = speed_grid(s.max_speed_change, s.speed_step)
+    qh, qt, qk = query_hashes(peaks, speeds, cfg)
+    sec = qt * cfg.frame_s
+    one_second = (sec >= 4.0) & (sec < 5.0)
+    # track 1 shares one second; track 2 matches a sparse scatter over the whole clip
+    sparse = np.zeros(qh.shape[0], bool)
+    sparse[np.flatnonzero(qk == 0)[::25]] = True
+    sparse &= ~one_second
+    rows1 = _aligned_rows(qh, qt, qk, one_second, 1, 500)
+    rows2 = _aligned_rows(qh, qt, qk, sparse, 2, 900)
+    assert rows1.shape[0] >= 2.5 * rows2.shape[0] >= 2.5 * 15
+    store = _RowsStore(np.concatenate([rows1, rows2]))
+    old_rule = MatchSettings(min_ratio=2.5, min_spread=0.0, min_spread_ratio=0.0)
+    assert match_peaks(store, peaks, config=cfg, settings=old_rule).accepted  # the bug
+    cand = match_peaks(store, peaks, config=cfg)
+    assert cand is not None and cand.track_id == 1
+    assert not cand.accepted, (cand.aligned, cand.second, cand.spread, cand.second_spread)
+    # the same number of hashes spread over the clip is a match
+    spread = np.zeros(qh.shape[0], bool)
+    spread[np.flatnonzero(qk == 0)[:: max(1, int((qk == 0).sum()) // rows1.shape[0])]] = True
+    rows1b = _aligned_rows(qh, qt, qk, spread, 1, 500)
+    cand = match_peaks(_RowsStore(np.concatenate([rows1b, rows2])), peaks, config=cfg)
+    assert cand is not None and cand.track_id == 1 and cand.accepted, (cand.spread, cand.second_spread)
+
+
+def test_bad_match_settings_are_refused():
+    from yuefu.listen.identify.match import MatchSettings
+
+    with pytest.raises(ParameterError, match="block_s"):
+        MatchSettings(block_s=0.0)
+    with pytest.raises(ParameterError, match="block_cap"):
+        MatchSettings(block_cap=0)

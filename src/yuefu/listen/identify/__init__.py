@@ -30,7 +30,9 @@ from yuefu.listen.identify.fingerprint import (
     FingerprintConfig,
     Peaks,
     find_peaks,
+    find_peaks_stream,
     fingerprint_audio,
+    fingerprint_peaks,
 )
 from yuefu.listen.identify.match import MatchSettings
 from yuefu.listen.identify.store import CatalogError, Store, open_store
@@ -50,7 +52,9 @@ __all__ = [
     "MIN_QUERY_S",
     "collect_audio_files",
     "find_peaks",
+    "find_peaks_stream",
     "fingerprint_audio",
+    "fingerprint_peaks",
     "open_catalog",
     "open_store",
 ]

@@ -22,12 +22,14 @@ import numpy as np
 
 from yuefu.core.audio import Audio
 from yuefu.core.errors import ParameterError, YuefuError
-from yuefu.core.io.audio import AUDIO_READ_EXTS, read_audio
+from yuefu.core.io.audio import AUDIO_READ_EXTS, audio_info, iter_audio_blocks, read_audio
 from yuefu.listen.identify.fingerprint import (
     FingerprintConfig,
     check_query_audio,
     find_peaks,
+    find_peaks_stream,
     fingerprint_audio,
+    fingerprint_peaks,
 )
 from yuefu.listen.identify.match import MatchSettings, match_peaks
 from yuefu.listen.identify.store import NewTrack, Store, open_store
@@ -83,6 +85,8 @@ class QueryResult:
     best_aligned: int = 0
     second_aligned: int = 0
     candidate: str | None = None  # the best-scoring track, accepted or not (for diagnostics)
+    best_spread: float = 0.0  # its time-diverse aligned count (see MatchSettings)
+    second_spread: float = 0.0  # the best time-diverse count among the other verified tracks
 
     def to_dict(self) -> dict[str, Any]:
         m = self.match
@@ -150,17 +154,33 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Files longer than this are read and fingerprinted block by block (memory stays flat).
+STREAM_ABOVE_S = 300.0
+
+
 def _fingerprint_file(path: str, digest: str, cfg: FingerprintConfig) -> NewTrack | tuple[str, str]:
-    """Worker: read and fingerprint one file; a user error comes back as (path, reason)."""
+    """Worker: read and fingerprint one file; a user error comes back as (path, reason).
+
+    A file longer than :data:`STREAM_ABOVE_S` is streamed (:func:`find_peaks_stream` over
+    :func:`~yuefu.core.io.audio.iter_audio_blocks`): an hour-long recording needs memory for
+    one two-minute segment and its peaks, not for its samples.
+    """
     try:
-        audio = read_audio(path)
-        if audio.peak() < 1e-4:
-            return (path, "silent (peak below -80 dBFS)")
-        fp = fingerprint_audio(audio, cfg)
+        info = audio_info(path)
+        if info.duration_s > STREAM_ABOVE_S:
+            pk, n_samples, peak = find_peaks_stream(iter_audio_blocks(path, block_s=10.0), info.sr, cfg)
+            if peak < 1e-4:
+                return (path, "silent (peak below -80 dBFS)")
+            fp = fingerprint_peaks(pk, n_samples / info.sr, cfg)
+        else:
+            audio = read_audio(path)
+            if audio.peak() < 1e-4:
+                return (path, "silent (peak below -80 dBFS)")
+            fp = fingerprint_audio(audio, cfg)
         if fp.hashes.size == 0:
             return (path, "no spectral peaks found (silence or noise only)")
         key = np.unique((fp.hashes << 24) | fp.times.astype(np.int64))
-        return NewTrack(name=Path(path).stem, path=path, digest=digest, duration_s=audio.duration_s,
+        return NewTrack(name=Path(path).stem, path=path, digest=digest, duration_s=fp.duration_s,
                         hashes=key >> 24, times=(key & 0xFFFFFF).astype(np.int32))
     except YuefuError as e:
         return (path, str(e))
@@ -318,7 +338,7 @@ class Catalog:
                               confidence=cand.confidence, speed=cand.speed, aligned=cand.aligned)
         return QueryResult(match, time.perf_counter() - t0, int(peaks.t.shape[0]),
                            cand.n_query_hashes, cand.aligned, cand.second,
-                           rec[0].name if rec else None)
+                           rec[0].name if rec else None, cand.spread, cand.second_spread)
 
     # -- delete, stats -----------------------------------------------------------------------
 

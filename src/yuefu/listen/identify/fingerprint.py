@@ -13,6 +13,10 @@ Each peak (the anchor) is paired with the next ``fan_out`` peaks in its target z
 mapping its peaks back to the reference's scale (``t * s``, ``f / s``), see
 :func:`query_hashes`.
 
+A long recording is fingerprinted block by block with :func:`find_peaks_stream` and
+:func:`fingerprint_peaks` (memory: one two-minute segment, not the file); a recording no
+longer than one segment gives exactly the in-memory peaks.
+
 >>> import numpy as np
 >>> from yuefu.core.audio import Audio
 >>> rng = np.random.default_rng(0)
@@ -24,6 +28,7 @@ mapping its peaks back to the reference's scale (``t * s``, ``f / s``), see
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,6 +42,8 @@ __all__ = [
     "Peaks",
     "Fingerprint",
     "find_peaks",
+    "find_peaks_stream",
+    "fingerprint_peaks",
     "pair_peaks",
     "fingerprint_audio",
     "query_hashes",
@@ -199,12 +206,33 @@ def find_peaks(audio: Audio, cfg: FingerprintConfig | None = None) -> Peaks:
     Peaks
         Sorted by time; empty for silence.
     """
-    from scipy.ndimage import maximum_filter, uniform_filter
-
     cfg = cfg or FingerprintConfig()
     x = to_analysis_rate(audio, cfg.sr)
     s = _log_spectrogram(x, cfg)
+    t, f = _spectrogram_peaks(s, cfg)
+    return Peaks(t, f, s.shape[1])
+
+
+#: Frames of spectrogram context on each side of a segment: the widest filter (the 31-frame
+#: background) reaches 15 frames, the time refinement one.
+_CONTEXT_FRAMES = 16
+
+
+def _spectrogram_peaks(s: np.ndarray, cfg: FingerprintConfig, *, keep_from: int = 0,
+                       keep_to: int | None = None, frame0: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Peaks of the columns ``keep_from:keep_to`` of ``s``; the other columns are context.
+
+    ``frame0`` is the global frame index of column 0 (the strongest-peaks-per-second blocks are
+    aligned on global frames, so that a file cut into segments gives the same peaks).
+    Returns times (global frames, fractional) and frequencies (bins, fractional), sorted by time.
+    """
+    from scipy.ndimage import maximum_filter, uniform_filter
+
     n_bins, n_frames = s.shape
+    keep_to = n_frames if keep_to is None else keep_to
+    empty = (np.zeros(0), np.zeros(0))
+    if n_frames == 0 or float(s.max()) < -90.0:  # all-zero input: nothing to find
+        return empty
     # the adaptive threshold: a local mean of the log spectrogram plus a margin, and a floor
     # 70 dB under the loudest bin so that digital silence and dither give no peaks
     background = uniform_filter(s, size=(31, 31), mode="nearest")
@@ -216,22 +244,23 @@ def find_peaks(audio: Audio, cfg: FingerprintConfig | None = None) -> Peaks:
     band[lo:hi + 1] = True
     prominence = s - background
     mask = (s == local_max) & (prominence >= cfg.min_prominence_db) & (s > floor) & band[:, None]
-    if float(s.max()) < -90.0:  # all-zero input: nothing to find
-        mask[:] = False
+    mask[:, :keep_from] = False
+    mask[:, keep_to:] = False
     fb, tf = np.nonzero(mask)
     if fb.size == 0:
-        return Peaks(np.zeros(0), np.zeros(0), n_frames)
+        return empty
     strength = prominence[fb, tf]
     # keep the strongest peaks of each one-second block
     block = max(1, int(round(1.0 / cfg.frame_s)))
     keep_per_block = max(1, int(round(cfg.peaks_per_s * block * cfg.frame_s)))
-    blk = tf // block
+    blk = (tf + frame0) // block
     order = np.lexsort((-strength, blk))
     blk_sorted = blk[order]
     starts = np.searchsorted(blk_sorted, blk_sorted, side="left")
     rank = np.arange(order.size) - starts
     sel = order[rank < keep_per_block]
     fb, tf = fb[sel], tf[sel]
+
     # parabolic refinement in frequency and in time
     def _refine(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
         den = a - 2.0 * b + c
@@ -244,10 +273,140 @@ def find_peaks(audio: Audio, cfg: FingerprintConfig | None = None) -> Peaks:
     tl = np.clip(tf - 1, 0, n_frames - 1)
     tr = np.clip(tf + 1, 0, n_frames - 1)
     dt = np.where((tf > 0) & (tf < n_frames - 1), _refine(sf[fb, tl], sf[fb, tf], sf[fb, tr]), 0.0)
-    t = tf + dt
+    t = tf + dt + frame0
     f = fb + df
     o = np.argsort(t, kind="stable")
-    return Peaks(t[o], f[o], n_frames)
+    return t[o], f[o]
+
+
+def _analysis_stream(blocks: Iterable[np.ndarray], sr: int, target_sr: int) -> Iterator[np.ndarray]:
+    """Mono samples at ``target_sr`` from blocks at ``sr`` (shape (channels, n) or (n,)).
+
+    Resampled piecewise with :func:`scipy.signal.resample_poly`: each piece starts on a
+    multiple of the decimation factor and carries enough input on both sides for the filter,
+    so the pieces join into (to rounding) the resampling of the whole signal.
+    """
+    from scipy.signal import resample_poly
+
+    def mono(b: np.ndarray) -> np.ndarray:
+        return (b.mean(axis=0) if b.ndim == 2 else b).astype(np.float64)
+
+    if sr == target_sr:
+        for b in blocks:
+            yield mono(b).astype(np.float32)
+        return
+    g = math.gcd(int(target_sr), int(sr))
+    up, down = target_sr // g, sr // g
+    half = 10 * max(up, down) / up + 8  # the default Kaiser filter's half length, input samples
+    ctx = down * int(math.ceil(half / down))
+    buf = np.zeros(0)
+    base = 0  # global input index of buf[0]
+    done = 0  # input samples emitted (a multiple of down until the end)
+    for b in blocks:
+        buf = np.concatenate([buf, mono(b)])
+        end = base + buf.shape[0]
+        emit_to = ((end - ctx) // down) * down
+        if emit_to - done < 8 * down:
+            continue
+        lo = max(0, done - ctx)
+        y = resample_poly(buf[lo - base: emit_to + ctx - base], up, down)
+        a = (done - lo) // down * up
+        yield y[a: a + (emit_to - done) // down * up].astype(np.float32)
+        done = emit_to
+        cut = max(0, done - ctx) - base
+        buf, base = buf[cut:], base + cut
+    end = base + buf.shape[0]
+    if end > done:
+        lo = max(0, done - ctx)
+        y = resample_poly(buf[lo - base:], up, down)
+        yield y[(done - lo) // down * up:].astype(np.float32)
+
+
+def find_peaks_stream(blocks: Iterable[np.ndarray], sr: int, cfg: FingerprintConfig | None = None,
+                      *, segment_s: float = 120.0) -> tuple[Peaks, int, float]:
+    """Peaks of a long recording given block by block; memory stays flat (one segment).
+
+    The spectrogram is made and searched one segment of ``segment_s`` at a time, with
+    :data:`_CONTEXT_FRAMES` frames of context on each side, so that every filter sees what it
+    would see in the whole file. A recording no longer than one segment gives exactly the
+    peaks of :func:`find_peaks`; a longer one differs only in the silence floor (70 dB under
+    the loudest bin of the segment instead of the file) and in rounding of the resampler.
+
+    Parameters
+    ----------
+    blocks : iterable of np.ndarray [shape=(channels, n) or (n,)]
+        Consecutive samples at ``sr`` (e.g. :func:`yuefu.core.io.audio.iter_audio_blocks`).
+    sr : int
+        Their sample rate, Hz.
+    cfg : FingerprintConfig, optional
+    segment_s : float
+        Segment length, seconds.
+
+    Returns
+    -------
+    peaks : Peaks
+    n_samples : int
+        Samples per channel read, at ``sr``.
+    peak_abs : float
+        Largest absolute sample (to refuse silence).
+    """
+    cfg = cfg or FingerprintConfig()
+    if not segment_s > 0:
+        raise ParameterError(f"segment_s must be > 0 seconds, got {segment_s}")
+    block = max(1, int(round(1.0 / cfg.frame_s)))
+    seg = block * max(1, int(math.ceil(segment_s / cfg.frame_s / block)))
+    ctx, hop, n = _CONTEXT_FRAMES, cfg.hop, cfg.n_fft
+    n_in = 0
+    peak_abs = 0.0
+
+    def counted(it: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal n_in, peak_abs
+        for b in it:
+            n_in += int(b.shape[-1])
+            if b.size:
+                peak_abs = max(peak_abs, float(np.max(np.abs(b))))
+            yield b
+
+    xb = np.zeros(0, np.float32)
+    base_frame = 0  # global frame whose first sample is xb[0]
+    f0 = 0  # first frame not yet searched
+    ts: list[np.ndarray] = []
+    fs: list[np.ndarray] = []
+
+    def search(x: np.ndarray, first: int, keep_from: int, keep_to: int) -> None:
+        s = _log_spectrogram(x, cfg)
+        t, f = _spectrogram_peaks(s, cfg, keep_from=keep_from, keep_to=keep_to, frame0=first)
+        ts.append(t)
+        fs.append(f)
+
+    for x in _analysis_stream(counted(blocks), sr, cfg.sr):
+        xb = np.concatenate([xb, x])
+        while True:
+            avail = 0 if xb.shape[0] < n else 1 + (xb.shape[0] - n) // hop  # frames in xb
+            f1 = f0 + seg
+            if base_frame + avail < f1 + ctx:
+                break
+            first = max(0, f0 - ctx)
+            lo_s = (first - base_frame) * hop
+            hi_s = (f1 + ctx - 1 - base_frame) * hop + n
+            search(xb[lo_s:hi_s], first, f0 - first, f1 - first)
+            f0 = f1
+            drop = max(0, f0 - ctx) - base_frame
+            xb, base_frame = xb[drop * hop:], base_frame + drop
+    # the rest: the whole file when it is shorter than a segment
+    total = n_in
+    n_an = int(math.ceil(total * cfg.sr / sr)) if sr != cfg.sr else total
+    n_frames = 1 if n_an < n else 1 + (n_an - n) // hop
+    if n_frames > f0:
+        first = max(0, f0 - ctx)
+        x = xb[(first - base_frame) * hop:]
+        if x.shape[0] < n:
+            x = np.pad(x, (0, n - x.shape[0]))
+        search(x, first, f0 - first, n_frames - first)
+    t = np.concatenate(ts) if ts else np.zeros(0)
+    f = np.concatenate(fs) if fs else np.zeros(0)
+    o = np.argsort(t, kind="stable")
+    return Peaks(t[o], f[o], n_frames), total, peak_abs
 
 
 def pair_peaks(peaks: Peaks, cfg: FingerprintConfig | None = None, *,
@@ -310,11 +469,26 @@ def fingerprint_audio(audio: Audio, cfg: FingerprintConfig | None = None) -> Fin
     Fingerprint
     """
     cfg = cfg or FingerprintConfig()
-    pk = find_peaks(audio, cfg)
-    i, j = pair_peaks(pk, cfg)
-    h, ok = _quantise(pk.t[i], pk.f[i], pk.f[j], pk.t[j] - pk.t[i], cfg)
-    times = np.rint(pk.t[i][ok]).astype(np.int32)
-    return Fingerprint(h, times, audio.duration_s, int(pk.t.shape[0]))
+    return fingerprint_peaks(find_peaks(audio, cfg), audio.duration_s, cfg)
+
+
+def fingerprint_peaks(pk: Peaks, duration_s: float, cfg: FingerprintConfig | None = None, *,
+                      chunk: int = 8192) -> Fingerprint:
+    """The landmark hashes of a recording's peaks, paired ``chunk`` anchors at a time."""
+    cfg = cfg or FingerprintConfig()
+    n = pk.t.shape[0]
+    look = 4 * cfg.fan_out + 8
+    hs, ts = [], []
+    for a in range(0, max(n, 1), chunk):
+        b = min(n, a + chunk)
+        sub = Peaks(pk.t[a: b + look], pk.f[a: b + look], pk.n_frames)
+        i, j = pair_peaks(sub, cfg)
+        m = i < b - a
+        i, j = i[m] + a, j[m] + a
+        h, ok = _quantise(pk.t[i], pk.f[i], pk.f[j], pk.t[j] - pk.t[i], cfg)
+        hs.append(h)
+        ts.append(np.rint(pk.t[i][ok]).astype(np.int32))
+    return Fingerprint(np.concatenate(hs), np.concatenate(ts), duration_s, int(n))
 
 
 def speed_grid(max_speed_change: float, step: float) -> np.ndarray:
