@@ -64,12 +64,13 @@ class SamplingConfig:
     max_notes_per_position: int = 10
 
     def __post_init__(self) -> None:
-        for name, t in [("temperature", self.temperature), *self.temperatures.items()]:
+        for name, t in [("temperature", self.temperature),
+                        *((f"the {f} temperature", v) for f, v in self.temperatures.items())]:
             if not (isinstance(t, int | float) and 0.0 < t <= 10.0):
-                raise ParameterError(f"sampling temperature for {name} must be in (0, 10], got {t!r}")
-        for name, p in [("top_p", self.top_p), *self.top_ps.items()]:
+                raise ParameterError(f"sampling: {name} must be in (0, 10], got {t!r}")
+        for name, p in [("top_p", self.top_p), *((f"the {f} top_p", v) for f, v in self.top_ps.items())]:
             if not (isinstance(p, int | float) and 0.0 < p <= 1.0):
-                raise ParameterError(f"sampling top_p for {name} must be in (0, 1], got {p!r}")
+                raise ParameterError(f"sampling: {name} must be in (0, 1], got {p!r}")
         for fam in (*self.temperatures, *self.top_ps):
             if fam not in HEAD_FAMILIES:
                 raise ParameterError(f"unknown token family {fam!r}; families: {', '.join(HEAD_FAMILIES)}")
