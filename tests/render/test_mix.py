@@ -282,3 +282,41 @@ def test_render_score_checks_arguments_before_work(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="'nope'"):
         render_score(song(), tmp_path / "a.wav", mix_settings={"nope": MixSettings()})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_skipping_silent_blocks_changes_nothing(tmp_path: Path, rng: np.random.Generator,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stems that rest for whole blocks (an intro, a break) skip their strip there; the mix is
+    the same (to 1e-8) as when every block is processed."""
+    from yuefu.render import mix as mix_mod
+
+    def gappy(seed: int) -> np.ndarray:
+        x = np.zeros((2, 12 * SR), dtype=np.float32)
+        r = np.random.default_rng(seed)
+        for a, b in ((1.0, 2.5), (7.2, 9.0)):  # sound, a long rest, sound again, then silence
+            n = int((b - a) * SR)
+            x[:, int(a * SR):int(a * SR) + n] = 0.3 * r.standard_normal((2, n)).astype(np.float32)
+        return x
+
+    stems = {n: write_wav(tmp_path / f"{n}.wav", gappy(i)) for i, n in enumerate(("a", "b"))}
+    sets = {"a": default_mix_settings(Track("a", role="drums")),
+            "b": default_mix_settings(Track("b", role="vocal"))}
+    import scipy.signal
+
+    calls = {"n": 0}
+    real = scipy.signal.sosfilt
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.signal, "sosfilt", counting)  # the strip's first stage
+    skipped = mix_stems(stems, sets, tmp_path / "skip.wav", block_s=1.0)
+    worked = calls["n"]
+    monkeypatch.setattr(mix_mod._Stem, "quiet", property(lambda self: False, lambda self, v: None))
+    calls["n"] = 0
+    full = mix_stems(stems, sets, tmp_path / "full.wav", block_s=1.0)
+    a, _ = sf.read(str(skipped), dtype="float32")
+    b, _ = sf.read(str(full), dtype="float32")
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)  # below the 24-bit master's floor
+    assert calls["n"] == 2 * 12 and worked <= calls["n"] - 8  # 12 blocks per stem; rests skipped
