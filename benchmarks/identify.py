@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
@@ -384,8 +384,7 @@ def report(queries: list[dict], ours: dict, anchor: dict | None, args: argparse.
            n_tracks: int) -> None:
     inside = [i for i, q in enumerate(queries) if q["track"] is not None]
     outside = [i for i, q in enumerate(queries) if q["track"] is None]
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; catalog {n_tracks} tracks "
+    print(f"Machine: {machine()}; catalog {n_tracks} tracks "
           f"({ours['audio_s'] / 3600:.2f} h), {len(inside)} in-catalog + {len(outside)} "
           f"out-of-catalog queries")
     print()

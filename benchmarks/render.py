@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -30,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine as machine_line
 
 TARGET_RTF = 30.0
 TEMPO_BPM = 120.0
@@ -167,20 +168,12 @@ def run_child(kind: str, minutes: float, jobs: int = 1) -> dict:
 # -- the table ------------------------------------------------------------------------------
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         fs = subprocess.run(["fluidsynth", "--version"], capture_output=True, text=True)
         fsv = fs.stdout.splitlines()[0]
     except (OSError, IndexError):
         fsv = "fluidsynth ?"
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {fsv}"
+    return machine_line(fsv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _machine import machine as machine_line
 
 TARGET_CENTS_MEDIAN = 20.0
 TARGET_WITHIN_50 = 0.95
@@ -955,23 +955,15 @@ def selftest() -> list[tuple[str, str, bool]]:
 # -- report ---------------------------------------------------------------------------------------
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from importlib.metadata import PackageNotFoundError, version
+
     vers = []
     for mod in ("librosa", "pyworld", "pysinsy", "pocketsphinx"):
         try:
-            from importlib.metadata import version
-
             vers.append(f"{mod} {version(mod)}")
-        except Exception:  # noqa: BLE001 - a missing optional package
+        except PackageNotFoundError:  # a missing optional package
             vers.append(f"{mod} -")
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, " + ", ".join(vers)
+    return machine_line(*vers)
 
 
 def _f(x: Any, fmt: str = ".1f") -> str:
