@@ -20,26 +20,6 @@ def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     return err
 
 
-@pytest.fixture(scope="module")
-def model_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random 2-layer model (context 64) saved as compose_cp.pt + .json; notes are likely."""
-    torch = pytest.importorskip("torch", reason="the music language model needs PyTorch (yuefu[ml])")
-    pytest.importorskip("miditok", reason="the music language model needs miditok (yuefu[ml])")
-    from yuefu.compose.lm.api import save_language_model
-    from yuefu.compose.lm.model import CompoundTransformer, ModelConfig
-    from yuefu.compose.lm.tokens import CPTokenizer
-
-    tok = CPTokenizer()
-    torch.manual_seed(0)
-    net = CompoundTransformer(ModelConfig(vocab_sizes=tok.sizes, d_model=32, n_layers=2, n_heads=4,
-                                          d_ff=64, max_len=64, dropout=0.0))
-    with torch.no_grad():
-        net.heads[0].bias[:] = torch.tensor([0.0, 0.0, 0.0, 1.0, 2.5, 0.0])  # PAD COND BAR POS NOTE EOS
-    meta = {"trained_conditions": {"style": ["pop"], "emotion": ["calm", "excited", "happy", "sad"]}}
-    pt, _ = save_language_model(net, tok, tmp_path_factory.mktemp("model"), meta=meta)
-    return pt
-
-
 def _prompt(bars: int = 2, meter: tuple[int, int] = (4, 4)) -> Score:
     s = Score(tempos=[Tempo(0, 96.0)], time_signatures=[TimeSignature(0, *meter)],
               key_signatures=[KeySignature(0, Key(7, "major"))])

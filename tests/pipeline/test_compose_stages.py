@@ -13,25 +13,6 @@ from yuefu.core.score import Note, Score, Tempo, TimeSignature, Track
 from yuefu.pipeline import get_stage, load_pipeline, run_pipeline
 
 
-@pytest.fixture(scope="module")
-def model_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch = pytest.importorskip("torch", reason="the music language model needs PyTorch (yuefu[ml])")
-    pytest.importorskip("miditok", reason="the music language model needs miditok (yuefu[ml])")
-    from yuefu.compose.lm.api import save_language_model
-    from yuefu.compose.lm.model import CompoundTransformer, ModelConfig
-    from yuefu.compose.lm.tokens import CPTokenizer
-
-    tok = CPTokenizer()
-    torch.manual_seed(1)
-    net = CompoundTransformer(ModelConfig(vocab_sizes=tok.sizes, d_model=32, n_layers=2, n_heads=4,
-                                          d_ff=64, max_len=64, dropout=0.0))
-    with torch.no_grad():
-        net.heads[0].bias[:] = torch.tensor([0.0, 0.0, 0.0, 1.0, 2.5, 0.0])
-    pt, _ = save_language_model(net, tok, tmp_path_factory.mktemp("model"),
-                                meta={"trained_conditions": {"style": ["pop"], "emotion": ["happy", "sad"]}})
-    return pt
-
-
 def test_compose_stage_writes_the_score_artefacts(model_pt: Path, tmp_path: Path) -> None:
     text = f"""
 [pipeline]
