@@ -40,7 +40,7 @@ import numpy as np
 import symusic
 
 from yuefu.compose._common import interval_class
-from yuefu.core.theory import CHORD_QUALITIES
+from yuefu.core.theory import CHORD_QUALITIES, pitch_class_of
 
 SEED = 0
 HOLDOUT_FRACTION = 0.1
@@ -62,15 +62,7 @@ _QUALITY = {  # POP909 quality -> (class, yuefu chord suffix)
     "7": ("maj", "7"), "maj6": ("maj", "6"), "min6": ("min", "m6"), "hdim7": ("dim", "m7b5"),
     "dim7": ("dim", "dim7"), "minmaj7": ("min", "mmaj7"), "sus4(b7)": ("sus", "7sus4"),
 }
-_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 ROMAN = ("I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII")
-
-
-def parse_pc(text: str) -> int:
-    pc = _PC[text[0]]
-    for ch in text[1:]:
-        pc += 1 if ch == "#" else -1 if ch == "b" else 0
-    return pc % 12
 
 
 def parse_label(label: str) -> tuple[int, str, str] | None:
@@ -82,7 +74,7 @@ def parse_label(label: str) -> tuple[int, str, str] | None:
     if qual not in _QUALITY:
         return None
     cls, suffix = _QUALITY[qual]
-    return parse_pc(root), cls, suffix
+    return pitch_class_of(root), cls, suffix
 
 
 def roman_state(root_rel: int, cls: str) -> int:
@@ -105,7 +97,7 @@ def read_song(folder: Path) -> dict | None:
         parts = line.split()
         if len(parts) == 3:
             tonic, mode = parts[2].split(":")
-            keys.append((float(parts[0]), parse_pc(tonic), "major" if mode == "maj" else "minor"))
+            keys.append((float(parts[0]), pitch_class_of(tonic), "major" if mode == "maj" else "minor"))
     if not keys:
         return None
     chords = []

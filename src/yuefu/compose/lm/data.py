@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from yuefu.core.theory import pitch_class_of
+
 from .tokens import ACCOMP_PROGRAM, BAR, FI, MELODY_PROGRAM, Conditions, CPTokenizer, chord_label
 
 __all__ = ["SongTokens", "read_pop909_song", "split_songs", "proxy_emotion", "encode_song",
@@ -33,16 +35,6 @@ POP909_QUALITIES = {
     "min7": "m7", "7": "7", "maj6": "6", "min6": "m6", "hdim7": "m7b5", "dim7": "dim7",
     "minmaj7": "mmaj7", "sus4(b7)": "7sus4",
 }
-_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-
-
-def _pc(text: str) -> int:
-    pc = _PC[text[0]]
-    for ch in text[1:]:
-        pc += 1 if ch == "#" else -1 if ch == "b" else 0
-    return pc % 12
-
-
 def proxy_emotion(mode: str, tempo_bpm: float) -> str:
     """The emotion label POP909 songs are trained with (it has none of its own)."""
     if mode == "major":
@@ -104,7 +96,7 @@ def read_pop909_song(folder: Path) -> tuple[Any, list[tuple[int, str]], Conditio
         if len(parts) == 3 and ":" in parts[2]:
             name_k, mode_k = parts[2].split(":")
             length = float(parts[1]) - float(parts[0])
-            keys.append((length, _pc(name_k), "major" if mode_k == "maj" else "minor"))
+            keys.append((length, pitch_class_of(name_k), "major" if mode_k == "maj" else "minor"))
     if not keys:
         return None
     _, tonic, mode = max(keys)
@@ -156,7 +148,7 @@ def read_pop909_song(folder: Path) -> tuple[Any, list[tuple[int, str]], Conditio
             root, qual = parts[2].split(":", 1)
             qual = qual.split("/", 1)[0]
             if qual in POP909_QUALITIES:
-                lab = chord_label(_pc(root) + shift, POP909_QUALITIES[qual])
+                lab = chord_label(pitch_class_of(root) + shift, POP909_QUALITIES[qual])
         chords.append((max(0, tick), lab))
     cond = Conditions(style="pop", emotion=proxy_emotion(mode, tempo), mode=mode,
                       tempo_bpm=float(np.clip(tempo, 20, 400)), meter=f"{bpb}/4")
