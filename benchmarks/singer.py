@@ -620,18 +620,9 @@ def sing_case(sing, case: Case) -> Measured:  # noqa: ANN001
 
 
 @dataclass
-class StandinNote:
-    onset_s: float
-    offset_s: float
-    pitch: int
-    syllable: str
-    vowel_onset_s: float
-
-
-@dataclass
 class StandinResult:
     audio: Any
-    notes: list[StandinNote]
+    notes: list[Any]  # yuefu.sing.SungNote
 
 
 def standin_sing(score, voice: str = "female", lang: str | None = None):  # noqa: ANN001, ANN201
@@ -679,7 +670,9 @@ def standin_sing(score, voice: str = "female", lang: str | None = None):  # noqa
     for h in range(1, 16):
         y += (0.6 / h) * np.sin(h * ph) * (h * f < 5000)
     y = 0.25 * y * amp + noise
-    out = [StandinNote(x.on, x.off, int(round(x.midi)), x.lyric or "-", x.on) for x in notes]
+    from yuefu.sing import SungNote
+
+    out = [SungNote(x.on, x.off, int(round(x.midi)), x.lyric or "-", x.on) for x in notes]
     return StandinResult(Audio(y.astype(np.float32), sr), out)
 
 
