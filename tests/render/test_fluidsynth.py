@@ -202,15 +202,15 @@ def test_failure_mid_render_leaves_no_half_set(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "stems"
     calls = {"n": 0}
-    real = fs._write_block
+    real = fs._StemWriters.write
 
-    def failing(files: list, chunk: np.ndarray, n: int) -> None:
+    def failing(self: fs._StemWriters, block: np.ndarray) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk full (simulated)")
-        real(files, chunk, n)
+        real(self, block)
 
-    monkeypatch.setattr(fs, "_write_block", failing)
+    monkeypatch.setattr(fs._StemWriters, "write", failing)
     with pytest.raises(OSError, match="simulated"):
         render_stems(band_score(), out, tail_s=1.0)
     assert calls["n"] == 3
@@ -366,3 +366,72 @@ def test_a_very_long_note_is_rendered_live(tmp_path: Path, caplog: pytest.LogCap
     assert msg and msg[0].startswith("note cache: 1 notes rendered, 3 reused")
     x, sr = read(stems["drone"])
     assert x.shape[1] == int(round(40.5 * sr)) and np.abs(x[:, int(39 * sr):]).max() > 1e-3
+
+
+def test_streamed_stems_equal_the_written_ones(band: tuple[Score, dict[str, Path]],
+                                               tmp_path: Path) -> None:
+    """stream_stems hands over what render_stems writes, sample for sample; with a folder it
+    writes the same files in the same pass."""
+    score, paths = band
+    parts = []
+    with fs.stream_stems(score, tail_s=1.0) as (stems, n, blocks):
+        assert list(stems) == [t.name for t in score.tracks]
+        assert all(v is None for v in stems.values())
+        for b in blocks:
+            assert b.shape[0] == 2 * len(score.tracks)
+            parts.append(b.copy())
+    got = np.concatenate(parts, axis=1)
+    assert got.shape[1] == n
+    for k, tr in enumerate(score.tracks):
+        want, _ = read(paths[tr.name])
+        np.testing.assert_array_equal(got[2 * k:2 * k + 2], want)
+    out = tmp_path / "kept"
+    with fs.stream_stems(score, out, tail_s=1.0) as (stems, n, blocks):
+        assert not out.exists() or not any(out.glob("*.wav"))  # nothing in place yet
+        for _ in blocks:
+            pass
+    for tr in score.tracks:
+        p = stems[tr.name]
+        assert p is not None and p == out / stem_filename(tr.name)
+        np.testing.assert_array_equal(read(p)[0], read(paths[tr.name])[0])
+
+
+def test_streamed_stems_read_halfway_are_not_kept(tmp_path: Path) -> None:
+    out = tmp_path / "stems"
+    with pytest.raises(YuefuError, match="not read to the end"):
+        with fs.stream_stems(band_score(), out, tail_s=1.0) as (_, _, blocks):
+            next(blocks)
+    assert not out.exists()  # created by the call, removed again: nothing half-written
+    out.mkdir()
+    (out / "flute.wav").write_bytes(b"mine")
+    with pytest.raises(OutputExistsError):
+        with fs.stream_stems(band_score(), out) as _:
+            pytest.fail("an existing stem must be refused before anything is rendered")
+    assert (out / "flute.wav").read_bytes() == b"mine"
+
+
+def test_note_cache_borrows_the_soundfont(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The note cache's synthesiser shares the live one's SoundFont (FluidR3 is 140 MB in
+    memory) instead of loading it a second time, and gives it back before the lender closes."""
+    made: list[tuple[fs._Synth, int | None, int | None]] = []  # (synth, sfont, borrowed)
+    closed: list[int] = []
+    init, close = fs._Synth.__init__, fs._Synth.close
+
+    def spy_init(self: fs._Synth, *a: object, **k: object) -> None:
+        init(self, *a, **k)  # type: ignore[arg-type]
+        made.append((self, self.sfont, self.borrowed))
+
+    def spy_close(self: fs._Synth) -> None:
+        closed.append(id(self))
+        close(self)
+
+    monkeypatch.setattr(fs._Synth, "__init__", spy_init)
+    monkeypatch.setattr(fs._Synth, "close", spy_close)
+    with fs.stream_stems(band_score(), tail_s=0.5) as (_, _, blocks):
+        for _ in blocks:
+            pass
+    (live, live_sf, live_borrowed), (solo, solo_sf, solo_borrowed) = made
+    assert live_sf is not None and live_borrowed is None
+    assert solo_sf is None and solo_borrowed == live_sf
+    assert closed == [id(solo), id(live)]  # the borrower first
+    assert solo.borrowed is None  # given back

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from yuefu.core.errors import MissingDependencyError, OutputExistsError, ParameterError
+from yuefu.core.io.audio import read_audio
 from yuefu.core.score import ROLES, Note, Score, Tempo, Track
 from yuefu.render import (
     ROLE_MIX,
@@ -320,3 +321,29 @@ def test_skipping_silent_blocks_changes_nothing(tmp_path: Path, rng: np.random.G
     b, _ = sf.read(str(full), dtype="float32")
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)  # below the 24-bit master's floor
     assert calls["n"] == 2 * 12 and worked <= calls["n"] - 8  # 12 blocks per stem; rests skipped
+
+
+@needs_fluidsynth
+def test_streamed_render_equals_stems_then_mix(tmp_path: Path) -> None:
+    """render_score's one pass (the mixer takes the stems as FluidSynth makes them) gives the
+    song that render_stems -> mix_stems -> master_file gives, with and without kept stems."""
+    from yuefu.render import master_file, render_stems
+
+    s = song()
+    stems = render_stems(s, tmp_path / "stems", tail_s=1.0)
+    settings = {t.name: default_mix_settings(t) for t in s.tracks}
+    mix_stems(stems, settings, tmp_path / "premix.wav")
+    master_file(tmp_path / "premix.wav", tmp_path / "files.wav")
+    want = read_audio(tmp_path / "files.wav").samples
+
+    res = render_score(s, tmp_path / "one-pass.wav", tail_s=1.0)
+    assert res.timings["render_s"] > 0 and res.timings["mix_s"] > 0
+    got = read_audio(res.path).samples
+    assert got.shape == want.shape
+    assert float(np.max(np.abs(got - want))) < 1e-4  # 24-bit output: a few LSB at most
+
+    kept = render_score(s, tmp_path / "kept.wav", tail_s=1.0, stems_dir=tmp_path / "kept")
+    for name, p in kept.stems.items():
+        assert p is not None
+        np.testing.assert_array_equal(read_audio(p).samples, read_audio(stems[name]).samples)
+    assert float(np.max(np.abs(read_audio(kept.path).samples - want))) < 1e-4

@@ -75,7 +75,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -89,6 +89,7 @@ from yuefu.core.errors import (
     ParameterError,
     YuefuError,
 )
+from yuefu.core.io.wav import FloatWavWriter
 from yuefu.core.score import Score
 
 __all__ = [
@@ -96,7 +97,9 @@ __all__ = [
     "FLUIDSYNTH_INSTALL",
     "SYNTH_GAIN",
     "render_stems",
+    "single_pass",
     "stem_filename",
+    "stream_stems",
     "find_soundfont",
 ]
 
@@ -240,6 +243,9 @@ def _load_lib() -> ctypes.CDLL:
             "new_fluid_synth": (vp, [vp]),
             "delete_fluid_synth": (None, [vp]),
             "fluid_synth_sfload": (ip, [vp, cp, ip]),
+            "fluid_synth_get_sfont_by_id": (vp, [vp, ip]),
+            "fluid_synth_add_sfont": (ip, [vp, vp]),
+            "fluid_synth_remove_sfont": (ip, [vp, vp]),
             "fluid_synth_set_channel_type": (ip, [vp, ip, ip]),
             "fluid_synth_bank_select": (ip, [vp, ip, ip]),
             "fluid_synth_program_change": (ip, [vp, ip, ip]),
@@ -318,19 +324,21 @@ _MAX_VOICES = 1024
 _MAX_CACHED_S = 30.0  # a track with a longer note is rendered live (bounded memory)
 
 
-def _write_block(files: list, chunk: np.ndarray, n: int) -> None:
-    for k, f in enumerate(files):
-        f.write(chunk[2 * k:2 * k + 2, :n].T)
-
-
 class _Synth:
     """One FluidSynth synthesiser with the job's SoundFont and one channel per track."""
 
-    def __init__(self, lib: ctypes.CDLL, job: _Job, groups: int) -> None:
+    def __init__(self, lib: ctypes.CDLL, job: _Job, groups: int,
+                 share: _Synth | None = None) -> None:
+        """``share``: a synthesiser whose loaded SoundFont this one borrows instead of loading
+        the file again (FluidSynth keeps a whole SoundFont's samples in memory: FluidR3 is
+        140 MB). The lender must be closed after the borrower."""
         self.lib = lib
         n_tr = len(job.programs)
         self.settings = lib.new_fluid_settings()
         self.synth = None
+        self.groups = groups
+        self.sfont: int | None = None  # the SoundFont object this synthesiser loaded
+        self.borrowed: int | None = None  # the one it borrowed
         try:
             for key, value in (("synth.audio-groups", groups), ("synth.audio-channels", groups),
                                ("synth.midi-channels", 16 * math.ceil(n_tr / 16)),
@@ -342,11 +350,17 @@ class _Synth:
             self.synth = lib.new_fluid_synth(self.settings)
             if not self.synth:
                 raise YuefuError(f"FluidSynth could not start a synthesiser: {_last_error()}")
-            sfid = lib.fluid_synth_sfload(self.synth, os.fsencode(job.soundfont), 1)
-            if sfid < 0:
-                raise ParameterError(
-                    f"soundfont {job.soundfont}: FluidSynth cannot load it ({_last_error()}); "
-                    "give a valid .sf2 SoundFont")
+            if share is not None and share.sfont is not None:
+                if lib.fluid_synth_add_sfont(self.synth, share.sfont) < 0:
+                    raise YuefuError(f"FluidSynth could not share a SoundFont: {_last_error()}")
+                self.borrowed = share.sfont
+            else:
+                sfid = lib.fluid_synth_sfload(self.synth, os.fsencode(job.soundfont), 1)
+                if sfid < 0:
+                    raise ParameterError(
+                        f"soundfont {job.soundfont}: FluidSynth cannot load it "
+                        f"({_last_error()}); give a valid .sf2 SoundFont")
+                self.sfont = lib.fluid_synth_get_sfont_by_id(self.synth, sfid) or None
             for ch, (program, is_drum) in enumerate(job.programs):
                 lib.fluid_synth_set_channel_type(self.synth, ch, 1 if is_drum else 0)
                 if not is_drum:
@@ -364,6 +378,14 @@ class _Synth:
 
     def close(self) -> None:
         if self.synth:
+            if self.borrowed is not None:
+                # silence, hand the voices back, then give the SoundFont back unfreed
+                self.lib.fluid_synth_all_sounds_off(self.synth, -1)
+                buf = np.zeros((2 * self.groups, _BLOCK), dtype=np.float32)
+                self.lib.fluid_synth_process(self.synth, _BLOCK, 0, None, buf.shape[0],
+                                             _rows(buf).ctypes.data)
+                self.lib.fluid_synth_remove_sfont(self.synth, self.borrowed)
+                self.borrowed = None
             self.lib.delete_fluid_synth(self.synth)
             self.synth = None
         if self.settings:
@@ -532,23 +554,24 @@ class _Ring:
         return out
 
 
-def _render_job(job: _Job, report: Callable[[int], None] | None = None) -> None:
-    """Render one pass into its stem files (float32 WAV); raise a YuefuError on failure."""
-    import soundfile as sf
+def _render_chunks(job: _Job) -> Iterator[np.ndarray]:
+    """Render one pass, yielding every stem's next samples as one ``(2 * tracks, n)`` block.
 
+    Rows ``2k`` and ``2k + 1`` are the left and right channels of the job's ``k``-th track. A
+    yielded block is a view of a buffer that the next step overwrites: use it (write it, copy
+    it) before asking for the next one. Raises a YuefuError if FluidSynth fails."""
     lib = _load_lib()
     _messages.clear()
     n_tr = len(job.programs)
     live: _Synth | None = None
     solo: _Synth | None = None
-    files: list = []
     try:
         live = _Synth(lib, job, n_tr)
         ev = job.events
         notes = np.zeros((0, 5), dtype=np.int64)
         cache = None
         if job.note_cache and len(ev):
-            solo = _Synth(lib, job, 1)
+            solo = _Synth(lib, job, 1, share=live)
             cache = _NoteCache(solo, job.n_frames)
             notes = _notes(ev, job.n_frames)
             is_live = np.zeros(n_tr, dtype=bool)
@@ -571,9 +594,6 @@ def _render_job(job: _Job, report: Callable[[int], None] | None = None) -> None:
 
         chunk = np.zeros((2 * n_tr, _CHUNK_FRAMES), dtype=np.float32)
         rows = _rows(chunk)
-        for p in job.paths:
-            files.append(sf.SoundFile(p, "w", samplerate=job.sr, channels=2, format="WAV",
-                                      subtype="FLOAT"))
         n_ev = len(ev)
         frames_ev = ev[:, 0].tolist()
         note_list = notes.tolist()
@@ -609,21 +629,53 @@ def _render_job(job: _Job, report: Callable[[int], None] | None = None) -> None:
                     ring.add(2 * ch, on, audio[:, :job.n_frames - on])
                     ni += 1
                 chunk[:, :fill] += ring.take(fill)
-            _write_block(files, chunk, fill)
-            if report is not None:
-                report(fill)
-        for f in files:
-            f.close()
-        files = []
+            yield chunk[:, :fill]
         if cache is not None:
             log.debug("note cache: %d notes rendered, %d reused", cache.rendered, cache.reused)
     finally:
-        for f in files:
-            with contextlib.suppress(Exception):
-                f.close()
-        for s in (live, solo):
+        for s in (solo, live):  # the borrower first
             if s is not None:
                 s.close()
+
+
+class _StemWriters:
+    """The float WAV stems of one pass, written block by block from :func:`_render_chunks`."""
+
+    def __init__(self, paths: Sequence[str | Path], sr: int) -> None:
+        self.files: list[FloatWavWriter] = []
+        try:
+            for p in paths:
+                self.files.append(FloatWavWriter(p, sr=sr, channels=2))
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, block: np.ndarray) -> None:
+        for k, f in enumerate(self.files):
+            f.write(block[2 * k:2 * k + 2])
+
+    def close(self) -> None:
+        files, self.files = self.files, []
+        for f in files:
+            f.close()
+
+    def abort(self) -> None:
+        files, self.files = self.files, []
+        for f in files:
+            f.abort()
+
+
+def _render_job(job: _Job, report: Callable[[int], None] | None = None) -> None:
+    """Render one pass into its stem files (float32 WAV); raise a YuefuError on failure."""
+    writers = _StemWriters(job.paths, job.sr)
+    try:
+        for block in _render_chunks(job):
+            writers.write(block)
+            if report is not None:
+                report(block.shape[1])
+        writers.close()
+    finally:
+        writers.abort()
 
 
 # worker-process side of jobs > 1
@@ -758,6 +810,66 @@ def render_stems(
     >>> paths["flute"].name                            # doctest: +SKIP
     'flute.wav'
     """
+    plan = _plan(score, out_dir, soundfont=soundfont, sr=sr, tail_s=tail_s, jobs=jobs,
+                 force=force, note_cache=note_cache)
+    total = plan.n_frames * len(plan.groups)
+    done = [0]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(min(1.0, done[0] / total), "rendering stems")
+
+    t0 = time.perf_counter()
+    with _staging_dir(plan.out_dir) as tmp:
+        work = plan.jobs(tmp)
+        if len(work) == 1:
+            _render_job(work[0], tick)
+        else:
+            _render_parallel(work, tick)
+        plan.move_into_place(tmp)
+    log.info("rendered %d stems (%.1f s of audio) in %.2f s with %d pass(es)",
+             len(plan.dests), plan.n_frames / plan.sr, time.perf_counter() - t0,
+             len(plan.groups))
+    if progress is not None:
+        progress(1.0, "stems rendered")
+    return plan.dests
+
+
+@dataclass
+class _Plan:
+    """A checked render: the score, where each stem goes and how the tracks are grouped."""
+
+    score: Score
+    out_dir: Path
+    dests: dict[str, Path]
+    soundfont: Path
+    sr: int
+    n_frames: int
+    groups: list[list[int]]
+    note_cache: bool
+
+    def jobs(self, folder: Path) -> list[_Job]:
+        """One job per group, writing its stems into ``folder``."""
+        tracks = self.score.tracks
+        return [_Job(soundfont=str(self.soundfont), sr=self.sr, n_frames=self.n_frames,
+                     programs=tuple((tracks[i].program, tracks[i].is_drum) for i in g),
+                     paths=tuple(str(folder / stem_filename(tracks[i].name)) for i in g),
+                     events=_events(self.score, g, self.sr, self.n_frames),
+                     note_cache=self.note_cache)
+                for g in self.groups]
+
+    def move_into_place(self, folder: Path) -> None:
+        for tr in self.score.tracks:
+            os.replace(folder / stem_filename(tr.name), self.dests[tr.name])
+
+
+def _plan(score: Score, out_dir: str | os.PathLike[str] | None, *,
+          soundfont: str | os.PathLike[str] | None, sr: int, tail_s: float, jobs: int,
+          force: bool, note_cache: bool) -> _Plan:
+    """Check :func:`render_stems`' arguments (raising its errors) and plan the passes.
+
+    ``out_dir`` None: the stems are not written (no destinations to check)."""
     if not isinstance(score, Score):
         raise ParameterError(f"render_stems needs a Score, got {type(score).__name__}")
     if not score.tracks:
@@ -770,8 +882,8 @@ def render_stems(
         raise ParameterError(f"jobs must be an integer >= 1, got {jobs!r}")
     sr = int(sr)
     sf_path = _check_soundfont(soundfont)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
+    out = Path(out_dir if out_dir is not None else ".")
+    if out_dir is not None and out.exists() and not out.is_dir():
         raise ParameterError(f"{out} is a file; give a folder for the stems")
 
     names: dict[str, str] = {}
@@ -783,6 +895,8 @@ def render_stems(
                 "rename one of them")
         names[fn.lower()] = tr.name
     dests = {tr.name: out / stem_filename(tr.name) for tr in score.tracks}
+    if out_dir is None:
+        dests = {}
     if not force:
         existing = [str(p) for p in dests.values() if p.exists()]
         if existing:
@@ -798,38 +912,101 @@ def render_stems(
     if n_frames <= 0:
         raise ParameterError("the score has no notes and tail_s is 0: nothing to render")
     _load_lib()  # a missing library is reported before any file is touched
+    return _Plan(score=score, out_dir=out, dests=dests, soundfont=sf_path, sr=sr,
+                 n_frames=n_frames, groups=_partition(score, int(jobs)),
+                 note_cache=bool(note_cache))
 
-    groups = _partition(score, int(jobs))
-    total = n_frames * len(groups)
+
+def single_pass(score: Score) -> bool:
+    """Whether one FluidSynth pass can render every track of ``score`` (at most 128 tracks)."""
+    return len(score.tracks) <= _MAX_GROUPS
+
+
+@contextlib.contextmanager
+def stream_stems(
+    score: Score,
+    stems_dir: str | os.PathLike[str] | None = None,
+    *,
+    soundfont: str | os.PathLike[str] | None = None,
+    sr: int = 44100,
+    tail_s: float = 2.0,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+    note_cache: bool = True,
+) -> Iterator[tuple[dict[str, Path | None], int, Iterator[np.ndarray]]]:
+    """Render every stem in one pass and hand the samples over block by block.
+
+    What :func:`render_stems` computes, without the round trip through files: a mixer can
+    take the stems as they are synthesised. With ``stems_dir`` the stems are also written
+    there in the same pass (moved into place when the ``with`` block ends without error, as
+    :func:`render_stems` does); without it nothing touches the disk.
+
+    Parameters
+    ----------
+    score, soundfont, sr, tail_s, force, progress, note_cache
+        As :func:`render_stems` (``jobs`` is 1: one pass). A score with more tracks than one
+        pass holds (see :func:`single_pass`) is a ParameterError.
+    stems_dir : path, optional
+        Where to keep the stems.
+
+    Yields
+    ------
+    (stems, n_frames, blocks)
+        ``stems``: track name -> stem path (None without ``stems_dir``), in track order;
+        ``n_frames``: the length of every stem; ``blocks``: an iterator of float32 arrays
+        shaped ``(2 * n_tracks, n)``, rows ``2k`` and ``2k + 1`` the left and right channel of
+        track ``k``, that together hold ``n_frames`` frames. Each block is overwritten by the
+        next one. Leaving the ``with`` block before the last block is an error (the stems
+        would be incomplete): the stems are then not kept.
+
+    Examples
+    --------
+    >>> with stream_stems(score) as (stems, n, blocks):        # doctest: +SKIP
+    ...     for b in blocks:
+    ...         peak = max(peak, float(abs(b).max()))
+    """
+    if not single_pass(score):
+        raise ParameterError(f"one pass renders at most {_MAX_GROUPS} tracks, the score has "
+                             f"{len(score.tracks)}; use render_stems")
+    keep = stems_dir is not None
+    plan = _plan(score, stems_dir, soundfont=soundfont, sr=sr, tail_s=tail_s, jobs=1,
+                 force=force, note_cache=note_cache)
     done = [0]
 
-    def tick(n: int) -> None:
-        done[0] += n
-        if progress is not None:
-            progress(min(1.0, done[0] / total), "rendering stems")
+    def blocks(job: _Job, writers: _StemWriters | None) -> Generator[np.ndarray, None, None]:
+        for block in _render_chunks(job):
+            if writers is not None:
+                writers.write(block)
+            done[0] += block.shape[1]
+            if progress is not None:
+                progress(min(1.0, done[0] / plan.n_frames), "rendering stems")
+            yield block
 
-    t0 = time.perf_counter()
-    with _staging_dir(out) as tmp:
-        work = []
-        for g in groups:
-            work.append(_Job(
-                soundfont=str(sf_path), sr=sr, n_frames=n_frames,
-                programs=tuple((score.tracks[i].program, score.tracks[i].is_drum) for i in g),
-                paths=tuple(str(tmp / stem_filename(score.tracks[i].name)) for i in g),
-                events=_events(score, g, sr, n_frames),
-                note_cache=bool(note_cache),
-            ))
-        if len(work) == 1:
-            _render_job(work[0], tick)
-        else:
-            _render_parallel(work, tick)
-        for tr in score.tracks:
-            os.replace(tmp / stem_filename(tr.name), dests[tr.name])
-    log.info("rendered %d stems (%.1f s of audio) in %.2f s with %d pass(es)",
-             len(dests), n_frames / sr, time.perf_counter() - t0, len(groups))
-    if progress is not None:
-        progress(1.0, "stems rendered")
-    return dests
+    if not keep:
+        (job,) = plan.jobs(Path("."))
+        gen = blocks(job, None)
+        try:
+            yield {tr.name: None for tr in score.tracks}, plan.n_frames, gen
+        finally:
+            gen.close()
+        if done[0] != plan.n_frames:
+            raise YuefuError("the stems were not read to the end")
+        return
+    with _staging_dir(plan.out_dir) as tmp:
+        (job,) = plan.jobs(tmp)
+        writers = _StemWriters(job.paths, job.sr)
+        gen = blocks(job, writers)
+        try:
+            kept: dict[str, Path | None] = dict(plan.dests)
+            yield kept, plan.n_frames, gen
+            gen.close()
+            if done[0] != plan.n_frames:
+                raise YuefuError("the stems were not read to the end; none is kept")
+            writers.close()
+        finally:
+            gen.close()
+            writers.abort()
+        plan.move_into_place(tmp)
 
 
 def _render_parallel(work: list[_Job], tick: Callable[[int], None]) -> None:

@@ -11,6 +11,11 @@ level and peaks are left to mastering (:func:`yuefu.render.master.master_file`).
 Everything streams in blocks of ``block_s`` seconds with the plug-ins' state carried from block
 to block (``reset=False``), so memory stays flat however long the song is.
 
+:func:`render_score` with ``jobs=1`` runs FluidSynth and the mixer as one pass: the strips take
+each block of stems as it is synthesised (:func:`~yuefu.render.fluidsynth.stream_stems`), so
+stems that are not to be kept never touch the disk (a 3-minute, 8-track song's stems are
+510 MB of float WAV) and kept ones are written once and not read back.
+
 Default channel-strip settings come from the track's role (:data:`ROLE_MIX`); the track's own
 ``gain_db`` and ``pan`` act on top of them (:func:`default_mix_settings`). Compressor
 thresholds are in dBFS of the stems as :func:`~yuefu.render.fluidsynth.render_stems` renders
@@ -31,7 +36,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +44,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yuefu.core.config import config_from_dict
-from yuefu.core.errors import AudioLoadError, ParameterError
+from yuefu.core.errors import AudioLoadError, ParameterError, YuefuError
 from yuefu.core.files import atomic_output, check_output
+from yuefu.core.io.wav import FloatWavWriter
 from yuefu.core.score import ROLES, Score, Track
 
 if TYPE_CHECKING:
@@ -334,19 +340,29 @@ def placement_matrix(settings: MixSettings, channels: int = 2) -> np.ndarray:
 
 
 _SILENT = 1e-9  # a strip's output below this (-180 dBFS) counts as silence
+# blocks of the mix that takes its stems straight from FluidSynth: the synthesiser's memory
+# (SoundFont, note cache) is held at the same time, so the mixer's buffers stay small
+_STREAM_BLOCK_S = 2.0
 
 
 @dataclass
 class _Stem:
     name: str
-    file: Any  # soundfile.SoundFile
-    frames: int
     channels: int
     settings: MixSettings
     board: Any
     sos: np.ndarray | None  # the high-pass
     zi: np.ndarray | None  # its state, carried from block to block
     quiet: bool = True  # the last block processed came out as exact silence
+
+    @classmethod
+    def make(cls, name: str, channels: int, settings: MixSettings | None, sr: int) -> _Stem:
+        s = settings or default_mix_settings(None)
+        if not isinstance(s, MixSettings):
+            raise ParameterError(f"settings[{name!r}] must be a MixSettings, got {type(s).__name__}")
+        sos = s.highpass_sos(sr)
+        zi = None if sos is None else np.zeros((sos.shape[0], channels, 2), dtype=np.float32)
+        return cls(name, channels, s, s.board(), sos, zi)
 
     def process(self, x: np.ndarray, sr: int) -> np.ndarray:
         """High-pass then the pedalboard chain, state kept for the next block.
@@ -368,34 +384,68 @@ class _Stem:
         return x
 
 
-def _open_stems(stems: Mapping[str, str | os.PathLike[str]],
-                settings: Mapping[str, MixSettings], sr: int,
-                stack: contextlib.ExitStack) -> list[_Stem]:
-    import soundfile as sf
+class _FileStems:
+    """Stems read from their files, block by block; a stem past its end reads as silence."""
 
-    out = []
-    for name, path in stems.items():
-        p = Path(path)
-        if not p.is_file():
-            raise ParameterError(f"stem {name!r}: {p} does not exist or is not a file")
-        try:
-            f = stack.enter_context(sf.SoundFile(str(p)))
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise AudioLoadError(f"stem {name!r}: cannot read {p} ({e})") from None
-        if f.samplerate != sr:
-            raise ParameterError(
-                f"stem {name!r} ({p}) is at {f.samplerate} Hz but the mix is at {sr} Hz; "
-                "resample it first or pass sr= (nothing is resampled silently)")
-        if f.channels not in (1, 2):
-            raise ParameterError(
-                f"stem {name!r} ({p}) has {f.channels} channels; stems must be mono or stereo")
-        s = settings.get(name) or default_mix_settings(None)
-        if not isinstance(s, MixSettings):
-            raise ParameterError(f"settings[{name!r}] must be a MixSettings, got {type(s).__name__}")
-        sos = s.highpass_sos(sr)
-        zi = None if sos is None else np.zeros((sos.shape[0], f.channels, 2), dtype=np.float32)
-        out.append(_Stem(name, f, int(f.frames), int(f.channels), s, s.board(), sos, zi))
-    return out
+    def __init__(self, stems: Mapping[str, str | os.PathLike[str]], sr: int,
+                 stack: contextlib.ExitStack) -> None:
+        import soundfile as sf
+
+        self.files: list[tuple[Any, int, int]] = []  # (SoundFile, frames, channels)
+        self.channels: dict[str, int] = {}
+        for name, path in stems.items():
+            p = Path(path)
+            if not p.is_file():
+                raise ParameterError(f"stem {name!r}: {p} does not exist or is not a file")
+            try:
+                f = stack.enter_context(sf.SoundFile(str(p)))
+            except (sf.LibsndfileError, RuntimeError) as e:
+                raise AudioLoadError(f"stem {name!r}: cannot read {p} ({e})") from None
+            if f.samplerate != sr:
+                raise ParameterError(
+                    f"stem {name!r} ({p}) is at {f.samplerate} Hz but the mix is at {sr} Hz; "
+                    "resample it first or pass sr= (nothing is resampled silently)")
+            if f.channels not in (1, 2):
+                raise ParameterError(
+                    f"stem {name!r} ({p}) has {f.channels} channels; stems must be mono or "
+                    "stereo")
+            self.files.append((f, int(f.frames), int(f.channels)))
+            self.channels[name] = int(f.channels)
+        self.frames = max(n for _, n, _ in self.files)
+
+    def read(self, x: np.ndarray, pos: int, n: int) -> None:
+        """Fill ``x[:, :n]`` (zeroed by the caller) with frames ``pos .. pos + n``."""
+        r = 0
+        for f, frames, ch in self.files:
+            if pos < frames:
+                y = f.read(min(n, frames - pos), dtype="float32", always_2d=True)
+                x[r:r + ch, :y.shape[0]] = y.T
+            r += ch
+
+
+class _StreamedStems:
+    """Stems as :func:`~yuefu.render.fluidsynth.stream_stems` synthesises them (stereo)."""
+
+    def __init__(self, names: Sequence[str], frames: int, blocks: Iterator[np.ndarray]) -> None:
+        self.channels = {name: 2 for name in names}
+        self.frames = frames
+        self._blocks = blocks
+        self._pending: np.ndarray | None = None
+        self._used = 0
+
+    def read(self, x: np.ndarray, pos: int, n: int) -> None:
+        got = 0
+        while got < n:
+            if self._pending is None or self._used == self._pending.shape[1]:
+                self._pending = next(self._blocks, None)
+                self._used = 0
+                if self._pending is None:
+                    raise YuefuError(f"the renderer stopped at frame {pos + got} of "
+                                     f"{self.frames}")
+            m = min(n - got, self._pending.shape[1] - self._used)
+            x[:, got:got + m] = self._pending[:, self._used:self._used + m]
+            self._used += m
+            got += m
 
 
 class _Predelay:
@@ -468,9 +518,6 @@ def mix_stems(
     >>> out = mix_stems({"flute": "stems/flute.wav"},                     # doctest: +SKIP
     ...                 {"flute": MixSettings(pan=-0.5, reverb_send=0.3)}, "premix.wav")
     """
-    import pedalboard as pb
-    import soundfile as sf
-
     if not stems:
         raise ParameterError("mix_stems needs at least one stem")
     settings = dict(settings or {})
@@ -478,82 +525,100 @@ def mix_stems(
     if unknown:
         raise ParameterError(
             f"settings for {unknown[0]!r}, which is not one of the stems ({', '.join(stems)})")
+    sr = _check_mix_args(sr, block_s)
+    dest_p = _check_premix(dest, force)
+    with contextlib.ExitStack() as stack:
+        source = _FileStems(stems, sr, stack)
+        _mix(source, settings, dest_p, sr=sr, bus=bus, block_s=block_s, progress=progress,
+             force=force)
+    return dest_p
+
+
+def _check_mix_args(sr: object, block_s: object) -> int:
     if not (isinstance(sr, int | np.integer) and 1000 <= int(sr) <= 768000):
         raise ParameterError(f"sr must be an integer sample rate in Hz, got {sr!r}")
     if not (isinstance(block_s, int | float) and 0.1 <= block_s <= 120):
         raise ParameterError(f"block_s must be 0.1..120 seconds, got {block_s!r}")
-    bus = bus or BusSettings()
-    sr = int(sr)
+    return int(sr)
+
+
+def _check_premix(dest: str | os.PathLike[str], force: bool) -> Path:
     dest_p = check_output(Path(dest), force=force)
     if dest_p.suffix.lower() != ".wav":
         raise ParameterError(f"{dest_p}: the premix is written as float WAV; name it .wav")
-
-    block = max(256, int(round(block_s * sr)))
-    with contextlib.ExitStack() as stack:
-        strips = _open_stems(stems, settings, sr, stack)
-        n_total = max(s.frames for s in strips)
-        if n_total == 0:
-            raise ParameterError("every stem is empty (0 frames); nothing to mix")
-        # one matrix maps every strip's channels to the dry bus (rows 0-1) and the reverb
-        # send (rows 2-3): width, pan, fader-post send in a single BLAS call per block
-        rows = sum(s.channels for s in strips)
-        route = np.zeros((4, rows), dtype=np.float32)
-        r = 0
-        for st in strips:
-            m = placement_matrix(st.settings, st.channels)
-            route[0:2, r:r + st.channels] = m
-            route[2:4, r:r + st.channels] = st.settings.reverb_send * m
-            r += st.channels
-        use_reverb = bool(np.any(route[2:4]))
-        reverb = pb.Pedalboard([
-            pb.HighpassFilter(cutoff_frequency_hz=bus.reverb_highpass_hz),
-            pb.LowpassFilter(cutoff_frequency_hz=bus.reverb_lowpass_hz),
-            pb.Reverb(room_size=bus.reverb_room_size, damping=bus.reverb_damping,
-                      wet_level=1.0, dry_level=0.0, width=bus.reverb_width),
-            *([pb.Gain(gain_db=bus.reverb_return_db)] if bus.reverb_return_db else []),
-        ])
-        predelay = _Predelay(int(round(bus.reverb_predelay_ms * sr / 1000.0)))
-        master_bus = pb.Pedalboard(
-            [pb.Compressor(threshold_db=bus.comp_threshold_db, ratio=bus.comp_ratio,
-                           attack_ms=bus.comp_attack_ms, release_ms=bus.comp_release_ms)]
-            if bus.comp_ratio > 1 else [])
-        n_fade = min(n_total, int(round(bus.fade_out_s * sr)))
-        fade = (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, n_fade))).astype(np.float32)
-
-        with atomic_output(dest_p, force=force) as tmp:
-            with sf.SoundFile(str(tmp), "w", samplerate=sr, channels=2, format="WAV",
-                              subtype="FLOAT") as out:
-                pos = 0
-                while pos < n_total:
-                    n = min(block, n_total - pos)
-                    # pedalboard guesses the channel axis from the shape: keep blocks long
-                    n_proc = max(n, 256)
-                    x = np.zeros((rows, n_proc), dtype=np.float32)
-                    r = 0
-                    for st in strips:
-                        ch = st.channels
-                        if pos < st.frames:
-                            y = st.file.read(min(n, st.frames - pos), dtype="float32",
-                                             always_2d=True)
-                            x[r:r + ch, :y.shape[0]] = y.T
-                            x[r:r + ch] = st.process(x[r:r + ch], sr)
-                        else:  # past its end: keep the filters' tails going
-                            x[r:r + ch] = st.process(x[r:r + ch], sr)
-                        r += ch
-                    buses = route @ x
-                    mix = buses[0:2]
-                    if use_reverb:
-                        mix += reverb(predelay(buses[2:4]), sr, reset=False)
-                    y = master_bus(mix, sr, reset=False) if len(master_bus) else mix
-                    y = y[:, :n]
-                    if n_fade and pos + n > n_total - n_fade:
-                        a = max(pos, n_total - n_fade)
-                        y[:, a - pos:] *= fade[a - (n_total - n_fade):]
-                    out.write(np.ascontiguousarray(y.T))
-                    pos += n
-                    if progress is not None:
-                        progress(pos / n_total, "mixing")
     return dest_p
+
+
+def _mix(source: _FileStems | _StreamedStems, settings: Mapping[str, MixSettings],
+         dest_p: Path, *, sr: int, bus: BusSettings | None, block_s: float,
+         progress: ProgressCallback | None, force: bool) -> float:
+    """The mixing loop of :func:`mix_stems`, over stems from files or from the renderer.
+
+    Returns the seconds spent reading the stems (for streamed stems: synthesising them)."""
+    import pedalboard as pb
+
+    bus = bus or BusSettings()
+    block = max(256, int(round(block_s * sr)))
+    strips = [_Stem.make(name, ch, settings.get(name), sr) for name, ch in source.channels.items()]
+    n_total = source.frames
+    if n_total == 0:
+        raise ParameterError("every stem is empty (0 frames); nothing to mix")
+    # one matrix maps every strip's channels to the dry bus (rows 0-1) and the reverb
+    # send (rows 2-3): width, pan, fader-post send in a single BLAS call per block
+    rows = sum(s.channels for s in strips)
+    route = np.zeros((4, rows), dtype=np.float32)
+    r = 0
+    for st in strips:
+        m = placement_matrix(st.settings, st.channels)
+        route[0:2, r:r + st.channels] = m
+        route[2:4, r:r + st.channels] = st.settings.reverb_send * m
+        r += st.channels
+    use_reverb = bool(np.any(route[2:4]))
+    reverb = pb.Pedalboard([
+        pb.HighpassFilter(cutoff_frequency_hz=bus.reverb_highpass_hz),
+        pb.LowpassFilter(cutoff_frequency_hz=bus.reverb_lowpass_hz),
+        pb.Reverb(room_size=bus.reverb_room_size, damping=bus.reverb_damping,
+                  wet_level=1.0, dry_level=0.0, width=bus.reverb_width),
+        *([pb.Gain(gain_db=bus.reverb_return_db)] if bus.reverb_return_db else []),
+    ])
+    predelay = _Predelay(int(round(bus.reverb_predelay_ms * sr / 1000.0)))
+    master_bus = pb.Pedalboard(
+        [pb.Compressor(threshold_db=bus.comp_threshold_db, ratio=bus.comp_ratio,
+                       attack_ms=bus.comp_attack_ms, release_ms=bus.comp_release_ms)]
+        if bus.comp_ratio > 1 else [])
+    n_fade = min(n_total, int(round(bus.fade_out_s * sr)))
+    fade = (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, n_fade))).astype(np.float32)
+
+    with atomic_output(dest_p, force=force) as tmp, FloatWavWriter(tmp, sr=sr, channels=2) as out:
+        pos = 0
+        read_s = 0.0
+        while pos < n_total:
+            n = min(block, n_total - pos)
+            # pedalboard guesses the channel axis from the shape: keep blocks long
+            n_proc = max(n, 256)
+            x = np.zeros((rows, n_proc), dtype=np.float32)
+            t0 = time.perf_counter()
+            source.read(x, pos, n)
+            read_s += time.perf_counter() - t0
+            r = 0
+            for st in strips:  # a stem past its end keeps its filters' tails going
+                ch = st.channels
+                x[r:r + ch] = st.process(x[r:r + ch], sr)
+                r += ch
+            buses = route @ x
+            mix = buses[0:2]
+            if use_reverb:
+                mix += reverb(predelay(buses[2:4]), sr, reset=False)
+            y = master_bus(mix, sr, reset=False) if len(master_bus) else mix
+            y = y[:, :n]
+            if n_fade and pos + n > n_total - n_fade:
+                a = max(pos, n_total - n_fade)
+                y[:, a - pos:] *= fade[a - (n_total - n_fade):]
+            out.write(y)
+            pos += n
+            if progress is not None:
+                progress(pos / n_total, "mixing")
+    return read_s
 
 
 # -- the whole render -------------------------------------------------------------------------
@@ -572,7 +637,9 @@ class RenderResult:
     loudness : LoudnessReport
         The mastered song's loudness and true peak, measured on the written file.
     timings : dict of str to float
-        Wall seconds: ``render_s`` (FluidSynth), ``mix_s``, ``master_s``, ``total_s``.
+        Wall seconds: ``render_s`` (FluidSynth), ``mix_s``, ``master_s``, ``total_s``. When
+        the mixer takes the stems straight from FluidSynth (``jobs=1``), ``render_s`` is the
+        time spent synthesising (and writing kept stems) and ``mix_s`` the rest of that pass.
     """
 
     path: Path
@@ -652,7 +719,7 @@ def render_score(
     -16
     """
     from yuefu.core.io.audio import check_audio_output
-    from yuefu.render.fluidsynth import render_stems
+    from yuefu.render.fluidsynth import render_stems, single_pass, stream_stems
     from yuefu.render.master import MasterSettings, master_file
 
     t_start = time.perf_counter()
@@ -683,13 +750,27 @@ def render_score(
     timings: dict[str, float] = {}
     try:
         t0 = time.perf_counter()
-        stem_paths = render_stems(score, stems_dir if stems_dir is not None else work / "stems",
-                                  soundfont=soundfont, sr=sr, tail_s=tail_s, jobs=jobs,
-                                  force=force, progress=stage(0.0, 0.7))
-        t1 = time.perf_counter()
-        premix = mix_stems(stem_paths, settings, work / "premix.wav", sr=sr, bus=bus,
-                           progress=stage(0.7, 0.85), force=True)
-        t2 = time.perf_counter()
+        premix = work / "premix.wav"
+        if jobs == 1 and single_pass(score):
+            # one pass: the mixer takes the stems as FluidSynth makes them (written only
+            # when they are to be kept), so render and mix share one timing
+            stem_paths: dict[str, Path | None]
+            with stream_stems(score, stems_dir, soundfont=soundfont, sr=sr, tail_s=tail_s,
+                              force=force, progress=stage(0.0, 0.85)) as (stem_paths, n, blocks):
+                synth_s = _mix(_StreamedStems(list(stem_paths), n, blocks), settings, premix,
+                               sr=_check_mix_args(sr, _STREAM_BLOCK_S), bus=bus,
+                               block_s=_STREAM_BLOCK_S, progress=None, force=True)
+            t2 = time.perf_counter()
+            t1 = t0 + synth_s
+        else:
+            files = render_stems(score, stems_dir if stems_dir is not None else work / "stems",
+                                 soundfont=soundfont, sr=sr, tail_s=tail_s, jobs=jobs,
+                                 force=force, progress=stage(0.0, 0.7))
+            stem_paths = dict(files)
+            t1 = time.perf_counter()
+            mix_stems(files, settings, premix, sr=sr, bus=bus, progress=stage(0.7, 0.85),
+                      force=True)
+            t2 = time.perf_counter()
         report = master_file(premix, dest_p, settings=master_settings, force=force,
                              progress=stage(0.85, 1.0))
         t3 = time.perf_counter()

@@ -35,6 +35,7 @@ import numpy as np
 from yuefu.core.audio import Audio
 from yuefu.core.errors import AudioLoadError, MissingDependencyError, ParameterError
 from yuefu.core.files import atomic_output, check_input, check_output
+from yuefu.core.io.wav import BlockWriter, FloatWavWriter
 
 __all__ = [
     "AUDIO_READ_EXTS",
@@ -409,7 +410,7 @@ def check_audio_output(path: str | Path, *, sr: int, channels: int, subtype: str
     _check_write_params(Path(path), int(sr), int(channels), subtype, bitrate_kbps)
 
 
-class AudioFileWriter:
+class AudioFileWriter(BlockWriter):
     """Write an audio file block by block, straight to ``path`` (not atomic by itself).
 
     Use it inside :func:`yuefu.core.files.atomic_output` (as :func:`open_audio_writer` does)
@@ -444,6 +445,7 @@ class AudioFileWriter:
         self.frames = 0
         self._clipped = False
         self._sf: Any = None
+        self._fw: FloatWavWriter | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         if ext == ".mp3":
             ffmpeg, _ = _need_ffmpeg(self.path, "writing")
@@ -452,6 +454,8 @@ class AudioFileWriter:
                    "-b:a", f"{int(bitrate_kbps)}k", "-f", "mp3", str(self.path)]
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.PIPE)
+        elif ext == ".wav" and st == "FLOAT":  # stems and premixes: hundreds of MB, written fast
+            self._fw = FloatWavWriter(self.path, sr=self.sr, channels=self.channels)
         else:
             import soundfile as sf
 
@@ -489,6 +493,8 @@ class AudioFileWriter:
             except BrokenPipeError:
                 self._finish_ffmpeg()
                 raise OSError(f"ffmpeg stopped while writing {self.path}") from None
+        elif self._fw is not None:
+            self._fw.write(x)
         else:
             self._sf.write(np.ascontiguousarray(x.T))
         self.frames += int(x.shape[1])
@@ -513,6 +519,9 @@ class AudioFileWriter:
         if self._sf is not None:
             self._sf.close()
             self._sf = None
+        if self._fw is not None:
+            self._fw.close()
+            self._fw = None
         self._finish_ffmpeg()
 
     def abort(self) -> None:
@@ -529,15 +538,9 @@ class AudioFileWriter:
             with contextlib.suppress(Exception):
                 self._sf.close()
             self._sf = None
-
-    def __enter__(self) -> AudioFileWriter:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+        if self._fw is not None:
+            self._fw.abort()
+            self._fw = None
 
 
 @contextlib.contextmanager
