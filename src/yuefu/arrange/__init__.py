@@ -6,7 +6,8 @@ whole song and the energy of every bar, and lets the style's recipe write its pa
 colour), :mod:`~yuefu.arrange.rock`, :mod:`~yuefu.arrange.electronic`,
 :mod:`~yuefu.arrange.children`, :mod:`~yuefu.arrange.classical_piano`, on the shared
 machinery of :mod:`~yuefu.arrange.patterns`, :mod:`~yuefu.arrange.parts`,
-:mod:`~yuefu.arrange.bass` and :mod:`~yuefu.arrange.drums`.
+:mod:`~yuefu.arrange.bass` and :mod:`~yuefu.arrange.drums`. :func:`replace_keys` puts a piano
+part written elsewhere (the music language model's) in place of the style's own.
 
 >>> from yuefu.core.motive import Motive
 >>> from yuefu.core.score import ChordSymbol, Note, Score, Section, Track
@@ -21,17 +22,21 @@ machinery of :mod:`~yuefu.arrange.patterns`, :mod:`~yuefu.arrange.parts`,
 19
 """
 
+from yuefu.arrange.keys import KEYS_TRACKS, keys_track_name, replace_keys
 from yuefu.arrange.patterns import SECTION_KINDS, section_kind
 from yuefu.arrange.recipe import StyleRecipe
 from yuefu.arrange.song import arrange
 from yuefu.arrange.styles import STYLE_RECIPES, recipe_for, style_instruments
 
 __all__ = [
+    "KEYS_TRACKS",
     "SECTION_KINDS",
     "STYLE_RECIPES",
     "StyleRecipe",
     "arrange",
+    "keys_track_name",
     "recipe_for",
+    "replace_keys",
     "section_kind",
     "style_instruments",
 ]

@@ -206,7 +206,7 @@ def _cmd_song(a: argparse.Namespace) -> int:
         Lyrics.load(a.lyrics, language=spec.language)
     pipe = load_pipeline(text=song_pipeline_text(spec, lyrics_path=a.lyrics,
                                                  target_lufs=a.target_lufs, voice_range=a.range,
-                                                 instrumental=a.instrumental))
+                                                 instrumental=a.instrumental, engine=a.engine))
     with _Progress(quiet=a.quiet, label="song") as prog:
         res = run_pipeline(pipe, a.output, force=a.force,
                            progress=lambda e: prog.stage(e.stage, e.fraction, e.message))
@@ -416,6 +416,9 @@ def _parser() -> _Parser:
     so.add_argument("--range", metavar="LOW-HIGH",
                     help="the melody's range as note names, e.g. A3-E5 (default: by --voice)")
     so.add_argument("--lyrics", help="use your own lyrics file ([verse], [chorus] headers, one line each)")
+    so.add_argument("--engine", choices=("stats", "model"), default="stats",
+                    help="who writes the melody and the piano part: stats (POP909 statistics and the "
+                         "style's rules, default) or model (the music language model; the song is in 4/4)")
     so.add_argument("--target-lufs", type=float, default=-14.0, help="loudness of song.wav (default -14)")
     so.add_argument("-o", "--output", required=True, help="project folder")
     so.add_argument("--force", action="store_true", help="start over in a folder with a project")

@@ -8,19 +8,30 @@
 * the music language model (:mod:`yuefu.compose.lm`, needs the ``ml`` extra when called):
   :func:`compose` writes a piece from style, emotion and length, :func:`continue_score`
   continues a person's melody or piano piece; :class:`SamplingConfig` sets per-family
-  temperature and top-p.
+  temperature and top-p; :func:`write_melody_lm` sets lyrics to a melody with it (one note per
+  syllable, the songwriter's ``--engine model``) and :func:`accompany` writes its piano part
+  under a given melody and chords.
 
 Melody and chord statistics are learned from POP909 by ``train/melody.py`` and shipped as
 ``yuefu/models/melody_pop909.json`` (model card beside it).
 """
 
 from yuefu.compose.harmony import ChordOption, chord_options, chord_tone_ratio, harmonize, in_key_ratio
-from yuefu.compose.lm import Composition, SamplingConfig, compose, continue_score, load_language_model
+from yuefu.compose.lm import (
+    Composition,
+    SamplingConfig,
+    accompany,
+    compose,
+    continue_score,
+    load_language_model,
+    write_melody_lm,
+)
 from yuefu.compose.melody import FUNCTION_WORDS, TONE_RULE, syllable_tones, tone_agreement, write_melody
 from yuefu.compose.motive import choose_motive
 
 __all__ = [
     "ChordOption",
+    "accompany",
     "Composition",
     "SamplingConfig",
     "FUNCTION_WORDS",
@@ -36,4 +47,5 @@ __all__ = [
     "syllable_tones",
     "tone_agreement",
     "write_melody",
+    "write_melody_lm",
 ]

@@ -685,6 +685,54 @@ def _pitches(line: _Line, ctx: _Ctx, rng: np.random.Generator, chords: list[tupl
 
 
 # -- the writer ---------------------------------------------------------------------------------
+def _skeleton(parsed: list[tuple[str, list[list[str]]]], motive: Motive, rng: np.random.Generator
+              ) -> tuple[_Ctx, list[_Section], list[_Line], list[tuple[float, ChordOption]]]:
+    """The song's form without its notes: sections and lines (bars, starts, ends, rests,
+    cadences, motif references), and the harmonic skeleton ``[(beat, chord)]``. Shared by
+    :func:`write_melody` and the language-model engine (:mod:`yuefu.compose.lm.songwriter`)."""
+    ctx = _Ctx(motive, load_stats())
+    secs = _plan(parsed, ctx, rng)
+    lines: list[_Line] = [ln for s in secs for ln in s.lines]
+    gidx = {id(ln): i for i, ln in enumerate(lines)}
+    # motif references within a section
+    for sec in secs:
+        n = len(sec.lines)
+        half = n // 2
+        for li, line in enumerate(sec.lines):
+            if n >= 2 and li >= half:
+                ref = sec.lines[li - half]
+                line.ref = gidx[id(ref)]
+                line.pitch_beta = 4.0
+                line.copy_rhythm = len(ref.syllables) == len(line.syllables)
+            elif li > 0:
+                ref = sec.lines[0]
+                line.ref = gidx[id(ref)]
+                line.pitch_beta = 0.8
+                line.copy_rhythm = len(ref.syllables) == len(line.syllables) and rng.random() < 0.5
+    _offsets(secs, lines, ctx, rng)
+    for line in lines:
+        sec = secs[line.section]
+        if sec.repeat_of is not None:
+            line.melisma = secs[sec.repeat_of].lines[line.index].melisma
+        else:
+            line.melisma = bool(rng.random() < ctx.style.melisma)
+    # chords
+    chord_events: list[tuple[float, ChordOption]] = []
+    for si, sec in enumerate(secs):
+        if sec.repeat_of is not None:
+            sec.chords = list(secs[sec.repeat_of].chords)
+        else:
+            sec.chords = _section_chords(sec, ctx, rng, si == 0)
+        starts = strong_positions(ctx.meter) if sec.slots_per_bar == 2 else (0.0,)
+        if sec.slots_per_bar == 2 and len(starts) == 1:
+            starts = (0.0, ctx.bar / 2)
+        for s, k in enumerate(sec.chords):
+            b, j = divmod(s, sec.slots_per_bar)
+            chord_events.append(((sec.bar0 + b) * ctx.bar + starts[j], ctx.options[k]))
+    chord_events.sort(key=lambda e: e[0])
+    return ctx, secs, lines, chord_events
+
+
 def write_melody(sections: Sequence[tuple[str, Sequence[Sequence[str]]]], motive: Motive, *,
                  seed: int = 0) -> Score:
     """Write a sung melody for lyrics, one note per syllable, with the chords it was written on.
@@ -728,48 +776,8 @@ def write_melody(sections: Sequence[tuple[str, Sequence[Sequence[str]]]], motive
     14
     """
     parsed = _parse_sections(sections)
-    stats = load_stats()
-    ctx = _Ctx(motive, stats)
     rng = np.random.default_rng(seed)
-    secs = _plan(parsed, ctx, rng)
-    lines: list[_Line] = [ln for s in secs for ln in s.lines]
-    gidx = {id(ln): i for i, ln in enumerate(lines)}
-    # motif references within a section
-    for sec in secs:
-        n = len(sec.lines)
-        half = n // 2
-        for li, line in enumerate(sec.lines):
-            if n >= 2 and li >= half:
-                ref = sec.lines[li - half]
-                line.ref = gidx[id(ref)]
-                line.pitch_beta = 4.0
-                line.copy_rhythm = len(ref.syllables) == len(line.syllables)
-            elif li > 0:
-                ref = sec.lines[0]
-                line.ref = gidx[id(ref)]
-                line.pitch_beta = 0.8
-                line.copy_rhythm = len(ref.syllables) == len(line.syllables) and rng.random() < 0.5
-    _offsets(secs, lines, ctx, rng)
-    for line in lines:
-        sec = secs[line.section]
-        if sec.repeat_of is not None:
-            line.melisma = secs[sec.repeat_of].lines[line.index].melisma
-        else:
-            line.melisma = bool(rng.random() < ctx.style.melisma)
-    # chords
-    chord_events: list[tuple[float, ChordOption]] = []
-    for si, sec in enumerate(secs):
-        if sec.repeat_of is not None:
-            sec.chords = list(secs[sec.repeat_of].chords)
-        else:
-            sec.chords = _section_chords(sec, ctx, rng, si == 0)
-        starts = strong_positions(ctx.meter) if sec.slots_per_bar == 2 else (0.0,)
-        if sec.slots_per_bar == 2 and len(starts) == 1:
-            starts = (0.0, ctx.bar / 2)
-        for s, k in enumerate(sec.chords):
-            b, j = divmod(s, sec.slots_per_bar)
-            chord_events.append(((sec.bar0 + b) * ctx.bar + starts[j], ctx.options[k]))
-    chord_events.sort(key=lambda e: e[0])
+    ctx, secs, lines, chord_events = _skeleton(parsed, motive, rng)
     # rhythm and pitch, line by line
     prev: list[int] = []
     for line in lines:

@@ -33,7 +33,8 @@ from yuefu.core.spec import SongSpec
 from yuefu.pipeline.stage import StageContext, stage
 
 __all__ = ["MotiveParams", "LyricsParams", "MelodyParams", "HarmonyParams", "ArrangeParams",
-           "SingParams", "SONG_STAGES", "INSTRUMENTAL_STAGES", "song_pipeline_text"]
+           "SingParams", "SONG_STAGES", "INSTRUMENTAL_STAGES", "MELODY_ENGINES", "ARRANGE_ENGINES",
+           "song_pipeline_text"]
 
 SONG_STAGES = ("motive", "lyrics", "melody", "harmony", "arrange", "render", "sing", "mix")
 #: ``yuefu song --instrumental``: an instrument plays the melody, nobody sings.
@@ -226,16 +227,42 @@ def lyrics_stage(ctx: StageContext, params: LyricsParams) -> dict[str, Any]:
             **chosen.report()}
 
 
+#: The melody engines: the statistical writer (POP909 statistics, :func:`yuefu.compose.write_melody`)
+#: and the music language model under per-syllable constraints
+#: (:func:`yuefu.compose.write_melody_lm`, 4/4 only).
+MELODY_ENGINES = ("stats", "model")
+#: Who writes the piano (keys) part: the style's rules, or the music language model under the
+#: melody (:func:`yuefu.compose.accompany`, 4/4 only; styles without a piano keep their rules).
+ARRANGE_ENGINES = ("rules", "model")
+
+
+def _check_engine(engine: str, valid: tuple[str, ...]) -> None:
+    if engine not in valid:
+        raise ParameterError(f"engine must be one of {', '.join(valid)}, got {engine!r}")
+
+
 @dataclass(frozen=True)
 class MelodyParams:
-    """The melody writer (its seed is the spec's)."""
+    """The melody writer (its seed is the spec's): ``engine = "stats"`` (the statistical writer)
+    or ``"model"`` (the music language model, one note per syllable; 4/4 only), and the model
+    file for ``"model"`` (default: the shipped one)."""
+
+    engine: str = "stats"
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_engine(self.engine, MELODY_ENGINES)
+        if self.model is not None and self.engine != "model":
+            raise ParameterError("model is read only with engine = \"model\"")
 
 
 @stage("melody", params=MelodyParams, inputs=("spec.toml", "motive.json", "lyrics.txt"),
        outputs=("melody.mid",), weight=0.3)
 def melody_stage(ctx: StageContext, params: MelodyParams) -> dict[str, Any]:
     """Set the lyrics to a melody: one note per syllable, phrases, cadences, a higher chorus."""
-    from yuefu.compose import in_key_ratio, tone_agreement, write_melody
+    import time
+
+    from yuefu.compose import in_key_ratio, tone_agreement, write_melody, write_melody_lm
     from yuefu.core.io import write_midi
     from yuefu.lyrics import Lyrics
 
@@ -243,7 +270,18 @@ def melody_stage(ctx: StageContext, params: MelodyParams) -> dict[str, Any]:
     motive = _motive(ctx)
     lyrics = Lyrics.load(ctx.input("lyrics.txt"), language=spec.language)
     sections = [(s.name, [list(line.syllables) for line in s.lines]) for s in lyrics.sections]
-    melody = write_melody(sections, motive, seed=spec.seed)
+    t0 = time.perf_counter()
+    if params.engine == "model":
+        if tuple(motive.meter) != (4, 4):
+            raise ParameterError(
+                f"{ctx.input('motive.json')}: meter {motive.meter[0]}/{motive.meter[1]}, but the "
+                "melody engine \"model\" writes 4/4 only; set meter = \"4/4\" in [stages.motive] "
+                "(yuefu song --engine model does) or use engine = \"stats\"")
+        melody = write_melody_lm(sections, motive, seed=spec.seed,
+                                 model=ctx.resolve(params.model) if params.model else None)
+    else:
+        melody = write_melody(sections, motive, seed=spec.seed)
+    seconds = time.perf_counter() - t0
     write_midi(melody, ctx.output("melody.mid"), force=True)
     vocal = melody.lyric_track()
     notes = vocal.notes if vocal else []
@@ -251,6 +289,8 @@ def melody_stage(ctx: StageContext, params: MelodyParams) -> dict[str, Any]:
     sung = sum(1 for n in notes if n.lyric and n.lyric != "-")
     pitches = [n.pitch for n in notes]
     return {
+        "engine": params.engine,
+        "seconds": round(seconds, 3),
         "syllables": n_syl,
         "syllables_with_a_note": sung,
         "melisma_notes": sum(1 for n in notes if n.lyric == "-"),
@@ -303,16 +343,24 @@ def harmony_stage(ctx: StageContext, params: HarmonyParams) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ArrangeParams:
-    """Intro and outro length in bars (default: per style)."""
+    """Intro and outro length in bars (default: per style); who writes the piano part:
+    ``engine = "rules"`` (the style's patterns) or ``"model"`` (the music language model under
+    the melody, on the same chords; 4/4 only; styles without a piano part keep their rules),
+    and the model file for ``"model"`` (default: the shipped one)."""
 
     intro_bars: int | None = None
     outro_bars: int | None = None
+    engine: str = "rules"
+    model: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("intro_bars", "outro_bars"):
             v = getattr(self, name)
             if v is not None and not 0 <= v <= 16:
                 raise ParameterError(f"{name} must be 0..16, got {v}")
+        _check_engine(self.engine, ARRANGE_ENGINES)
+        if self.model is not None and self.engine != "model":
+            raise ParameterError("model is read only with engine = \"model\"")
 
 
 @stage("arrange", params=ArrangeParams,
@@ -328,14 +376,39 @@ def arrange_stage(ctx: StageContext, params: ArrangeParams) -> dict[str, Any]:
     spec = _spec(ctx)
     melody = read_midi(ctx.input("melody.mid"))
     chords = _read_chords(ctx.input("chords.json"))
-    song = arrange(melody, chords, _motive(ctx), seed=spec.seed, intro_bars=params.intro_bars,
+    motive = _motive(ctx)
+    song = arrange(melody, chords, motive, seed=spec.seed, intro_bars=params.intro_bars,
                    outro_bars=params.outro_bars)
     song.title = song.title or spec.theme
+    keys: dict[str, Any] = {"engine": params.engine}
+    if params.engine == "model":
+        from yuefu.arrange import keys_track_name, replace_keys
+        from yuefu.compose import accompany
+
+        name = keys_track_name(song, motive.style)
+        if name is None:
+            keys.update(track=None, note=f"{motive.style}: no piano part for the model to write (it "
+                                         "plays in pop, ballad and children's songs); the style's own "
+                                         "parts stay")
+        else:
+            if tuple(motive.meter) != (4, 4):
+                raise ParameterError(
+                    f"{ctx.input('motive.json')}: meter {motive.meter[0]}/{motive.meter[1]}, but the "
+                    "arrange engine \"model\" writes 4/4 only; set meter = \"4/4\" in "
+                    "[stages.motive] or use engine = \"rules\"")
+            ctx.progress(0.2, "the model's piano part")
+            import time
+
+            t0 = time.perf_counter()
+            piano = accompany(song, seed=spec.seed, style=motive.style, emotion=motive.emotion,
+                              model=ctx.resolve(params.model) if params.model else None)
+            song = replace_keys(song, name, piano.notes, feel=motive.feel)
+            keys.update(track=name, notes=len(piano.notes), seconds=round(time.perf_counter() - t0, 3))
     vocal = song.lyric_track()
     lead_sheet = Score(tracks=[vocal] if vocal else [], tempos=song.tempos,
                        time_signatures=song.time_signatures, key_signatures=song.key_signatures,
                        chords=song.chords, sections=song.sections, title=song.title)
-    return {"form": [s.name for s in song.sections],
+    return {"form": [s.name for s in song.sections], "keys": keys,
             **write_score_artefacts(ctx, song, sheet=lead_sheet)}
 
 
@@ -407,9 +480,20 @@ def sing_stage(ctx: StageContext, params: SingParams) -> dict[str, Any]:
 
 def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candidates: int = 30,
                        target_lufs: float = -14.0, voice_range: str | None = None,
-                       instrumental: bool = False) -> str:
+                       instrumental: bool = False, engine: str = "stats",
+                       model: str | None = None) -> str:
     """The ``yuefu song`` pipeline for a request, as pipeline-file TOML (``instrumental``: no
-    singer, an instrument plays the melody)."""
+    singer, an instrument plays the melody).
+
+    ``engine = "model"`` writes the melody and the piano part with the music language model
+    (``[stages.melody] engine = "model"``, ``[stages.arrange] engine = "model"``) and, since the
+    model writes 4/4 only, sets the motive's meter to 4/4 (``[stages.motive] meter = "4/4"``)
+    whatever the style would choose; ``model`` is a model file of yours (default: the shipped
+    one)."""
+    if engine not in ("stats", "model"):
+        raise ParameterError(f"engine must be stats or model, got {engine!r}")
+    if model is not None and engine != "model":
+        raise ParameterError("a model file is read only with the model engine (--engine model)")
     spec_d = spec.to_dict()
     spec_d.pop("version", None)
     doc: dict[str, Any] = {
@@ -425,4 +509,10 @@ def song_pipeline_text(spec: SongSpec, *, lyrics_path: str | None = None, candid
         doc["stages"]["lyrics"]["path"] = str(Path(lyrics_path).resolve())
     if voice_range:
         doc["stages"]["motive"] = {"voice_range": voice_range}
+    if engine == "model":
+        doc["stages"].setdefault("motive", {})["meter"] = "4/4"
+        for name in ("melody", "arrange"):
+            doc["stages"][name] = {"engine": "model"}
+            if model:
+                doc["stages"][name]["model"] = str(Path(model).resolve())
     return tomli_w.dumps(doc)
