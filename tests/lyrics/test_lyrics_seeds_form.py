@@ -107,3 +107,16 @@ def test_form_errors() -> None:
     assert SectionPlan("outro", 2, (6, 6)).kind == "verse"  # unknown names count as verses
     assert SectionPlan("chorus 2", 2, (6, 6)).kind == "chorus"
     assert SectionPlan("chorus", 2, [6, 6]).syllables == (6, 6)
+
+
+def test_jieba_loads_without_a_warning_on_stderr() -> None:
+    """jieba imports pkg_resources, which setuptools 80 warns about on stderr; `yuefu song -q`
+    must print nothing, so the import is silenced (a fresh process: jieba may be loaded here)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c",
+                        "from yuefu.lyrics.seeds import _jieba; _jieba()"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "pkg_resources" not in r.stderr

@@ -116,8 +116,12 @@ def check_emotion(emotion: object) -> str:
 
 
 def _jieba():  # noqa: ANN202 - the module
+    import warnings
+
     try:
-        import jieba
+        with warnings.catch_warnings():  # jieba imports pkg_resources, which setuptools 80 warns of
+            warnings.simplefilter("ignore", UserWarning)
+            import jieba
     except ImportError:  # pragma: no cover - a declared dependency
         raise MissingDependencyError("Chinese themes need jieba: pip install jieba==0.42.1") from None
     jieba.setLogLevel(logging.WARNING)
