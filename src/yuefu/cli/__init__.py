@@ -325,6 +325,43 @@ def _cmd_stages(a: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_bar_range(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        parts = [int(x) for x in text.replace("–", "-").split("-", 1)]
+    except ValueError:
+        raise _UsageError(f"--bars expects FIRST-LAST (e.g. 5-12) or one bar, got {text!r}") from None
+    return (parts[0], parts[-1])
+
+
+def _cmd_practice(a: argparse.Namespace) -> int:
+    """``yuefu practice SCORE PERFORMANCE``: assess a performance against its score."""
+    from yuefu.core.files import check_output
+    from yuefu.teach import AssessConfig, assess, write_report
+
+    if a.output:
+        if Path(a.output).suffix.lower() not in (".html", ".htm", ".json"):
+            raise _UsageError(f"-o {a.output}: the report is written as .html or .json")
+        check_output(a.output, force=a.force)  # before the work: fail fast
+    res = assess(a.score, a.performance, config=AssessConfig(bars=_parse_bar_range(a.bars)))
+    if a.output:
+        write_report(res, a.output, force=a.force)
+    if a.json:  # machine mode: stdout holds the JSON, or nothing when -o wrote it
+        if not (a.output and Path(a.output).suffix.lower() == ".json"):
+            print(res.to_json())
+        return 0
+    s, sm = res.scores, res.summary()
+    _out(a.quiet,
+         *([f"wrote {a.output}"] if a.output else []),
+         f"overall {s.overall:.0f} · pitch 音准 {s.pitch:.0f} · rhythm 节奏 {s.rhythm:.0f} · "
+         f"fluency 流畅度 {s.fluency:.0f} · expression 表现力 {s.expression:.0f}",
+         f"{sm['correct']}/{sm['notes']} notes correct, {sm['wrong_pitch']} wrong, {sm['missed']} missed, "
+         f"{sm['extra']} extra, {sm['early']} early, {sm['late']} late",
+         *(f"  {i}. {x.text}" for i, x in enumerate(res.suggestions, 1)))
+    return 0
+
+
 def _cmd_id(a: argparse.Namespace) -> int:
     """``yuefu id add|query|stats|delete``: song identification against a catalog."""
     from yuefu.listen.identify import open_catalog
@@ -531,6 +568,18 @@ def _parser() -> _Parser:
     idd.add_argument("--db", default="catalog.db", help=db_help)
     idd.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     idp.set_defaults(func=_cmd_id, id_command=None)
+
+    pr = sub.add_parser("practice", help="assess a piano performance against its score (AI 陪练)")
+    pr.add_argument("score", help="the score (.mid, .musicxml)")
+    pr.add_argument("performance",
+                    help="what was played: MIDI from a digital piano, or audio (.wav, .mp3, .flac, .ogg)")
+    pr.add_argument("-o", "--output", help="write the report: .html (for people) or .json (for apps)")
+    pr.add_argument("--json", action="store_true",
+                    help="print the JSON report to stdout (with -o x.json: only write it)")
+    pr.add_argument("--bars", metavar="FIRST-LAST", help="assess only these bars, e.g. 9-16")
+    pr.add_argument("--force", action="store_true", help="overwrite an existing report")
+    pr.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    pr.set_defaults(func=_cmd_practice)
 
     st = sub.add_parser("stages", help="list the pipeline stages and their parameters")
     st.set_defaults(func=_cmd_stages)

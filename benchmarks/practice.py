@@ -1,0 +1,373 @@
+"""Benchmark: the practice partner (yuefu.teach) on performances with known errors and on real
+human performances.
+
+Pieces: ``--pieces`` (default 50) score excerpts of ``--bars`` bars (default 24): half ASAP score
+MIDIs (``midi_score.mid``, both hands; one folder per piece), half POP909 piano parts (the PIANO
+track), drawn with one seeded generator. Each is played by
+:func:`practice_errors.inject_errors` at the rates of :data:`practice_errors.RATES` (0 to 20%:
+wrong notes, omissions, insertions, timing jitter, tempo drift, pauses, a restarted passage from
+5%, a skipped bar from 10%), with the ground truth of every error, and assessed from MIDI (the
+played notes in memory, as a digital piano would give them).
+
+Reported: precision, recall and F1 of wrong / missed / extra notes (a wrong note is a true
+positive when the score note is called ``wrong_pitch``; a missed one when it is called
+``missed``; an extra one when that played note is listed as extra); recall of restarts and skipped
+bars (the event at the right bar +-1) and of pauses; the errors reported for clean renditions
+(target: none); the Spearman correlation of each mark with the error rate and whether the mean
+overall mark falls at every step.
+
+Real performances (ASAP, ``--real``, default 50, at most one per piece, scores of at most 4,000
+notes): the whole performance is aligned to the whole score; each annotated beat of the score is
+carried through the alignment (interpolated between matched chords) to a time in the
+performance and compared with the annotated beat there: the share within 50 ms and within 100 ms
+and the median error. Also the rate of notes called wrong/missed/extra and early/late in these
+professional performances (ornaments and genuine slips included).
+
+``--audio``: renders ``--audio-pieces`` pieces at every rate with FluidSynth (GM programs 0 and 1,
+alternating), adds white noise at 30 dB SNR, transcribes with
+``yuefu.listen.transcribe.transcribe_piano`` and scores the same way (an extra note counts when a
+listed extra note has its pitch within 80 ms). Skipped with a message if the transcriber is absent.
+
+Usage::
+
+    nice -n 5 python benchmarks/practice.py                 # 50 pieces, 50 real performances
+    nice -n 5 python benchmarks/practice.py --quick         # 12 pieces, 10 real performances
+    nice -n 5 python benchmarks/practice.py --audio --audio-pieces 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from _machine import machine
+from practice_errors import RATES, InjectedPerformance, crop_score, inject_errors
+
+from yuefu.core.errors import YuefuError
+from yuefu.core.io import read_midi
+from yuefu.teach import AssessConfig, DifferentPieceError, Performance, assess
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets"
+ASAP = DATA / "asap"
+POP = DATA / "pop909" / "POP909"
+KINDS = ("wrong", "missed", "extra")
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.tp: dict[str, int] = defaultdict(int)
+        self.fp: dict[str, int] = defaultdict(int)
+        self.fn: dict[str, int] = defaultdict(int)
+
+    def add(self, kind: str, truth: set, pred: set) -> None:
+        self.tp[kind] += len(truth & pred)
+        self.fp[kind] += len(pred - truth)
+        self.fn[kind] += len(truth - pred)
+
+    def prf(self, kind: str) -> tuple[float, float, float]:
+        tp, fp, fn = self.tp[kind], self.fp[kind], self.fn[kind]
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+    def total(self) -> tuple[float, float, float]:
+        tp = sum(self.tp[k] for k in KINDS)
+        fp = sum(self.fp[k] for k in KINDS)
+        fn = sum(self.fn[k] for k in KINDS)
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def pick_pieces(n: int, bars: int, rng: np.random.Generator) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    rows = list(csv.DictReader(open(ASAP / "metadata.csv")))
+    folders = sorted({r["folder"] for r in rows})
+    rng.shuffle(folders)
+    n_asap = n // 2
+    for f in folders:
+        if len(out) >= n_asap:
+            break
+        try:
+            s = crop_score(read_midi(ASAP / f / "midi_score.mid"), bars)
+        except YuefuError as e:
+            print(f"skip {f}: {e}", file=sys.stderr)
+            continue
+        if s.n_notes >= 40:
+            out.append((f"asap:{f}", s))
+    songs = sorted(p.name for p in POP.iterdir() if p.is_dir())
+    rng.shuffle(songs)
+    for song in songs:
+        if len(out) >= n:
+            break
+        full = read_midi(POP / song / f"{song}.mid")
+        if not any(t.name == "PIANO" and t.notes for t in full.tracks):
+            continue
+        s = crop_score(full, bars, tracks=("PIANO",))
+        if s.n_notes >= 40:
+            out.append((f"pop909:{song}", s))
+    return out
+
+
+def evaluate(truth: InjectedPerformance, a, counts: Counts, *, audio: bool = False) -> None:  # noqa: ANN001
+    pred_wrong = {n.index for n in a.notes if n.verdict == "wrong_pitch"}
+    pred_missed = {n.index for n in a.notes if n.verdict == "missed"}
+    counts.add("wrong", set(truth.wrong), pred_wrong)
+    counts.add("missed", set(truth.missed), pred_missed)
+    if not audio:
+        counts.add("extra", set(truth.extra), {e.index for e in a.extras})
+        return
+    true_x = [truth.rows[i] for i in truth.extra]
+    used: set[int] = set()
+    tp = 0
+    for e in a.extras:
+        hit = next((j for j, r in enumerate(true_x) if j not in used and r[0] == e.pitch
+                    and abs(r[1] - e.onset_s) <= 0.08), None)
+        if hit is not None:
+            used.add(hit)
+            tp += 1
+    counts.tp["extra"] += tp
+    counts.fp["extra"] += len(a.extras) - tp
+    counts.fn["extra"] += len(true_x) - tp
+
+
+def events_hit(truth: InjectedPerformance, a, ev: dict[str, list[int]]) -> None:  # noqa: ANN001
+    got = a.verdicts.events
+    for r, back in truth.restarts:
+        ev["restart_n"].append(1)
+        ev["restart_hit"].append(int(any(e.kind == "restart" and abs(e.bar - r) <= 1 and
+                                         abs((e.to_bar or 0) - back) <= 1 for e in got)))
+    for b in truth.skipped_bars:
+        ev["skip_hit"].append(int(any(e.kind == "skip" and e.bar - 1 <= b <= (e.to_bar or e.bar) + 1
+                                      for e in got)))
+    for b in truth.pauses:
+        ev["pause_hit"].append(int(any(e.kind in ("hesitation", "stop") and abs(e.bar - b) <= 1
+                                       for e in got)))
+    n_pause_pred = sum(1 for e in got if e.kind in ("hesitation", "stop"))
+    ev["pause_pred"].append(n_pause_pred)
+    ev["pause_true_pred"].append(sum(1 for e in got if e.kind in ("hesitation", "stop")
+                                     and any(abs(e.bar - b) <= 1 for b in truth.pauses)))
+
+
+def run_synthetic(pieces, counts_by, ev, marks, clean, *, audio_fn=None, audio_pieces=0):  # noqa: ANN001
+    cfg = AssessConfig()
+    for pi, (name, score) in enumerate(pieces):
+        for ri, rate in enumerate(RATES):
+            rng = np.random.default_rng(1000 * pi + ri)
+            truth = inject_errors(score, rate, rng)
+            modes = [("midi", Performance.from_notes(truth.rows, source=name))]
+            if audio_fn is not None and pi < audio_pieces:
+                modes.append(("audio", audio_fn(truth, pi)))
+            for mode, perf in modes:
+                try:
+                    a = assess(score, perf, config=cfg)
+                except DifferentPieceError as e:
+                    print(f"{name} rate {rate} ({mode}): refused as a different piece: {e}", file=sys.stderr)
+                    n = len(truth.wrong) + len(truth.missed) + len(truth.extra)
+                    counts_by[mode].fn["missed"] += n
+                    continue
+                evaluate(truth, a, counts_by[mode], audio=mode == "audio")
+                evaluate(truth, a, counts_by.setdefault(f"{mode}@{rate}", Counts()), audio=mode == "audio")
+                if mode == "midi":
+                    events_hit(truth, a, ev)
+                    marks.append((rate, a.scores.overall, a.scores.pitch, a.scores.rhythm, a.scores.fluency,
+                                  a.scores.expression))
+                if rate == 0:
+                    s = a.summary()
+                    clean[mode].append(s["wrong_pitch"] + s["missed"] + s["extra"])
+                    clean[mode + "_timing"].append(s["early"] + s["late"])
+        print(f"  {pi + 1}/{len(pieces)} {name}", file=sys.stderr, flush=True)
+
+
+def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
+    rows = list(csv.DictReader(open(ASAP / "metadata.csv")))
+    rng.shuffle(rows)
+    seen: set[str] = set()
+    e50, e100, med, err_rate, tim_rate, secs = [], [], [], [], [], []
+    for r in rows:
+        if len(e50) >= n:
+            break
+        if r["folder"] in seen:
+            continue
+        d = ASAP / r["folder"]
+        perf_mid = ASAP / r["midi_performance"]
+        perf_ann = ASAP / r["performance_annotations"]
+        score_ann = d / "midi_score_annotations.txt"
+        if not (perf_mid.exists() and perf_ann.exists() and score_ann.exists()):
+            continue
+        try:
+            score = read_midi(d / "midi_score.mid")
+            perf = read_midi(perf_mid)
+        except YuefuError as e:
+            print(f"skip {r['folder']}: {e}", file=sys.stderr)
+            continue
+        if score.n_notes > 4000:
+            continue
+        seen.add(r["folder"])
+        t0 = time.perf_counter()
+        try:
+            a = assess(score, perf)
+        except DifferentPieceError as e:
+            print(f"real {r['folder']}: refused: {e}", file=sys.stderr)
+            e50.append(0.0)
+            e100.append(0.0)
+            continue
+        secs.append(time.perf_counter() - t0)
+        sb = np.loadtxt(score_ann, usecols=0, ndmin=1)
+        pb = np.loadtxt(perf_ann, usecols=0, ndmin=1)
+        m = min(len(sb), len(pb))
+        v = a.verdicts
+        ok = np.isfinite(v.cluster_time_s)
+        cs = np.array([c.onset_s for c in a.reference.clusters])[ok]
+        ct = v.cluster_time_s[ok]
+        order = np.argsort(cs)
+        pred = np.interp(sb[:m], cs[order], ct[order])
+        err = np.abs(pred - pb[:m])
+        e50.append(float(np.mean(err <= 0.05)))
+        e100.append(float(np.mean(err <= 0.1)))
+        med.append(float(np.median(err)))
+        s = a.summary()
+        err_rate.append((s["wrong_pitch"] + s["missed"] + s["extra"]) / s["notes"])
+        tim_rate.append((s["early"] + s["late"]) / max(1, s["notes"] - s["missed"]))
+        print(f"  real {len(e50)}/{n} {r['folder']}: {e100[-1]:.1%} within 100 ms", file=sys.stderr,
+              flush=True)
+    return {"n": len(e50), "within50": float(np.mean(e50)), "within100": float(np.mean(e100)),
+            "median_ms": 1000 * float(np.median(med)), "err_rate": float(np.mean(err_rate)),
+            "timing_rate": float(np.mean(tim_rate)), "seconds": float(np.median(secs))}
+
+
+def make_audio_fn(work: Path):  # noqa: ANN201
+    try:
+        from yuefu.listen.transcribe import transcribe_piano
+    except ImportError as e:
+        print(f"--audio: skipped: the transcriber yuefu.listen.transcribe is not available ({e})")
+        return None
+    import soundfile as sf
+
+    from yuefu.render import render_stems
+    from yuefu.teach import performance_from_score
+
+    def fn(truth: InjectedPerformance, pi: int) -> Performance:
+        sc = truth.to_score()
+        sc.tracks[0].program = pi % 2  # two piano programs: 0 acoustic grand, 1 bright acoustic
+        stems = render_stems(sc, work / f"stems_{pi}_{truth.rate}", force=True, tail_s=1.0)
+        y, sr = sf.read(next(iter(stems.values())), dtype="float32", always_2d=True)
+        mono = y.mean(axis=1)
+        rng = np.random.default_rng(pi)
+        p_sig = float(np.mean(mono ** 2)) + 1e-12
+        mono = mono + rng.normal(0, np.sqrt(p_sig / 10 ** (30 / 10)), size=mono.shape).astype(np.float32)
+        path = work / f"take_{pi}_{truth.rate}.wav"
+        sf.write(path, mono, sr)
+        return performance_from_score(transcribe_piano(path), source=str(path))
+
+    return fn
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pieces", type=int, default=50)
+    ap.add_argument("--bars", type=int, default=24)
+    ap.add_argument("--real", type=int, default=50, help="real ASAP performances to align")
+    ap.add_argument("--quick", action="store_true", help="12 pieces, 10 real performances")
+    ap.add_argument("--audio", action="store_true", help="also render, add noise and transcribe")
+    ap.add_argument("--audio-pieces", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    if not (ASAP / "metadata.csv").exists() or not POP.exists():
+        print(f"needs {ASAP} and {POP}; absent")
+        return 2
+    if a.quick:
+        a.pieces, a.real = 12, 10
+    rng = np.random.default_rng(a.seed)
+    t0 = time.time()
+    pieces = pick_pieces(a.pieces, a.bars, rng)
+    counts = {"midi": Counts(), "audio": Counts()}
+    ev: dict[str, list[int]] = defaultdict(list)
+    marks: list[tuple[float, ...]] = []
+    clean: dict[str, list[int]] = defaultdict(list)
+    audio_fn = None
+    tmp = None
+    if a.audio:
+        tmp = tempfile.TemporaryDirectory(prefix="yuefu-practice-")
+        audio_fn = make_audio_fn(Path(tmp.name))
+    run_synthetic(pieces, counts, ev, marks, clean, audio_fn=audio_fn, audio_pieces=a.audio_pieces)
+    real = run_real(a.real, np.random.default_rng(a.seed + 1)) if a.real else None
+    from scipy.stats import spearmanr
+
+    M = np.array(marks)
+    rhos = {name: float(spearmanr(M[:, 0], M[:, i]).statistic)
+            for i, name in enumerate(("overall", "pitch", "rhythm", "fluency", "expression"), start=1)}
+    means = [float(np.mean(M[M[:, 0] == r, 1])) for r in RATES]
+    mono_piece = 0
+    for pi in range(len(pieces)):
+        ov = M[pi * len(RATES):(pi + 1) * len(RATES), 1]
+        mono_piece += int(all(x > y for x, y in zip(ov, ov[1:], strict=False)))
+
+    n_asap = sum(1 for n, _ in pieces if n.startswith("asap"))
+    print()
+    print(f"Practice partner benchmark, {time.strftime('%Y-%m-%d')}, {machine()}")
+    print(f"{len(pieces)} pieces ({n_asap} ASAP score excerpts, {len(pieces) - n_asap} POP909 piano parts), "
+          f"{a.bars} bars each, rates {', '.join(f'{r:.0%}' for r in RATES)}; {time.time() - t0:.0f} s")
+    print()
+    print("| measure | ours | target | verdict |")
+    print("|---|---|---|---|")
+
+    def row(name: str, ours: str, target: str, ok: bool | None) -> None:
+        print(f"| {name} | {ours} | {target} | {'' if ok is None else ('pass' if ok else 'FAIL')} |")
+
+    for mode in ("midi", "audio"):
+        c = counts[mode]
+        if not sum(c.tp.values()) + sum(c.fn.values()):
+            continue
+        tgt = 0.95 if mode == "midi" else 0.85
+        for k in KINDS:
+            p, r, f = c.prf(k)
+            row(f"{mode}: {k} notes P / R / F1", f"{p:.3f} / {r:.3f} / {f:.3f}", f"F1 >= {tgt}", f >= tgt)
+        p, r, f = c.total()
+        row(f"{mode}: wrong+missed+extra (micro) P / R / F1", f"{p:.3f} / {r:.3f} / {f:.3f}", f"F1 >= {tgt}",
+            f >= tgt)
+        row(f"{mode}: errors reported on clean renditions",
+            f"{sum(clean[mode])} in {len(clean[mode])} pieces", "0", sum(clean[mode]) == 0)
+        row(f"{mode}: early/late reported on clean renditions", f"{sum(clean[mode + '_timing'])}", "0",
+            sum(clean[mode + "_timing"]) == 0)
+    for mode in ("midi", "audio"):
+        per_rate = [(r, counts[f"{mode}@{r}"]) for r in RATES if f"{mode}@{r}" in counts and r > 0]
+        if per_rate:
+            row(f"{mode}: wrong+missed+extra F1 by rate",
+                ", ".join(f"{r:.0%}: {c.total()[2]:.3f}" for r, c in per_rate), "-", None)
+    if ev["restart_hit"]:
+        row("restart found (bar +-1)", f"{np.mean(ev['restart_hit']):.1%} of {len(ev['restart_hit'])}", "-",
+            None)
+    if ev["skip_hit"]:
+        row("skipped bar found", f"{np.mean(ev['skip_hit']):.1%} of {len(ev['skip_hit'])}", "-", None)
+    if ev["pause_hit"]:
+        prec = sum(ev["pause_true_pred"]) / max(1, sum(ev["pause_pred"]))
+        row("pauses: recall / precision (bar +-1)",
+            f"{np.mean(ev['pause_hit']):.1%} / {prec:.1%} ({len(ev['pause_hit'])} pauses)", "-", None)
+    for k, v in rhos.items():
+        row(f"Spearman(error rate, {k} mark)", f"{v:+.3f}", "< 0" if k != "expression" else "-",
+            (v < 0) if k != "expression" else None)
+    row("mean overall mark by rate", " > ".join(f"{x:.1f}" for x in means), "falls at every step",
+        all(x > y for x, y in zip(means, means[1:], strict=False)))
+    row("pieces whose overall mark falls at every step", f"{mono_piece} of {len(pieces)}", "-", None)
+    if real:
+        row(f"real ASAP performances ({real['n']}): beats within 50 ms / 100 ms",
+            f"{real['within50']:.1%} / {real['within100']:.1%}", "-", None)
+        row("real: median beat error", f"{real['median_ms']:.1f} ms", "-", None)
+        row("real: notes called wrong/missed/extra (ornaments, slips)", f"{real['err_rate']:.1%}", "-", None)
+        row("real: played notes called early/late", f"{real['timing_rate']:.1%}", "-", None)
+        row("real: median seconds per assessment (whole piece)", f"{real['seconds']:.2f} s", "-", None)
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,250 @@
+"""``assess(score, performance)``: the practice partner's one call.
+
+It prepares the score (:mod:`~yuefu.teach.reference`), aligns the performance to it
+(:mod:`~yuefu.teach.align`), judges every note (:mod:`~yuefu.teach.verdict`), computes the marks
+(:mod:`~yuefu.teach.scores`) and the practice suggestions (:mod:`~yuefu.teach.suggest`).
+
+>>> from yuefu.core import Score, Track, Note
+>>> s = Score(); t = s.add_track(Track("piano"))
+>>> t.notes += [Note(60 + i % 5, i * 1.0, 1.0) for i in range(12)]
+>>> played = [(60 + i % 5, 0.5 * i, 0.5 * i + 0.45, 80) for i in range(12)]
+>>> played[3] = (70, 1.5, 1.95, 80)                       # a wrong note
+>>> a = assess(s, played)
+>>> [(n.bar, n.verdict, n.played_pitch) for n in a.notes if n.verdict != "correct"]
+[(1, 'wrong_pitch', 70)]
+>>> a.scores.pitch
+91.7
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yuefu import __version__
+from yuefu.core.errors import ParameterError
+from yuefu.core.score import Score
+from yuefu.core.theory import pitch_to_name
+from yuefu.teach.align import AlignConfig, Alignment, align
+from yuefu.teach.errors import DifferentPieceError, PerformanceError
+from yuefu.teach.performance import Performance, load_performance, performance_from_score
+from yuefu.teach.reference import Reference, build_reference
+from yuefu.teach.scores import Scores, compute_scores
+from yuefu.teach.suggest import Suggestion, suggest
+from yuefu.teach.verdict import ExtraNote, NoteVerdict, VerdictConfig, Verdicts, judge
+
+__all__ = ["AssessConfig", "Assessment", "assess", "JSON_FORMAT"]
+
+#: The ``format`` stamp of the JSON report.
+JSON_FORMAT = "yuefu.practice/1"
+
+
+@dataclass(frozen=True)
+class AssessConfig:
+    """Settings of an assessment.
+
+    Parameters
+    ----------
+    align : AlignConfig
+        Costs of the alignment model.
+    verdict : VerdictConfig
+        Thresholds of the verdicts.
+    bars : (int, int) or None
+        Assess only these bars of the score (1-based, inclusive): a passage being practised.
+    split_pitch : int
+        Hand split of a one-staff score (notes at or above it are the right hand's).
+    min_fit : float
+        The least share of notes that must fit the score: correct notes over the smaller of the
+        played and the written notes. Below it the performance is taken for a different piece and
+        not scored (random music in the same key and chords fits 25-43%; the same piece with 30%
+        of its notes wrong about 70%).
+    """
+
+    align: AlignConfig = field(default_factory=AlignConfig)
+    verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    bars: tuple[int, int] | None = None
+    split_pitch: int = 60
+    min_fit: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_fit < 1:
+            raise ParameterError(f"AssessConfig.min_fit must be in [0, 1), got {self.min_fit}")
+        if not 0 <= self.split_pitch <= 127:
+            raise ParameterError(f"AssessConfig.split_pitch must be 0..127, got {self.split_pitch}")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The assessment of one performance against one score."""
+
+    reference: Reference
+    performance: Performance
+    alignment: Alignment
+    verdicts: Verdicts
+    scores: Scores
+    suggestions: tuple[Suggestion, ...]
+    score_source: str = ""
+
+    @property
+    def notes(self) -> tuple[NoteVerdict, ...]:
+        """One verdict per score note, in score order."""
+        return self.verdicts.notes
+
+    @property
+    def extras(self) -> tuple[ExtraNote, ...]:
+        """Played notes the score does not have."""
+        return self.verdicts.extras
+
+    def summary(self) -> dict[str, int]:
+        """Counts of every verdict."""
+        v = self.verdicts
+        t = [n.timing for n in v.notes]
+        d = [n.duration for n in v.notes]
+        return {"notes": len(v.notes), "correct": v.count("correct"), "wrong_pitch": v.count("wrong_pitch"),
+                "missed": v.count("missed"), "extra": len(v.extras), "early": t.count("early"),
+                "late": t.count("late"), "too_short": d.count("too_short"), "too_long": d.count("too_long"),
+                "replayed": len(v.superseded)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (see ``docs/practice.md``)."""
+        ref, v, perf = self.reference, self.verdicts, self.performance
+        hands = ref.hands
+        bars = []
+        per = {(s.bar, s.hand): s for s in v.bar_hands}
+        for s in v.bars:
+            row: dict[str, Any] = {"bar": s.bar, "status": s.status, **_counts(s),
+                                   "tempo_bpm": v.bar_bpm.get(s.bar)}
+            if len(hands) == 2:
+                row["hands"] = {h: {"status": per[(s.bar, h)].status, **_counts(per[(s.bar, h)])}
+                                for h in hands}
+            bars.append(row)
+        notes = []
+        for n in v.notes:
+            d: dict[str, Any] = {"index": n.index, "bar": n.bar, "hand": n.hand, "pitch": n.pitch,
+                                 "name": pitch_to_name(n.pitch), "onset_beat": round(n.onset_beat, 4),
+                                 "duration_beat": round(n.duration_beat, 4), "verdict": n.verdict}
+            if n.verdict != "missed":
+                d.update({"played_pitch": n.played_pitch,
+                          "played_name": pitch_to_name(int(n.played_pitch or 0)),
+                          "played_onset_s": n.played_onset_s, "played_offset_s": n.played_offset_s,
+                          "played_velocity": n.played_velocity, "expected_onset_s": n.expected_onset_s,
+                          "deviation_ms": n.deviation_ms, "deviation_beats": n.deviation_beats,
+                          "timing": n.timing, "duration_ratio": n.duration_ratio, "duration": n.duration})
+            notes.append(d)
+        bpm = list(v.bar_bpm.values())
+        return {
+            "format": JSON_FORMAT,
+            "yuefu_version": __version__,
+            "score": {"source": self.score_source, "title": ref.title, "notes": len(ref.notes),
+                      "bars": [ref.first_bar, ref.first_bar + ref.n_bars - 1], "hands": list(hands),
+                      "hands_from": ref.hands_from},
+            "performance": {"source": perf.source, "notes": len(perf),
+                            "duration_s": round(float(perf.offset_s.max() - perf.onset_s.min()), 3),
+                            "tempo_bpm": round(float(np.median(bpm)), 1) if bpm else None},
+            "scores": self.scores.to_dict(),
+            "score_details": self.scores.details,
+            "summary": self.summary(),
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "events": [{"kind": e.kind, "bar": e.bar, "to_bar": e.to_bar, "at_s": round(e.at_s, 3),
+                        "seconds": round(e.seconds, 3), "notes": e.notes} for e in v.events],
+            "bars": bars,
+            "notes": notes,
+            "extra_notes": [{"index": e.index, "pitch": e.pitch, "name": pitch_to_name(e.pitch),
+                             "onset_s": e.onset_s, "offset_s": e.offset_s, "velocity": e.velocity,
+                             "bar": e.bar, "hand": e.hand} for e in v.extras],
+            "replayed_notes": list(v.superseded),
+        }
+
+    def to_json(self, *, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _counts(s: Any) -> dict[str, int]:
+    return {"notes": s.notes, "correct": s.correct, "wrong_pitch": s.wrong_pitch, "missed": s.missed,
+            "extra": s.extra, "early": s.early, "late": s.late, "too_short": s.too_short,
+            "too_long": s.too_long}
+
+
+def _as_score(score: Score | str | Path) -> tuple[Score, str]:
+    if isinstance(score, Score):
+        return score, score.title
+    from yuefu.core.errors import ScoreLoadError
+    from yuefu.core.files import check_input
+    from yuefu.core.io import load_score
+
+    p = check_input(score, what="score file", error=ScoreLoadError)
+    return load_score(p), str(p)
+
+
+def _as_performance(perf: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]]
+                    ) -> Performance:
+    if isinstance(perf, Performance):
+        out = perf
+    elif isinstance(perf, Score):
+        out = performance_from_score(perf)
+    elif isinstance(perf, (str, Path)):
+        return load_performance(perf)
+    else:
+        out = Performance.from_notes(perf, source="notes")
+    if len(out) == 0:
+        raise PerformanceError(f"{out.source or 'the performance'}: no notes were played (silence?)")
+    return out
+
+
+def check_same_piece(ref: Reference, perf: Performance, v: Verdicts, min_fit: float) -> None:
+    """Refuse to score a performance that does not follow the score (a different piece)."""
+    correct = v.count("correct")
+    # an audio transcription may add spurious notes, a passage may be played alone: measure against
+    # the smaller of what was played and what was written
+    fit = correct / max(1, min(len(perf), len(ref.notes)))
+    if fit < min_fit:
+        raise DifferentPieceError(
+            f"{perf.source or 'the performance'} does not follow the score"
+            f"{' ' + repr(ref.title) if ref.title else ''}: only {100 * fit:.0f}% of its {len(perf)} notes "
+            f"fit it ({correct} of {len(ref.notes)} score notes found); was a different piece played? "
+            "Check that the score and the recording belong together")
+
+
+def assess(score: Score | str | Path,
+           performance: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]], *,
+           config: AssessConfig | None = None) -> Assessment:
+    """Assess a performance against its score, note by note.
+
+    Parameters
+    ----------
+    score : Score or path
+        The piece as written (MIDI or MusicXML; a score with two staves/tracks is judged per hand).
+    performance : Performance, Score, path or iterable of (pitch, onset_s, offset_s, velocity)
+        What was played: a MIDI file from a digital piano, an already transcribed score, audio
+        (WAV/MP3/FLAC/OGG, transcribed by :func:`yuefu.listen.transcribe.transcribe_piano`) or
+        the notes themselves.
+    config : AssessConfig, optional
+
+    Returns
+    -------
+    Assessment
+
+    Raises
+    ------
+    ScoreLoadError
+        The score cannot be read or holds no notes.
+    PerformanceError
+        The performance cannot be read or holds no notes (silence).
+    DifferentPieceError
+        The performance does not follow the score.
+    """
+    cfg = config or AssessConfig()
+    sc, source = _as_score(score)
+    ref = build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars)
+    perf = _as_performance(performance)
+    al = align(ref, perf, cfg.align)
+    v = judge(ref, perf, al, cfg.verdict)
+    check_same_piece(ref, perf, v, cfg.min_fit)
+    s = compute_scores(ref, perf, v)
+    sug = suggest(ref, v, s)
+    return Assessment(ref, perf, al, v, s, tuple(sug), source)

@@ -1,0 +1,126 @@
+"""A played performance: note events in seconds, from MIDI, a transcription or a live stream.
+
+:func:`load_performance` reads a MIDI file (a digital piano's recording) or an already
+transcribed score (MusicXML), and audio (WAV, MP3, FLAC, OGG) through the piano transcriber
+:func:`yuefu.listen.transcribe.transcribe_piano`, imported only when audio is given.
+
+>>> p = Performance.from_notes([(60, 0.0, 0.4, 80), (64, 0.5, 0.9, 70)])
+>>> len(p), float(p.onset_s[1])
+(2, 0.5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yuefu.core.errors import MissingDependencyError, ParameterError, ScoreLoadError
+from yuefu.core.files import check_input
+from yuefu.core.score import Score
+from yuefu.teach.errors import PerformanceError
+
+__all__ = ["Performance", "load_performance", "performance_from_score"]
+
+
+@dataclass(frozen=True)
+class Performance:
+    """Played notes, sorted by onset then pitch.
+
+    Parameters
+    ----------
+    pitch : np.ndarray [shape=(n,), int]
+        MIDI pitches.
+    onset_s, offset_s : np.ndarray [shape=(n,), float]
+        Key-down and key-up times in seconds from the start of the recording.
+    velocity : np.ndarray [shape=(n,), int]
+        MIDI velocities 1..127.
+    source : str
+        Where it came from (a file name, ``"stream"``), for messages.
+    """
+
+    pitch: np.ndarray
+    onset_s: np.ndarray
+    offset_s: np.ndarray
+    velocity: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return int(self.pitch.shape[0])
+
+    @classmethod
+    def from_notes(cls, notes: Iterable[tuple[int, float, float, int]], *,
+                   source: str = "") -> Performance:
+        """From ``(pitch, onset_s, offset_s, velocity)`` tuples, in any order."""
+        rows = sorted(((int(p), float(a), float(b), int(v)) for p, a, b, v in notes),
+                      key=lambda r: (r[1], r[0]))
+        for p, a, b, v in rows:
+            if not 0 <= p <= 127 or not np.isfinite(a) or not np.isfinite(b) or a < 0:
+                raise ParameterError(f"{source or 'performance'}: invalid note (pitch {p}, onset {a} s)")
+            del v
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        off = np.maximum(arr[:, 2], arr[:, 1] + 1e-3)
+        return cls(arr[:, 0].astype(np.int64), arr[:, 1].copy(), off,
+                   np.clip(arr[:, 3], 1, 127).astype(np.int64), source)
+
+
+def performance_from_score(score: Score, *, source: str = "") -> Performance:
+    """The notes of every pitched track of ``score`` as a performance, timed by its tempo map."""
+    tm = score.tempo_map
+    rows: list[tuple[int, float, float, int]] = []
+    for t in score.tracks:
+        if t.is_drum or not t.notes:
+            continue
+        on = tm.to_seconds(np.array([n.onset for n in t.notes]))
+        off = tm.to_seconds(np.array([n.end for n in t.notes]))
+        rows += [(n.pitch, float(a), float(b), n.velocity) for n, a, b in zip(t.notes, on, off, strict=True)]
+    return Performance.from_notes(rows, source=source or score.title)
+
+
+def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
+    """Read a performance: MIDI or MusicXML as played notes, audio through the piano transcriber.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.mid``/``.midi`` (a digital piano's recording), ``.musicxml`` (already transcribed),
+        or ``.wav``/``.mp3``/``.flac``/``.ogg`` (a recording, transcribed to notes).
+    **transcribe_kwargs
+        Passed to :func:`yuefu.listen.transcribe.transcribe_piano` for audio.
+
+    Raises
+    ------
+    ScoreLoadError
+        An unknown file type, or a MIDI/MusicXML file that cannot be read.
+    MissingDependencyError
+        Audio was given and the transcriber is not available in this installation.
+    PerformanceError
+        The performance holds no notes (silence).
+    """
+    from yuefu.core.io import AUDIO_READ_EXTS, SCORE_EXTS, is_audio_path, is_score_path, load_score
+
+    p = check_input(path, what="performance file", error=ScoreLoadError)
+    if is_score_path(p):
+        score = load_score(p)
+        perf = performance_from_score(score, source=str(p))
+    elif is_audio_path(p):
+        try:
+            from yuefu.listen.transcribe import transcribe_piano
+        except ImportError:
+            raise MissingDependencyError(
+                f"{p}: assessing an audio recording needs the piano transcriber "
+                "(yuefu.listen.transcribe), which this installation lacks; give the performance "
+                "as MIDI from a digital piano instead") from None
+        score = transcribe_piano(p, **transcribe_kwargs)
+        perf = performance_from_score(score, source=str(p))
+    else:
+        raise ScoreLoadError(
+            f"{p}: unknown performance file type {p.suffix or '(no extension)'!r}; give MIDI "
+            f"({', '.join(SCORE_EXTS)}) or audio ({', '.join(AUDIO_READ_EXTS)})")
+    if len(perf) == 0:
+        raise PerformanceError(f"{p}: the performance holds no notes (silence?); "
+                               "record the piece again and check that the piano was heard")
+    return perf

@@ -1,0 +1,209 @@
+"""The score as the practice partner sees it: notes with bar and hand, grouped into chords.
+
+A *cluster* is every score note that starts at the same moment (within ``chord_tolerance_beats``):
+a chord, or a melody note with its accompaniment. The aligner follows the performance from cluster
+to cluster and matches the pitches inside a cluster as a chord, in any order.
+
+Hands: a score with two pitched tracks (two staves, as a piano MIDI file from a notation program
+writes them) gives the higher-sounding track to the right hand and the other to the left. A score
+with one pitched track (or more than two) is split at ``split_pitch`` (middle C, 60, by default:
+notes at or above it are the right hand's). Drum tracks are left out.
+
+>>> from yuefu.core import Score, Track, Note
+>>> s = Score()
+>>> t = s.add_track(Track("piano"))
+>>> t.notes += [Note(60, 0, 1), Note(64, 0, 1), Note(48, 0, 2), Note(62, 1, 1)]
+>>> ref = build_reference(s)
+>>> [c.pitches for c in ref.clusters]
+[(48, 60, 64), (62,)]
+>>> sorted({n.hand for n in ref.notes})
+['left', 'right']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError, ScoreLoadError
+from yuefu.core.score import Score, Track
+
+__all__ = ["RefNote", "Cluster", "Reference", "build_reference", "HANDS"]
+
+#: Hand names, as they appear in reports and JSON.
+HANDS = ("right", "left")
+
+
+@dataclass(frozen=True, slots=True)
+class RefNote:
+    """One score note.
+
+    Parameters
+    ----------
+    index : int
+        Position in :attr:`Reference.notes` (sorted by onset, then pitch).
+    pitch : int
+        MIDI pitch.
+    onset_beat, duration_beat : float
+        In beats (quarter notes) from the start of the score.
+    onset_s, duration_s : float
+        In seconds through the score's own tempo map (the written tempo).
+    velocity : int
+        The score's velocity (a dynamics marking, where the score has one).
+    track : str
+        Name of the score track it comes from.
+    hand : str
+        ``"right"`` or ``"left"``.
+    bar : int
+        1-based bar number.
+    cluster : int
+        Index of its cluster in :attr:`Reference.clusters`.
+    """
+
+    index: int
+    pitch: int
+    onset_beat: float
+    duration_beat: float
+    onset_s: float
+    duration_s: float
+    velocity: int
+    track: str
+    hand: str
+    bar: int
+    cluster: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """The notes that start together.
+
+    ``pitches`` holds each pitch once (a unison of both hands is one key on a piano);
+    ``members[i]`` are the indices of the score notes with ``pitches[i]``.
+    """
+
+    index: int
+    beat: float
+    onset_s: float
+    bar: int
+    pitches: tuple[int, ...]
+    members: tuple[tuple[int, ...], ...]
+
+    @property
+    def note_indices(self) -> tuple[int, ...]:
+        return tuple(i for m in self.members for i in m)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A score prepared for assessment: notes, clusters, bars and hands."""
+
+    notes: tuple[RefNote, ...]
+    clusters: tuple[Cluster, ...]
+    n_bars: int
+    first_bar: int
+    hands_from: str
+    beat_s: float
+    title: str = ""
+
+    @property
+    def bars(self) -> range:
+        """The bar numbers the reference spans (1-based, inclusive)."""
+        return range(self.first_bar, self.first_bar + self.n_bars)
+
+    @property
+    def hands(self) -> tuple[str, ...]:
+        present = {n.hand for n in self.notes}
+        return tuple(h for h in HANDS if h in present)
+
+
+def _pitched_tracks(score: Score) -> list[Track]:
+    return [t for t in score.tracks if not t.is_drum and t.notes]
+
+
+def _parse_bars(bars: tuple[int, int] | None, n_bars: int) -> tuple[int, int]:
+    if bars is None:
+        return 1, n_bars
+    a, b = int(bars[0]), int(bars[1])
+    if a < 1 or b < a:
+        raise ParameterError(f"bars must be a range FIRST-LAST with 1 <= FIRST <= LAST, got {a}-{b}")
+    if a > n_bars:
+        raise ParameterError(f"bars {a}-{b}: the score has only {n_bars} bars")
+    return a, min(b, n_bars)
+
+
+def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, split_pitch: int = 60,
+                    bars: tuple[int, int] | None = None) -> Reference:
+    """Prepare a score for assessment.
+
+    Parameters
+    ----------
+    score : Score
+        MIDI or MusicXML score; drum tracks are ignored.
+    chord_tolerance_beats : float
+        Notes whose onsets lie closer than this (in beats) form one cluster.
+    split_pitch : int
+        Where a one-track score is split into hands (notes >= it are the right hand's).
+    bars : (int, int) or None
+        Assess only these bars (1-based, inclusive): a student practising a passage.
+
+    Raises
+    ------
+    ScoreLoadError
+        The score has no pitched notes (or none in ``bars``).
+    """
+    tracks = _pitched_tracks(score)
+    if not tracks:
+        raise ScoreLoadError("the score has no notes to compare with; give a score with a piano part")
+    if not 0 < chord_tolerance_beats < 1:
+        raise ParameterError(f"chord_tolerance_beats must be in (0, 1), got {chord_tolerance_beats}")
+    tm = score.tempo_map
+    if len(tracks) == 2:
+        means = [float(np.mean([n.pitch for n in t.notes])) for t in tracks]
+        right = tracks[int(np.argmax(means))].name
+        hands_from = "tracks"
+
+        def hand_of(track: str, pitch: int) -> str:
+            return "right" if track == right else "left"
+    else:
+        hands_from = f"pitch (split at {split_pitch})"
+
+        def hand_of(track: str, pitch: int) -> str:
+            return "right" if pitch >= split_pitch else "left"
+
+    raw = sorted(((n.onset, n.pitch, n.duration, n.velocity, t.name) for t in tracks for n in t.notes),
+                 key=lambda r: (r[0], r[1]))
+    n_bars_total = score.bar_of(max(r[0] for r in raw)) + 1
+    first, last = _parse_bars(bars, n_bars_total)
+    raw = [r for r in raw if first <= score.bar_of(r[0]) + 1 <= last]
+    if not raw:
+        raise ScoreLoadError(f"the score has no notes in bars {first}-{last}")
+    onsets = np.array([r[0] for r in raw])
+    ends = np.array([r[0] + r[2] for r in raw])
+    on_s = tm.to_seconds(onsets)
+    dur_s = tm.to_seconds(ends) - on_s
+    # group onsets into clusters: a new cluster when the gap to the cluster's first onset is large
+    cluster_of = np.zeros(len(raw), dtype=np.int64)
+    start = onsets[0]
+    c = 0
+    for i in range(1, len(raw)):
+        if onsets[i] - start > chord_tolerance_beats:
+            c += 1
+            start = onsets[i]
+        cluster_of[i] = c
+    notes = [RefNote(i, int(r[1]), float(r[0]), float(r[2]), float(on_s[i]), float(dur_s[i]), int(r[3]),
+                     r[4], hand_of(r[4], int(r[1])), score.bar_of(r[0]) + 1, int(cluster_of[i]))
+             for i, r in enumerate(raw)]
+    clusters = []
+    for ci in range(int(cluster_of[-1]) + 1):
+        idx = np.flatnonzero(cluster_of == ci)
+        by_pitch: dict[int, list[int]] = {}
+        for ni in idx.tolist():
+            by_pitch.setdefault(notes[ni].pitch, []).append(ni)
+        pitches = tuple(sorted(by_pitch))
+        n0 = notes[int(idx[0])]
+        clusters.append(Cluster(ci, n0.onset_beat, n0.onset_s, n0.bar, pitches,
+                                tuple(tuple(by_pitch[p]) for p in pitches)))
+    beat_s = float(np.median(np.diff(tm.to_seconds(np.array([0.0, 1.0])))))
+    return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
+                     score.title)

@@ -1,0 +1,254 @@
+"""The report a student reads: one self-contained HTML page (no scripts, no external files), or
+the JSON form for apps.
+
+The page holds the marks, the practice suggestions, a per-bar strip (one square per bar, per hand
+where the score has two, coloured by the worst verdict in it), the events (pauses, restarts,
+skips) and a piano roll of score against performance in systems of four bars: written notes as
+bars (green correct, red wrong pitch with the played pitch as a red outline, grey dashed missed),
+extra notes in orange, played onsets as thin dark ticks, early/late notes with a blue triangle.
+Every SVG scales to the screen width, so it reads on a phone.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError
+from yuefu.core.files import atomic_output
+from yuefu.core.theory import pitch_to_name
+from yuefu.teach.assess import Assessment
+
+__all__ = ["render_html", "write_report", "BARS_PER_SYSTEM"]
+
+BARS_PER_SYSTEM = 4
+_COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "extra": "#f08c00",
+        "timing": "#3b6fd8"}
+_STATUS = {"good": ("#2e9d57", "all right"), "timing": ("#e9b949", "timing"),
+           "pitch": ("#d64545", "wrong, missed or extra notes"), "unplayed": ("#c7ccd1", "not played")}
+_LABELS = (("overall", "总分", "Overall"), ("pitch", "音准", "Pitch"), ("rhythm", "节奏", "Rhythm"),
+           ("fluency", "流畅度", "Fluency"), ("expression", "表现力", "Expression"))
+
+_CSS = """
+*{box-sizing:border-box}body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC",
+"Noto Sans CJK SC",sans-serif;margin:0;padding:12px;color:#1d2327;background:#f6f7f8;line-height:1.45}
+main{max-width:980px;margin:0 auto}h1{font-size:1.3em;margin:.2em 0}h2{font-size:1.05em;margin:1.2em 0 .4em}
+.src{color:#5f6b73;font-size:.85em;word-break:break-all}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(105px,1fr));gap:8px}
+.card{background:#fff;border-radius:10px;padding:8px 10px;box-shadow:0 1px 2px #0002}
+.card b{display:block;font-size:1.7em}.card span{font-size:.85em;color:#5f6b73}
+.sum{font-size:.92em}ol{padding-left:1.3em}li{margin:.35em 0}
+.strip{display:flex;flex-wrap:wrap;gap:3px;align-items:center}
+.strip .h{width:2.6em;font-size:.8em;color:#5f6b73}
+.bar{min-width:26px;height:26px;border-radius:4px;color:#fff;font-size:.72em;display:flex;align-items:center;
+justify-content:center}.row{margin:3px 0;display:flex;gap:4px}
+.legend{font-size:.8em;color:#5f6b73;display:flex;flex-wrap:wrap;gap:10px}.legend i{display:inline-block;
+width:12px;height:9px;margin-right:4px;border-radius:2px}
+.sys{background:#fff;border-radius:8px;margin:6px 0;padding:4px;box-shadow:0 1px 2px #0001}
+svg{width:100%;height:auto;display:block}
+"""
+
+
+def _colour(x: float) -> str:
+    return "#2e9d57" if x >= 85 else "#7aa33a" if x >= 70 else "#e0a100" if x >= 50 else "#d64545"
+
+
+def _perf_to_beat(a: Assessment) -> tuple[np.ndarray, np.ndarray]:
+    v, ref = a.verdicts, a.reference
+    ok = np.isfinite(v.cluster_time_s)
+    t = v.cluster_time_s[ok]
+    b = np.array([c.beat for c in ref.clusters])[ok]
+    if len(t) == 0:
+        return np.array([0.0, 1.0]), np.array([0.0, 1.0])
+    order = np.argsort(t, kind="stable")
+    t, b = t[order], b[order]
+    keep = np.concatenate([[True], np.diff(t) > 1e-6])
+    t, b = t[keep], b[keep]
+    if len(t) == 1:
+        t, b = np.array([t[0], t[0] + 0.5]), np.array([b[0], b[0] + 1.0])
+    return t, b
+
+
+def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, float],
+                tb: tuple[np.ndarray, np.ndarray]) -> str:
+    v = a.verdicts
+    notes = [n for n in v.notes if bar_lo <= n.bar <= bar_hi]
+    extras = [e for e in v.extras if bar_lo <= e.bar <= bar_hi]
+    if not notes and not extras:
+        return ""
+    b0 = bar_beats.get(bar_lo, min((n.onset_beat for n in notes), default=0.0))
+    b1 = bar_beats.get(bar_hi + 1, max((n.onset_beat + n.duration_beat for n in notes), default=b0 + 4))
+    b1 = max(b1, b0 + 1.0)
+    pitches = [n.pitch for n in notes] + [int(n.played_pitch) for n in notes if n.played_pitch is not None]
+    pitches += [e.pitch for e in extras]
+    lo, hi = min(pitches) - 2, max(pitches) + 2
+    W, ph, left = 1000.0, 7.0, 34.0
+    H = (hi - lo + 1) * ph + 16
+    sx = (W - left - 4) / (b1 - b0)
+
+    def x(beat: float) -> float:
+        return left + (beat - b0) * sx
+
+    def y(p: int) -> float:
+        return 14 + (hi - p) * ph
+
+    out = [f'<svg viewBox="0 0 {W:.0f} {H:.0f}" role="img" aria-label="bars {bar_lo} to {bar_hi}">']
+    for p in range(lo, hi + 1):  # black-key shading and C labels
+        if p % 12 in (1, 3, 6, 8, 10):
+            out.append(f'<rect x="{left}" y="{y(p):.1f}" width="{W - left:.0f}" height="{ph}" '
+                       'fill="#f1f3f5"/>')
+        if p % 12 == 0:
+            out.append(f'<text x="2" y="{y(p) + ph - 1:.1f}" font-size="8" fill="#5f6b73">'
+                       f'{pitch_to_name(p)}</text>')
+    for bar in range(bar_lo, bar_hi + 2):
+        if bar in bar_beats and b0 - 1e-9 <= bar_beats[bar] <= b1 + 1e-9:
+            bx = x(bar_beats[bar])
+            out.append(f'<line x1="{bx:.1f}" y1="10" x2="{bx:.1f}" y2="{H:.0f}" stroke="#adb5bd"/>')
+            if bar <= bar_hi:
+                out.append(f'<text x="{bx + 2:.1f}" y="9" font-size="9" fill="#5f6b73">{bar}</text>')
+    t_arr, b_arr = tb
+    for n in notes:
+        nx, nw = x(n.onset_beat), max(2.0, n.duration_beat * sx - 1)
+        tip = f"bar {n.bar}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"
+        if n.verdict == "missed":
+            out.append(f'<rect x="{nx:.1f}" y="{y(n.pitch):.1f}" width="{nw:.1f}" height="{ph - 1}" '
+                       f'fill="none" stroke="{_COL["missed"]}" stroke-dasharray="3 2">'
+                       f'<title>{html.escape(tip)}</title></rect>')
+            continue
+        col = _COL[n.verdict]
+        if n.verdict == "wrong_pitch" and n.played_pitch is not None:
+            tip += f" (played {pitch_to_name(int(n.played_pitch))})"
+            out.append(f'<rect x="{nx:.1f}" y="{y(int(n.played_pitch)):.1f}" width="{nw:.1f}" '
+                       f'height="{ph - 1}" fill="none" stroke="{col}" stroke-width="1.5"/>')
+        if n.timing in ("early", "late"):
+            tip += (f", {n.timing} by {abs(n.deviation_ms or 0):.0f} ms "
+                    f"({abs(n.deviation_beats or 0):.2f} beat)")
+        out.append(f'<rect x="{nx:.1f}" y="{y(n.pitch):.1f}" width="{nw:.1f}" height="{ph - 1}" fill="{col}" '
+                   f'opacity="0.85"><title>{html.escape(tip)}</title></rect>')
+        if n.played_onset_s is not None:
+            px = x(float(np.interp(n.played_onset_s, t_arr, b_arr)))
+            if left <= px <= W:
+                out.append(f'<line x1="{px:.1f}" y1="{y(n.pitch) - 1:.1f}" x2="{px:.1f}" '
+                           f'y2="{y(n.pitch) + ph:.1f}" stroke="#1d2327" stroke-width="1.2"/>')
+        if n.timing in ("early", "late"):
+            cy = y(n.pitch) - 2
+            tip_x, base_x = (nx - 5, nx + 1) if n.timing == "early" else (nx + 5, nx - 1)
+            pts = f"{tip_x:.1f},{cy:.1f} {base_x:.1f},{cy - 3:.1f} {base_x:.1f},{cy + 3:.1f}"
+            out.append(f'<polygon points="{pts}" fill="{_COL["timing"]}"/>')
+    for e in extras:
+        eb = float(np.interp(e.onset_s, t_arr, b_arr))
+        ex = x(eb)
+        ew = max(3.0, (float(np.interp(e.offset_s, t_arr, b_arr)) - eb) * sx)
+        ex = min(max(ex, left), W - 4)
+        tip = f"extra note {pitch_to_name(e.pitch)} in bar {e.bar} ({e.hand} hand) at {e.onset_s:.2f} s"
+        out.append(f'<rect x="{ex:.1f}" y="{y(e.pitch):.1f}" width="{min(ew, W - ex):.1f}" height="{ph - 1}" '
+                   f'fill="{_COL["extra"]}" opacity="0.9"><title>{html.escape(tip)}</title></rect>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _strip(a: Assessment) -> str:
+    v, ref = a.verdicts, a.reference
+    rows = [("both", "bars", list(v.bars))]
+    if len(ref.hands) == 2:
+        per = {(s.bar, s.hand): s for s in v.bar_hands}
+        names = {"right": "RH 右", "left": "LH 左"}
+        rows = [(h, names[h], [per[(b, h)] for b in ref.bars]) for h in ref.hands]
+    out = []
+    for _, label, sums in rows:
+        cells = []
+        for s in sums:
+            col, what = _STATUS[s.status] if s.notes or s.extra else ("#e9ecef", "no notes")
+            tip = (f"bar {s.bar}: {s.correct}/{s.notes} correct, {s.wrong_pitch} wrong, {s.missed} missed, "
+                   f"{s.extra} extra, {s.early} early, {s.late} late ({what})")
+            cells.append(f'<div class="bar" style="background:{col}" title="{html.escape(tip)}">'
+                         f'{s.bar}</div>')
+        out.append(f'<div class="strip"><span class="h">{label}</span>{"".join(cells)}</div>')
+    return "".join(out)
+
+
+def render_html(a: Assessment) -> str:
+    """The report as one self-contained HTML page."""
+    ref, v, s = a.reference, a.verdicts, a.scores
+    esc = html.escape
+    title = ref.title or Path(a.score_source).stem or "Practice report"
+    cards = "".join(
+        f'<div class="card"><span>{zh} {en}</span><b style="color:{_colour(getattr(s, key))}">'
+        f'{getattr(s, key):.0f}</b></div>' for key, zh, en in _LABELS)
+    sm = a.summary()
+    summary = (f"{sm['correct']} of {sm['notes']} notes correct · {sm['wrong_pitch']} wrong · "
+               f"{sm['missed']} missed · {sm['extra']} extra · {sm['early']} early · {sm['late']} late")
+    tempo = list(v.bar_bpm.values())
+    if tempo:
+        summary += f" · tempo about {float(np.median(tempo)):.0f} bpm"
+    sugg = "".join(f"<li>{esc(x.text)}</li>" for x in a.suggestions)
+    ev_names = {"hesitation": "hesitation", "stop": "stop", "restart": "restart", "skip": "skipped",
+                "ended_early": "stopped early"}
+    events = "".join(
+        f"<li>{ev_names.get(e.kind, e.kind)} at bar {e.bar}"
+        + (f" → back to bar {e.to_bar}" if e.kind == "restart" else "")
+        + (f"–{e.to_bar}" if e.kind == "skip" else "")
+        + (f" ({e.seconds:.1f} s)" if e.kind in ("hesitation", "stop") else "")
+        + f" at {e.at_s:.1f} s</li>" for e in v.events)
+    # bar start beats for the roll
+    bar_beats: dict[int, float] = {}
+    for n in ref.notes:
+        bar_beats.setdefault(n.bar, n.onset_beat)
+    # refine: a bar's start is the earliest onset in it; make it exact from note grid where possible
+    starts = sorted(bar_beats.items())
+    if len(starts) >= 2:
+        lens = np.diff([b for _, b in starts]) / np.maximum(1, np.diff([k for k, _ in starts]))
+        bar_len = float(np.median(lens)) if len(lens) else 4.0
+        if bar_len > 0:
+            first_bar, first_beat = starts[0]
+            base = np.floor(first_beat / bar_len + 1e-9) * bar_len - 0.0
+            bar_beats = {b: base + (b - first_bar) * bar_len for b in ref.bars}
+            bar_beats[ref.first_bar + ref.n_bars] = base + ref.n_bars * bar_len
+    tb = _perf_to_beat(a)
+    systems = []
+    for lo in range(ref.first_bar, ref.first_bar + ref.n_bars, BARS_PER_SYSTEM):
+        hi = min(lo + BARS_PER_SYSTEM - 1, ref.first_bar + ref.n_bars - 1)
+        svg = _system_svg(a, lo, hi, bar_beats, tb)
+        if svg:
+            systems.append(f'<div class="sys">{svg}</div>')
+    legend = "".join(f'<span><i style="background:{c}"></i>{t}</span>' for c, t in (
+        (_COL["correct"], "correct"), (_COL["wrong_pitch"], "wrong pitch (outline: played)"),
+        (_COL["missed"], "missed"), (_COL["extra"], "extra"), (_COL["timing"], "early/late"),
+        ("#1d2327", "played onset")))
+    strip_legend = "".join(f'<span><i style="background:{c}"></i>{t}</span>' for c, t in _STATUS.values())
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)} — practice report</title><style>{_CSS}</style></head>
+<body><main>
+<h1>{esc(title)} · 练习报告 practice report</h1>
+<div class="src">score: {esc(a.score_source or '(in memory)')}
+ · performance: {esc(a.performance.source or '(in memory)')}
+ · bars {ref.first_bar}–{ref.first_bar + ref.n_bars - 1} · hands from {esc(ref.hands_from)}</div>
+<h2>Marks 评分</h2><div class="cards">{cards}</div>
+<p class="sum">{esc(summary)}</p>
+<h2>What to practise 练习建议</h2><ol>{sugg}</ol>
+<h2>Bar by bar 每小节</h2>{_strip(a)}<div class="legend">{strip_legend}</div>
+{f'<h2>Flow 流畅度</h2><ul>{events}</ul>' if events else ''}
+<h2>Score and performance 乐谱与演奏</h2><div class="legend">{legend}</div>
+{''.join(systems)}
+<p class="src">Marks are defined in yuefu's docs/practice.md. yuefu practice partner (AI 陪练).</p>
+</main></body></html>
+"""
+
+
+def write_report(a: Assessment, path: str | Path, *, force: bool = False) -> Path:
+    """Write the report: JSON when ``path`` ends with ``.json``, HTML for ``.html``/``.htm``."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == ".json":
+        text = a.to_json()
+    elif ext in (".html", ".htm"):
+        text = render_html(a)
+    else:
+        raise ParameterError(f"{p}: the report is written as .html or .json, not {ext or '(no extension)'!r}")
+    with atomic_output(p, force=force) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return p

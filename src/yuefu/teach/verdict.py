@@ -1,0 +1,393 @@
+"""Verdicts: what happened to every score note, which played notes were extra, and the events of
+the performance (pauses, restarts, skipped passages).
+
+From an :class:`~yuefu.teach.align.Alignment`:
+
+1. **Passes.** The path is walked in playing order. A jump backwards starts a new attempt (a
+   *restart*); when a later attempt reaches a score moment again, what the earlier attempt played
+   there is set aside (``superseded``: neither right nor wrong -- the student corrected it). The
+   last attempt is the one judged.
+2. **Pitches.** In each cluster the played notes whose pitch is in the chord are *correct*; a
+   played note that landed on the cluster with another pitch is paired with the nearest unplayed
+   pitch of the chord as a *wrong_pitch* (the played pitch is kept; at most ``max_wrong_semitones``
+   away, or an octave); what is left of the chord is
+   *missed*, what is left of the played notes is *extra*, as are the notes the aligner inserted.
+3. **Timing.** Each played cluster's time (median onset of its notes) is compared with its
+   expected time from the local tempo (:mod:`yuefu.teach.tempo`): deviation in ms and in beats.
+   A note is ``early``/``late`` when it is off by at least ``timing_tolerance_s`` *and*
+   ``timing_tolerance_beats``; pauses are events, not lateness.
+4. **Duration.** Held time against the written length at the local tempo: ``too_short`` below
+   ``short_ratio`` (and 0.1 s shorter), ``too_long`` above ``long_ratio`` (and 0.15 s longer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError
+from yuefu.teach.align import KIND_JUMP, KIND_SKIP, KIND_STAY, OP_INSERT, Alignment
+from yuefu.teach.performance import Performance
+from yuefu.teach.reference import Reference
+from yuefu.teach.tempo import LocalTiming, local_timing
+
+__all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Event", "BarSummary", "Verdicts",
+           "judge", "VERDICTS"]
+
+VERDICTS = ("correct", "wrong_pitch", "missed")
+
+
+@dataclass(frozen=True)
+class VerdictConfig:
+    """Thresholds of the verdicts.
+
+    Parameters
+    ----------
+    timing_tolerance_s, timing_tolerance_beats : float
+        A note is early or late when its onset is off by at least both.
+    short_ratio, long_ratio : float
+        Held time over written time (at the local tempo) below / above which a note is too short /
+        too long.
+    max_wrong_semitones : int
+        A played note is paired with a written one as a wrong pitch only within this interval
+        (or an octave or two exactly); further off, it is an extra note and the written one missed.
+    stop_s : float
+        A pause at least this long (beyond the pulse) is a *stop* rather than a hesitation.
+    sigma_beats : float
+        Neighbourhood of the local tempo fit.
+    """
+
+    timing_tolerance_s: float = 0.07
+    timing_tolerance_beats: float = 0.125
+    short_ratio: float = 0.5
+    long_ratio: float = 1.6
+    max_wrong_semitones: int = 7
+    stop_s: float = 2.0
+    sigma_beats: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.short_ratio < 1 < self.long_ratio:
+            raise ParameterError("VerdictConfig needs 0 < short_ratio < 1 < long_ratio")
+        if self.timing_tolerance_s < 0 or self.timing_tolerance_beats < 0 or self.sigma_beats <= 0:
+            raise ParameterError("VerdictConfig tolerances must be >= 0 and sigma_beats > 0")
+
+
+@dataclass(frozen=True)
+class NoteVerdict:
+    """The verdict on one score note (``played*`` fields are None for a missed note)."""
+
+    index: int
+    pitch: int
+    bar: int
+    hand: str
+    onset_beat: float
+    duration_beat: float
+    verdict: str
+    played: int | None = None
+    played_pitch: int | None = None
+    played_onset_s: float | None = None
+    played_offset_s: float | None = None
+    played_velocity: int | None = None
+    expected_onset_s: float | None = None
+    deviation_ms: float | None = None
+    deviation_beats: float | None = None
+    timing: str | None = None
+    duration_ratio: float | None = None
+    duration: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtraNote:
+    """A played note that the score does not have."""
+
+    index: int
+    pitch: int
+    onset_s: float
+    offset_s: float
+    velocity: int
+    bar: int
+    hand: str
+    near_beat: float
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something about the flow: ``hesitation``, ``stop``, ``restart``, ``skip`` or ``ended_early``.
+
+    ``bar`` is where it happened (for a restart: the bar the student broke off in; ``to_bar``: the
+    bar they went back to; for a skip: the first and last bar left out).
+    """
+
+    kind: str
+    bar: int
+    to_bar: int | None = None
+    at_s: float = 0.0
+    seconds: float = 0.0
+    notes: int = 0
+
+
+@dataclass
+class BarSummary:
+    """Counts for one bar, for one hand or for both (``hand == "both"``)."""
+
+    bar: int
+    hand: str
+    notes: int = 0
+    correct: int = 0
+    wrong_pitch: int = 0
+    missed: int = 0
+    extra: int = 0
+    early: int = 0
+    late: int = 0
+    too_short: int = 0
+    too_long: int = 0
+    wrong_played: list[tuple[int, int]] = field(default_factory=list)  # (written, played)
+
+    @property
+    def pitch_errors(self) -> int:
+        return self.wrong_pitch + self.missed + self.extra
+
+    @property
+    def timing_errors(self) -> int:
+        return self.early + self.late
+
+    @property
+    def status(self) -> str:
+        """``"unplayed"``, ``"pitch"`` (wrong, missed or extra notes), ``"timing"`` or ``"good"``."""
+        if self.notes and self.missed == self.notes and not self.extra:
+            return "unplayed"
+        if self.pitch_errors:
+            return "pitch"
+        if self.timing_errors:
+            return "timing"
+        return "good"
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Everything judged from one alignment."""
+
+    notes: tuple[NoteVerdict, ...]
+    extras: tuple[ExtraNote, ...]
+    superseded: tuple[int, ...]
+    events: tuple[Event, ...]
+    bars: tuple[BarSummary, ...]
+    bar_hands: tuple[BarSummary, ...]
+    timing: LocalTiming
+    cluster_time_s: np.ndarray
+    bar_bpm: dict[int, float]
+
+    def count(self, verdict: str) -> int:
+        return sum(1 for n in self.notes if n.verdict == verdict)
+
+
+def _hand_for(ref: Reference, cluster: int, pitch: int, split: int = 60) -> str:
+    if 0 <= cluster < len(ref.clusters):
+        c = ref.clusters[cluster]
+        best = min(((abs(ref.notes[i].pitch - pitch), ref.notes[i].hand) for m in c.members for i in m),
+                    default=None)
+        if best is not None:
+            hands = {ref.notes[i].hand for m in c.members for i in m}
+            if len(hands) == 1 and ref.hands_from.startswith("pitch"):
+                return "right" if pitch >= split else "left"
+            return best[1]
+    return "right" if pitch >= split else "left"
+
+
+def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfig | None = None) -> Verdicts:
+    """Turn an alignment into per-note verdicts, extra notes, events and per-bar summaries."""
+    cfg = config or VerdictConfig()
+    J = len(ref.clusters)
+    K = len(perf)
+    assigned: dict[int, list[int]] = {}
+    inserted: dict[int, list[int]] = {}
+    superseded: list[int] = []
+    events: list[Event] = []
+    visit = np.full(J, -1, dtype=np.int64)
+    seg_of_visit: dict[int, int] = {}
+    segment_id = 0
+    visit_id = 0
+    pos = -1
+
+    def touch(c: int) -> None:
+        nonlocal visit_id
+        if assigned.get(c) or inserted.get(c):
+            superseded.extend(assigned.pop(c, []))
+            superseded.extend(inserted.pop(c, []))
+        visit_id += 1
+        visit[c] = visit_id
+        seg_of_visit[visit_id] = segment_id
+
+    for k in range(K):
+        c, op, kind = int(al.cluster[k]), int(al.op[k]), int(al.kind[k])
+        if kind != KIND_STAY:
+            if kind == KIND_JUMP:
+                if c <= pos:
+                    events.append(Event("restart", ref.clusters[pos].bar, ref.clusters[c].bar,
+                                        float(perf.onset_s[k])))
+                elif c > pos + 1:
+                    lost = sum(len(ref.clusters[x].note_indices) for x in range(pos + 1, c))
+                    events.append(Event("skip", ref.clusters[pos + 1].bar, ref.clusters[c - 1].bar,
+                                        float(perf.onset_s[k]), notes=lost))
+                segment_id += 1
+                touch(c)
+            else:
+                if kind == KIND_SKIP and c - pos - 1 >= 3:
+                    lost = sum(len(ref.clusters[x].note_indices) for x in range(pos + 1, c))
+                    events.append(Event("skip", ref.clusters[pos + 1].bar, ref.clusters[c - 1].bar,
+                                        float(perf.onset_s[k]), notes=lost))
+                for x in range(pos + 1, c + 1):
+                    touch(x)
+            pos = c
+        if op == OP_INSERT or c < 0:
+            inserted.setdefault(c, []).append(k)
+        else:
+            assigned.setdefault(c, []).append(k)
+
+    # -- pitches -------------------------------------------------------------------------------
+    played_for: dict[int, int] = {}  # score note -> perf note
+    verdict_of: dict[int, str] = {}
+    extra_idx: list[tuple[int, int]] = []  # (perf note, cluster)
+    cluster_notes: dict[int, list[int]] = {}
+    for c, ks in assigned.items():
+        cl = ref.clusters[c]
+        open_pitches = list(cl.pitches)
+        subs: list[int] = []
+        for k in ks:
+            p = int(perf.pitch[k])
+            if p in open_pitches:
+                open_pitches.remove(p)
+                for i in cl.members[cl.pitches.index(p)]:
+                    played_for[i], verdict_of[i] = k, "correct"
+                cluster_notes.setdefault(c, []).append(k)
+            else:
+                subs.append(k)
+        # pair the wrong notes with the nearest unplayed written pitch
+        pairs = sorted(((abs(int(perf.pitch[k]) - q), n, k, q) for n, k in enumerate(subs)
+                        for q in open_pitches))
+        used_k: set[int] = set()
+        for dist, _, k, q in pairs:
+            if k in used_k or q not in open_pitches:
+                continue
+            if dist > cfg.max_wrong_semitones and dist not in (12, 24):
+                continue
+            used_k.add(k)
+            open_pitches.remove(q)
+            for i in cl.members[cl.pitches.index(q)]:
+                played_for[i], verdict_of[i] = k, "wrong_pitch"
+            cluster_notes.setdefault(c, []).append(k)
+        extra_idx += [(k, c) for k in subs if k not in used_k]
+    for c, ks in inserted.items():
+        extra_idx += [(k, c) for k in ks]
+
+    # -- timing --------------------------------------------------------------------------------
+    played_clusters = sorted(cluster_notes)
+    beats = np.array([ref.clusters[c].beat for c in played_clusters])
+    ctimes = np.array([float(np.median(perf.onset_s[cluster_notes[c]])) for c in played_clusters])
+    segs = np.array([seg_of_visit.get(int(visit[c]), 0) for c in played_clusters], dtype=np.int64)
+    # a time that runs backwards (restarted passage) is a segment boundary as well
+    if len(ctimes) > 1:
+        back = np.concatenate([[0], (np.diff(ctimes) <= 0).astype(np.int64)])
+        segs = segs * 1000 + np.cumsum(back)
+    lt = local_timing(beats, ctimes, segs, sigma_beats=cfg.sigma_beats)
+    exp_of = {c: (lt.expected_s[i], lt.seconds_per_beat[i]) for i, c in enumerate(played_clusters)}
+    cluster_time = np.full(J, np.nan)
+    for i, c in enumerate(played_clusters):
+        cluster_time[c] = ctimes[i]
+    for i, extra in zip(lt.pauses.tolist(), lt.pause_s.tolist(), strict=True):
+        c = played_clusters[i]
+        what = "stop" if extra >= cfg.stop_s else "hesitation"
+        events.append(Event(what, ref.clusters[c].bar, None, float(ctimes[i]), float(extra)))
+
+    notes: list[NoteVerdict] = []
+    for rn in ref.notes:
+        v = verdict_of.get(rn.index, "missed")
+        if v == "missed":
+            notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat,
+                                     "missed"))
+            continue
+        k = played_for[rn.index]
+        on, off = float(perf.onset_s[k]), float(perf.offset_s[k])
+        exp_s, spb = exp_of.get(rn.cluster, (np.nan, np.nan))
+        dev_ms = dev_b = ratio = None
+        timing = duration = None
+        if np.isfinite(exp_s) and np.isfinite(spb):
+            dev = on - exp_s
+            dev_ms, dev_b = round(1000 * dev, 1), round(dev / spb, 3)
+            if abs(dev) >= cfg.timing_tolerance_s and abs(dev / spb) >= cfg.timing_tolerance_beats:
+                timing = "late" if dev > 0 else "early"
+            else:
+                timing = "on_time"
+            want = rn.duration_beat * spb
+            ratio = round((off - on) / want, 3)
+            if ratio < cfg.short_ratio and want - (off - on) > 0.1:
+                duration = "too_short"
+            elif ratio > cfg.long_ratio and (off - on) - want > 0.15:
+                duration = "too_long"
+            else:
+                duration = "ok"
+        notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v,
+                                 k, int(perf.pitch[k]), round(on, 4), round(off, 4), int(perf.velocity[k]),
+                                 None if not np.isfinite(exp_s) else round(float(exp_s), 4),
+                                 dev_ms, dev_b, timing, ratio, duration))
+
+    extras = []
+    for k, c in sorted(extra_idx):
+        cc = min(max(c, 0), J - 1)
+        extras.append(ExtraNote(k, int(perf.pitch[k]), round(float(perf.onset_s[k]), 4),
+                                round(float(perf.offset_s[k]), 4), int(perf.velocity[k]),
+                                ref.clusters[cc].bar, _hand_for(ref, cc, int(perf.pitch[k])),
+                                ref.clusters[cc].beat))
+
+    # the student stopped before the end
+    last_played = max(played_clusters, default=-1)
+    if 0 <= last_played < J - 1:
+        rest = sum(len(ref.clusters[x].note_indices) for x in range(last_played + 1, J))
+        if rest >= 3:
+            events.append(Event("ended_early", ref.clusters[last_played].bar, None,
+                                float(perf.onset_s[-1]), notes=rest))
+    events.sort(key=lambda e: e.at_s)
+
+    bars, bar_hands = _summaries(ref, notes, extras)
+    spbs: dict[int, list[float]] = {}
+    for i, c in enumerate(played_clusters):
+        if np.isfinite(lt.seconds_per_beat[i]):
+            spbs.setdefault(ref.clusters[c].bar, []).append(float(lt.seconds_per_beat[i]))
+    bar_bpm = {b: round(60.0 / float(np.median(v)), 1) for b, v in spbs.items()}
+    return Verdicts(tuple(notes), tuple(extras), tuple(sorted(superseded)), tuple(events), bars, bar_hands,
+                    lt, cluster_time, dict(sorted(bar_bpm.items())))
+
+
+def _summaries(ref: Reference, notes: list[NoteVerdict],
+               extras: list[ExtraNote]) -> tuple[tuple[BarSummary, ...], tuple[BarSummary, ...]]:
+    both = {b: BarSummary(b, "both") for b in ref.bars}
+    per = {(b, h): BarSummary(b, h) for b in ref.bars for h in ref.hands}
+
+    def add(s: BarSummary, n: NoteVerdict) -> None:
+        s.notes += 1
+        if n.verdict == "correct":
+            s.correct += 1
+        elif n.verdict == "wrong_pitch":
+            s.wrong_pitch += 1
+            s.wrong_played.append((n.pitch, int(n.played_pitch or 0)))
+        else:
+            s.missed += 1
+        if n.timing == "early":
+            s.early += 1
+        elif n.timing == "late":
+            s.late += 1
+        if n.duration == "too_short":
+            s.too_short += 1
+        elif n.duration == "too_long":
+            s.too_long += 1
+
+    for n in notes:
+        add(both[n.bar], n)
+        add(per[(n.bar, n.hand)], n)
+    for e in extras:
+        if e.bar in both:
+            both[e.bar].extra += 1
+        if (e.bar, e.hand) in per:
+            per[(e.bar, e.hand)].extra += 1
+    return tuple(both.values()), tuple(per.values())
