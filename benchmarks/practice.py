@@ -3,7 +3,8 @@ human performances.
 
 Pieces: ``--pieces`` (default 50) score excerpts of ``--bars`` bars (default 24): half ASAP score
 MIDIs (``midi_score.mid``, both hands; one folder per piece), half POP909 piano parts (the PIANO
-track), drawn with one seeded generator. Each is played by
+track, with the bars of POP909's beat annotation: the MIDI files' own 1/4 and 2/4 time signatures
+would make a "bar" one or two beats), drawn with one seeded generator. Each is played by
 :func:`practice_errors.inject_errors` at the rates of :data:`practice_errors.RATES` (0 to 20%:
 wrong notes, omissions, insertions, timing jitter, tempo drift, pauses, a restarted passage from
 5%, a skipped bar from 10%), with the ground truth of every error, and assessed from MIDI (the
@@ -49,6 +50,7 @@ import numpy as np
 from _machine import machine
 from practice_errors import RATES, InjectedPerformance, crop_score, inject_errors
 
+from yuefu.core import Score, TimeSignature
 from yuefu.core.errors import YuefuError
 from yuefu.core.io import read_midi
 from yuefu.teach import AssessConfig, DifferentPieceError, Performance, assess
@@ -86,6 +88,34 @@ class Counts:
         return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
+def with_annotated_meter(score: Score, beats_txt: Path) -> Score:
+    """``score`` with the bars of POP909's beat annotation (``beat_midi.txt``).
+
+    POP909's MIDI files carry a 1/4 or 2/4 time signature, so their "bars" are one or two beats
+    long: 24 of them would be a few seconds of music, and a "restart one bar back" would replay
+    two or three notes. The annotation's third column marks the downbeats of the real bars (every 4
+    beats in almost every song); the meter is set from there (the beats before the first downbeat
+    are a pickup bar).
+    """
+    if not beats_txt.exists():
+        return score
+    ann = np.loadtxt(beats_txt, ndmin=2)
+    down = np.flatnonzero(ann[:, 2] == 1)
+    if len(down) < 2:
+        return score
+    per_bar = int(np.median(np.diff(down)))
+    if not 2 <= per_bar <= 8:
+        return score
+    b0 = float(score.tempo_map.to_beats(np.array([ann[down[0], 0]]))[0])
+    b0 = round(b0 * 480) / 480 % per_bar  # the first downbeat's position within a bar
+    sigs = [TimeSignature(0.0, per_bar, 4)]
+    if b0 > 1e-3:
+        sigs = [TimeSignature(0.0, 1, 4), TimeSignature(b0, per_bar, 4)]
+    out = score.copy()
+    out.time_signatures = sigs
+    return out
+
+
 def pick_pieces(n: int, bars: int, rng: np.random.Generator) -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     rows = list(csv.DictReader(open(ASAP / "metadata.csv")))
@@ -107,7 +137,7 @@ def pick_pieces(n: int, bars: int, rng: np.random.Generator) -> list[tuple[str, 
     for song in songs:
         if len(out) >= n:
             break
-        full = read_midi(POP / song / f"{song}.mid")
+        full = with_annotated_meter(read_midi(POP / song / f"{song}.mid"), POP / song / "beat_midi.txt")
         if not any(t.name == "PIANO" and t.notes for t in full.tracks):
             continue
         s = crop_score(full, bars, tracks=("PIANO",))

@@ -24,7 +24,8 @@ Ground truth conventions (the ones :mod:`yuefu.teach` reports):
 * ``extra``: indices into ``rows`` of inserted notes (3 to 5 semitones from a neighbour, between
   two score moments);
 * ``restarts``: (bar broken off in, bar gone back to); the abandoned first attempt is played
-  cleanly and is not an error; ``pauses``: bars before which the student paused (beyond the pulse);
+  cleanly and is not an error, the last pass is judged (a note it omits is missed, even though
+  the abandoned attempt played it); ``pauses``: bars before which the student paused (beyond the pulse);
   ``skipped_bars``.
 
 Score note indices are those of :func:`yuefu.teach.build_reference` (notes sorted by onset, then
@@ -62,6 +63,7 @@ class InjectedPerformance:
     skipped_bars: list[int] = field(default_factory=list)
     tempo_scale: float = 1.0
     drift: float = 0.0
+    source: list[int] = field(default_factory=list)  # per row: the score note played (-1: inserted)
 
     def to_score(self) -> Score:
         """The performance as a one-track MIDI-ready score at 120 BPM (beats = 2 x seconds)."""
@@ -100,7 +102,11 @@ def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restar
         drifts by up to ``+-2 * rate`` over the piece; about ``0.8 * rate`` pauses per bar
         (one in 12 bars at rate 0.1), each 1 to 2.5 s.
     restart, skip_bar : bool, optional
-        Add a restarted passage / a skipped bar (default: when ``rate >= 0.05`` / ``>= 0.1``).
+        Add a restarted passage / a skipped bar (default: when ``rate >= 0.05`` / ``>= 0.1``). The
+        skipped bar is one whose first moment differs from the one after it and whose last moment
+        differs from the one before it (where the piece has such a bar): otherwise the same notes
+        would come out of skipping a span one moment later or earlier, and the truth would be a
+        coin toss.
     """
     ref = build_reference(score)
     notes = ref.notes
@@ -126,8 +132,21 @@ def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restar
         if k and cands:
             pause_bars = set(rng.choice(cands, size=min(k, len(cands)), replace=False).tolist())
     skipped: int | None = None
-    if skip_bar:
-        skipped = int(rng.choice(bars[3:-3])) if len(bars) > 6 else None
+    if skip_bar and len(bars) > 6:
+        # a bar that can be told from its neighbours: when bar b begins like the music after it
+        # (or ends like the music before it), leaving out b and leaving out the same span one moment
+        # later (earlier) give the same notes at the same times -- no one could say which was skipped
+        cl = ref.clusters
+
+        def distinct(b: int) -> bool:
+            idx = [c.index for c in cl if c.bar == b]
+            if not idx or idx[0] == 0 or idx[-1] + 1 >= len(cl):
+                return False
+            return (cl[idx[0]].pitches != cl[idx[-1] + 1].pitches
+                    and cl[idx[0] - 1].pitches != cl[idx[-1]].pitches)
+
+        cands = [b for b in bars[3:-3] if distinct(b)] or bars[3:-3]
+        skipped = int(rng.choice(cands))
     restart_at: tuple[int, int] | None = None
     if restart:
         r = int(rng.choice(bars[3:-2])) if len(bars) > 5 else None
@@ -213,7 +232,8 @@ def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restar
         attempt = []
         for i in first_idx:
             if twin[i] == i:
-                attempt += note_rows(i, float(play_t[notes[i].cluster]), clean=True)
+                attempt += [(row, "attempt", idx)
+                            for row, _, idx in note_rows(i, float(play_t[notes[i].cluster]), clean=True)]
         moved = []
         for row, kind, idx in events:
             if row[1] >= play_t[start_c] - 1e-6 - 0.05:
@@ -229,9 +249,11 @@ def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restar
         elif kind == "extra":
             out.extra.append(len(out.rows))
         out.rows.append(row)
+        out.source.append(idx)
     for i, j in twin.items():
         if i != j and j in out.wrong:
             out.wrong[i] = out.wrong[j]
+    # the last pass is judged: a note omitted there is missed even if the abandoned attempt had it
     played = {i for i, j in twin.items()
               if j in {idx for _, kind, idx in events if kind in ("ok", "wrong")}}
     out.missed |= {i for i in range(len(notes)) if i not in played}

@@ -25,12 +25,19 @@ hesitation costs a bounded amount and never forces a wrong alignment); the path'
 towards the observed one (exponential smoothing, ``tempo_smoothing``). Tempo is thus local: a
 student who plays the whole piece slower, or drifts, is followed without penalty.
 
-The Viterbi recursion keeps, for every cluster, two best paths -- one with the cluster's chord in
-hand (chord notes may still come; an extra note struck with the chord keeps it in hand) and one
-inserting extra notes after it -- each with its cost, tempo, the time the cluster began and which
-of its pitches were played. (With one state per cluster, a path lingering over extra notes after
-a chord would take the place of a path that just jumped back to that chord, and restarts would
-be lost.) One step costs
+The Viterbi recursion keeps, for every cluster, four best paths -- three with the cluster's chord
+in hand (chord notes may still come, none of them wrong; chord notes may still come, one was a
+wrong pitch; the chord is complete) and one inserting extra notes after it -- each with its cost,
+tempo, the time the cluster began and which of its pitches (and of the previous cluster's) were
+played. Paths that stand at one chord having used up different numbers of its notes cannot be
+compared fairly (the one whose chord is complete, or spent a note on a wrong pitch, will have to call
+the chord's next note an extra), so they do not replace one another; and with one state per cluster,
+a path lingering over extra notes after a chord would take the place of a path that just jumped back
+to that chord, and restarts would be lost. Two further moves make the model tolerant of what students
+(and transcribers) do: a played pitch one or two semitones from a written one is a cheaper
+substitution (``substitute_near_cost``), and a note of the previous cluster still unplayed there may
+come within ``chord_spread_s`` after the current cluster's first note (``reorder_cost``: two
+near-simultaneous moments played in the other order). One step costs
 ``O(max_skip * n_clusters)``; the jumps are an L1 distance transform of the previous step's
 costs (two cumulative minima), also linear. The same
 recursion runs offline (:func:`align`, then back-tracking) and live (:class:`Follower`, whose
@@ -67,6 +74,8 @@ KIND_STAY, KIND_ADVANCE, KIND_SKIP, KIND_JUMP = 0, 1, 2, 3
 OP_NAMES = ("insert", "match", "substitute")
 KIND_NAMES = ("stay", "advance", "skip", "jump")
 _EPS_S = 0.1
+# the sub-states of a cluster: its chord in hand (clean / with a wrong note / complete), inserting after it
+_H, _W, _F, _I = 0, 1, 2, 3
 _MIN_SPB, _MAX_SPB = 0.12, 2.5  # 24..500 beats per minute
 
 
@@ -83,6 +92,14 @@ class AlignConfig:
     substitute_cost : float
         A played note at a cluster without its pitch (a wrong pitch). Below
         ``insert_cost + miss_cost`` so that a wrong note is preferred to "an extra and a miss".
+    substitute_near_cost : float
+        The same for a played note one or two semitones from a pitch of the cluster (a neighbouring
+        key, the commonest slip): more clearly a wrong note, so that timing noise does not turn it
+        into "an extra and a miss".
+    reorder_cost : float
+        A note of the previous cluster, not yet played there, struck within ``chord_spread_s`` of
+        the current cluster's first note: two near-simultaneous score moments played in the other
+        order (a fast figure played unevenly, a melody note a hair before its accompaniment).
     jump_cost : float
         A jump to any cluster: a restart (backwards) or a skipped passage (forwards).
     timing_weight, timing_cap : float
@@ -104,6 +121,8 @@ class AlignConfig:
     insert_cost: float = 1.0
     miss_cost: float = 1.0
     substitute_cost: float = 1.6
+    substitute_near_cost: float = 1.2
+    reorder_cost: float = 0.2
     jump_cost: float = 6.0
     jump_per_beat: float = 0.04
     timing_weight: float = 1.5
@@ -114,8 +133,9 @@ class AlignConfig:
     tempo_smoothing: float = 0.6
 
     def __post_init__(self) -> None:
-        for name in ("insert_cost", "miss_cost", "substitute_cost", "jump_cost", "jump_per_beat",
-                     "timing_weight", "timing_cap", "chord_spread_s", "chord_weight"):
+        for name in ("insert_cost", "miss_cost", "substitute_cost", "substitute_near_cost", "reorder_cost",
+                     "jump_cost", "jump_per_beat", "timing_weight", "timing_cap", "chord_spread_s",
+                     "chord_weight"):
             v = getattr(self, name)
             if not (v >= 0 and math.isfinite(v)):
                 raise ParameterError(f"AlignConfig.{name} must be a finite number >= 0, got {v}")
@@ -187,22 +207,35 @@ class Follower:
             for b, p in enumerate(c.pitches[:62]):
                 bitpos[p, j] = b
         self.bitpos = bitpos
+        # the same for the previous cluster (state j looks back at cluster j - 1)
+        self.bitprev = np.full((128, n), -1, dtype=np.int64)
+        self.bitprev[:, 2:] = bitpos[:, 1:-1]
+        # the cost of a played pitch arriving at each cluster: 0 when it is there, else a
+        # substitution, cheaper when it is a neighbouring key of a written pitch
+        dist = np.full((128, n), 127, dtype=np.int64)
+        keys = np.arange(128)
+        for j, c in enumerate(ref.clusters, start=1):
+            dist[:, j] = np.min(np.abs(keys[:, None] - np.array(c.pitches)[None, :]), axis=1)
+        self.pitch_cost = np.where(dist == 0, 0.0, np.where(dist <= 2, cfg.substitute_near_cost,
+                                                            cfg.substitute_cost))
         self.W = min(cfg.max_skip, J)
         self._db = [beats[d:] - beats[:-d] for d in range(1, self.W + 1)]
         self._skipmiss = [cfg.miss_cost * (self.cum[d - 1:J] - self.cum[0:n - d])
                           for d in range(1, self.W + 1)]
         # states 0..n-1: at cluster j with its chord in hand (M); n..2n-1: inserting after it (I)
-        self.D = np.full(2 * n, np.inf)
+        self.D = np.full(4 * n, np.inf)
         self.D[0] = 0.0
-        self.S = np.full(2 * n, np.nan)
-        self.A = np.full(2 * n, np.nan)
-        self.M = np.zeros(2 * n, dtype=np.int64)
-        self.C = np.zeros(2 * n, dtype=np.int64)
+        self.S = np.full(4 * n, np.nan)
+        self.A = np.full(4 * n, np.nan)
+        self.M = np.zeros(4 * n, dtype=np.int64)
+        self.C = np.zeros(4 * n, dtype=np.int64)
+        self.P = np.full(4 * n, -1, dtype=np.int64)  # pitches of the previous cluster played (-1: none can)
         self.offset = 0.0
         self.keep_path = keep_path
         self._src: list[np.ndarray] = []
         self._op: list[np.ndarray] = []
         self._kind: list[np.ndarray] = []
+        self._back: list[np.ndarray] = []
         self._last_t = -np.inf
         self._idx = np.arange(n)
 
@@ -234,13 +267,16 @@ class Follower:
         bp = self.bitpos[int(pitch)]
         inp = bp >= 0
         bit = np.where(inp, np.left_shift(np.int64(1), np.clip(bp, 0, None)), 0)
+        pcost = self.pitch_cost[int(pitch)]
+        bpp = self.bitprev[int(pitch)]
+        bitp = np.where(bpp >= 0, np.left_shift(np.int64(1), np.clip(bpp, 0, None)), 0)
         idx = self._idx
-        # the two sub-states of every cluster: M (the chord in hand) and I (inserting after it)
-        DM, DI = self.D[:n], self.D[n:]
-        S2, A2, M2, C2 = self.S, self.A, self.M, self.C
-        use_m = DM <= DI
-        E = np.where(use_m, DM, DI)  # a path leaves a cluster from whichever sub-state is cheaper
-        e_src = np.where(use_m, idx, idx + n)
+        D, S2, A2, M2, C2, P2 = self.D, self.S, self.A, self.M, self.C, self.P
+        # a path leaves a cluster from whichever of its sub-states is cheapest
+        sub4 = D.reshape(4, n)
+        e_blk = np.argmin(sub4, axis=0)
+        E = sub4[e_blk, idx]
+        e_src = e_blk * n + idx
         S, A = S2[e_src], A2[e_src]
         best = np.full(n, np.inf)
         src = np.full(n, -1, dtype=np.int64)
@@ -264,18 +300,7 @@ class Follower:
             src = np.where(better, g, src)
             kind = np.where(better, KIND_JUMP, kind).astype(np.int8)
             best[0] = np.inf
-            arrive = best + cfg.miss_cost * (self.size - 1) + np.where(inp, 0.0, cfg.substitute_cost)
-            # chord: another note of the cluster in hand (M sub-state only)
-            AM = A2[:n]
-            used = (M2[:n] & bit) != 0
-            spread = np.maximum(0.0, t - AM - cfg.chord_spread_s) / 0.1 * cfg.chord_weight
-            stay_pitch = np.where(inp, np.where(used, np.inf, 0.0), cfg.substitute_cost) - cfg.miss_cost
-            stay = np.where((C2[:n] < self.size) & np.isfinite(AM), DM + spread + stay_pitch, np.inf)
-            # an extra note struck with the chord keeps the chord in hand
-            ins_m = np.where(t - AM <= cfg.chord_spread_s + 0.07, DM + cfg.insert_cost, np.inf)
-            stack = np.vstack([ins_m, stay, arrive])
-            choice = np.argmin(stack, axis=0)
-            newDM = stack[choice, idx]
+            arrive = best + cfg.miss_cost * (self.size - 1) + pcost
             # the tempo of an arriving path
             srcc = np.clip(src, 0, None)
             As, Ss = A[srcc], S[srcc]
@@ -289,46 +314,97 @@ class Follower:
             mixed = np.where(np.isfinite(Ss), np.exp(a * np.log(Ss) + (1 - a) * np.log(obs)), obs)
             S_arr = np.where(ok, mixed, Ss)
             expected = As + dbs * Ss
-        is_arr = choice == 2
-        is_stay = choice == 1
-        newSM = np.where(is_arr, S_arr, S2[:n])
-        newAM = np.where(is_arr, t, AM)
-        newMM = np.where(is_arr, bit, np.where(is_stay, M2[:n] | bit, M2[:n]))
-        newCM = np.where(is_arr, 1, np.where(is_stay, C2[:n] + 1, C2[:n]))
-        opM = np.where(choice == 0, OP_INSERT, np.where(inp, OP_MATCH, OP_SUBSTITUTE)).astype(np.int8)
-        kindM = np.where(is_arr, kind, KIND_STAY).astype(np.int8)
-        srcM = np.where(is_arr, np.where(src >= 0, e_src[srcc], -1), idx)
-        # I sub-state: an extra note after the cluster, from M or from I
-        from_m = DM <= DI
-        newDI = np.where(from_m, DM, DI) + cfg.insert_cost
-        i_src = np.where(from_m, idx, idx + n)
-        newD = np.concatenate([newDM, newDI])
+            # moves within a cluster, from the chord-in-hand sub-states H (clean) and W (with a
+            # wrong note): another note of the chord, an extra note struck with it, a note of the
+            # previous cluster struck just after this one's first note (two near-simultaneous
+            # moments played in the other order; it is refunded there)
+            moves = {}
+            for blk in (_H, _W, _F):
+                o = blk * n
+                DH, AH, MH, CH, PH = D[o:o + n], A2[o:o + n], M2[o:o + n], C2[o:o + n], P2[o:o + n]
+                spread = np.maximum(0.0, t - AH - cfg.chord_spread_s) / 0.1 * cfg.chord_weight
+                used = (MH & bit) != 0
+                stay_pitch = np.where(inp, np.where(used, np.inf, 0.0), pcost) - cfg.miss_cost
+                stay = np.where((CH < self.size) & np.isfinite(AH), DH + spread + stay_pitch, np.inf)
+                ins = np.where(t - AH <= cfg.chord_spread_s + 0.07, DH + cfg.insert_cost, np.inf)
+                prev_ok = (bpp >= 0) & (PH >= 0) & ((PH & bitp) == 0) & (t - AH <= cfg.chord_spread_s)
+                prev = np.where(prev_ok, DH - cfg.miss_cost + cfg.reorder_cost, np.inf)
+                fills = CH + 1 >= self.size  # a chord note that completes the chord
+                moves[blk] = (stay, fills, ins, prev)
+        (stayH, fillH, insH, prevH), (stayW, fillW, insW, prevW), (_s, _f, insF, prevF) = (
+            moves[_H], moves[_W], moves[_F])
+        inf = np.full(n, np.inf)
+        one = self.size <= 1
+        # the candidates of each chord-in-hand sub-state: (cost, move, source sub-state); moves:
+        # 0 extra note, 1 chord note, 2 arrival, 3 a note of the previous cluster
+        cands = {
+            _H: [(insH, 0, _H), (np.where(inp & ~fillH, stayH, inf), 1, _H),
+                 (np.where(inp & ~one, arrive, inf), 2, _H), (prevH, 3, _H)],
+            _W: [(insW, 0, _W), (np.where(~fillW, stayW, inf), 1, _W),
+                 (np.where(~inp & ~fillH, stayH, inf), 1, _H), (np.where(~inp & ~one, arrive, inf), 2, _H),
+                 (prevW, 3, _W)],
+            _F: [(insF, 0, _F), (np.where(fillH, stayH, inf), 1, _H), (np.where(fillW, stayW, inf), 1, _W),
+                 (np.where(one, arrive, inf), 2, _H), (prevF, 3, _F)],
+        }
+        newD = np.empty(4 * n)
+        mv = np.empty(3 * n, dtype=np.int64)
+        fb = np.empty(3 * n, dtype=np.int64)
+        for blk, cl in cands.items():
+            costs = np.vstack([c for c, _, _ in cl])
+            ch = np.argmin(costs, axis=0)
+            newD[blk * n:(blk + 1) * n] = costs[ch, idx]
+            mv[blk * n:(blk + 1) * n] = np.array([m_ for _, m_, _ in cl])[ch]
+            fb[blk * n:(blk + 1) * n] = np.array([f_ for _, _, f_ in cl])[ch]
+        # I sub-state: an extra note after the cluster, from any sub-state
+        newD[_I * n:] = E + cfg.insert_cost
+        idx3 = np.tile(idx, 3)
+        srcst = np.concatenate([fb * n + idx3, e_src])  # the source state (moves other than arrival)
+        no = np.zeros(n, dtype=bool)
+        is_arr = np.concatenate([mv == 2, no])
+        is_stay = np.concatenate([mv == 1, no])
+        is_prev = np.concatenate([mv == 3, no])
+        # on arrival, which pitches of the cluster before were played: all that were on an advance,
+        # none on a skip (they may still come, out of order); after a jump none may come
+        P_arr = np.where(kind == KIND_ADVANCE, M2[e_src[srcc]], np.where(kind == KIND_SKIP, 0, -1))
+        bit4, bitp4 = np.tile(bit, 4), np.tile(bitp, 4)
+        P_arr4, S_arr4, kind4 = np.tile(P_arr, 4), np.tile(S_arr, 4), np.tile(kind, 4)
+        arr_src = np.tile(np.where(src >= 0, e_src[srcc], -1), 4)
         m = float(np.min(newD))
         if not math.isfinite(m):  # cannot happen: an insertion is always possible
             raise RuntimeError("alignment lost every path")
         self.offset += m
         self.D = newD - m
-        self.S = np.concatenate([newSM, S2[i_src]])
-        self.A = np.concatenate([newAM, A2[i_src]])
-        self.M = np.concatenate([newMM, M2[i_src]])
-        self.C = np.concatenate([newCM, C2[i_src]])
+        self.S = np.where(is_arr, S_arr4, S2[srcst])
+        self.A = np.where(is_arr, t, A2[srcst])
+        self.M = np.where(is_arr, bit4, np.where(is_stay, M2[srcst] | bit4, M2[srcst]))
+        self.C = np.where(is_arr, 1, np.where(is_stay, C2[srcst] + 1, C2[srcst]))
+        self.P = np.where(is_arr, P_arr4, np.where(is_prev, P2[srcst] | bitp4, P2[srcst]))
+        inp4 = np.tile(inp, 4)
+        op = np.where(is_arr | is_stay, np.where(inp4, OP_MATCH, OP_SUBSTITUTE),
+                      np.where(is_prev, OP_MATCH, OP_INSERT)).astype(np.int8)
+        kinds = np.where(is_arr, kind4, KIND_STAY).astype(np.int8)
         if self.keep_path:
-            self._src.append(np.concatenate([srcM, i_src]).astype(np.int32))
-            self._op.append(np.concatenate([opM, np.full(n, OP_INSERT, dtype=np.int8)]))
-            self._kind.append(np.concatenate([kindM, np.full(n, KIND_STAY, dtype=np.int8)]))
+            self._src.append(np.where(is_arr, arr_src, srcst).astype(np.int32))
+            self._op.append(op)
+            self._kind.append(kinds)
+            self._back.append(is_prev.astype(np.int8))
         # the live decision: the best state not counting the notes of its chord still to come
         # (they are charged on arrival and will most likely be played within milliseconds)
-        pending = np.concatenate([cfg.miss_cost * np.maximum(self.size - newCM, 0), np.zeros(n)])
-        j2 = int(np.argmin(self.D - pending))
+        # (of the chord-in-hand sub-states, the cheapest; they compare as they are)
+        hb = np.argmin(self.D[:3 * n].reshape(3, n), axis=0)
+        hw = hb * n + idx
+        pend = cfg.miss_cost * np.maximum(self.size - self.C[hw], 0)
+        cand = np.concatenate([self.D[hw] - pend, self.D[_I * n:]])
+        c2 = int(np.argmin(cand))
+        j2 = int(hw[c2]) if c2 < n else _I * n + c2 - n
         j = j2 % n
-        op_j = int(opM[j]) if j2 < n else OP_INSERT
-        kind_j = int(kindM[j]) if j2 < n else KIND_STAY
         exp_s = float("nan")
-        if j2 < n and is_arr[j] and kind_j != KIND_JUMP:
+        if is_arr[j2] and kinds[j2] != KIND_JUMP:
             exp_s = float(expected[j])
-        elif j2 < n and is_stay[j]:
-            exp_s = float(AM[j])
-        return FollowStep(j - 1, op_j, kind_j, exp_s, float(self.S[j2]), bool(self.C[j2] >= self.size[j]))
+        elif is_stay[j2] or is_prev[j2]:
+            exp_s = float(self.A[j2])
+        return FollowStep(j - 1 - int(is_prev[j2]), int(op[j2]), int(kinds[j2]), exp_s, float(self.S[j2]),
+                          bool(self.C[j2] >= self.size[j]))
 
     @property
     def n_steps(self) -> int:
@@ -340,7 +416,7 @@ class Follower:
             raise ParameterError("this follower was made with keep_path=False; it cannot back-track")
         cfg, n = self.cfg, self.n
         rest = np.minimum(cfg.miss_cost * (self.cum[-1] - self.cum), cfg.jump_cost)
-        end = self.D + np.concatenate([rest, rest])
+        end = self.D + np.tile(rest, 4)
         j = int(np.argmin(end))
         cost = float(end[j]) + self.offset
         K = len(self._src)
@@ -348,7 +424,7 @@ class Follower:
         ops = np.empty(K, dtype=np.int8)
         kinds = np.empty(K, dtype=np.int8)
         for k in range(K - 1, -1, -1):
-            cl[k] = j % n - 1
+            cl[k] = j % n - 1 - int(self._back[k][j])
             ops[k] = self._op[k][j]
             kinds[k] = self._kind[k][j]
             j = int(self._src[k][j])

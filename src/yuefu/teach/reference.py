@@ -79,7 +79,8 @@ class Cluster:
     """The notes that start together.
 
     ``pitches`` holds each pitch once (a unison of both hands is one key on a piano);
-    ``members[i]`` are the indices of the score notes with ``pitches[i]``.
+    ``members[i]`` are the indices of the score notes with ``pitches[i]``;
+    ``seconds_per_beat`` is the written tempo there.
     """
 
     index: int
@@ -88,6 +89,7 @@ class Cluster:
     bar: int
     pitches: tuple[int, ...]
     members: tuple[tuple[int, ...], ...]
+    seconds_per_beat: float = 0.5
 
     @property
     def note_indices(self) -> tuple[int, ...]:
@@ -195,6 +197,9 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
                      r[4], hand_of(r[4], int(r[1])), score.bar_of(r[0]) + 1, int(cluster_of[i]))
              for i, r in enumerate(raw)]
     clusters = []
+    first_of = [int(np.flatnonzero(cluster_of == ci)[0]) for ci in range(int(cluster_of[-1]) + 1)]
+    cl_beats = np.array([onsets[i] for i in first_of])
+    cl_spb = (tm.to_seconds(cl_beats + 1e-3) - tm.to_seconds(cl_beats)) / 1e-3
     for ci in range(int(cluster_of[-1]) + 1):
         idx = np.flatnonzero(cluster_of == ci)
         by_pitch: dict[int, list[int]] = {}
@@ -203,7 +208,7 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         pitches = tuple(sorted(by_pitch))
         n0 = notes[int(idx[0])]
         clusters.append(Cluster(ci, n0.onset_beat, n0.onset_s, n0.bar, pitches,
-                                tuple(tuple(by_pitch[p]) for p in pitches)))
+                                tuple(tuple(by_pitch[p]) for p in pitches), float(cl_spb[ci])))
     beat_s = float(np.median(np.diff(tm.to_seconds(np.array([0.0, 1.0])))))
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
                      score.title)

@@ -22,7 +22,7 @@ From an :class:`~yuefu.teach.align.Alignment`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -283,14 +283,18 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
 
     # -- timing --------------------------------------------------------------------------------
     played_clusters = sorted(cluster_notes)
-    beats = np.array([ref.clusters[c].beat for c in played_clusters])
     ctimes = np.array([float(np.median(perf.onset_s[cluster_notes[c]])) for c in played_clusters])
     segs = np.array([seg_of_visit.get(int(visit[c]), 0) for c in played_clusters], dtype=np.int64)
     # a time that runs backwards (restarted passage) is a segment boundary as well
     if len(ctimes) > 1:
         back = np.concatenate([[0], (np.diff(ctimes) <= 0).astype(np.int64)])
         segs = segs * 1000 + np.cumsum(back)
-    lt = local_timing(beats, ctimes, segs, sigma_beats=cfg.sigma_beats)
+    # the fit runs against the score's own time (its written tempo changes included), counted in the
+    # score's opening beats; its slope is then turned into seconds per written beat at each moment
+    written = np.array([ref.clusters[c].onset_s for c in played_clusters]) / ref.beat_s
+    lt = local_timing(written, ctimes, segs, sigma_beats=cfg.sigma_beats)
+    wspb = np.array([ref.clusters[c].seconds_per_beat for c in played_clusters]) / ref.beat_s
+    lt = replace(lt, seconds_per_beat=lt.seconds_per_beat * wspb)
     exp_of = {c: (lt.expected_s[i], lt.seconds_per_beat[i]) for i, c in enumerate(played_clusters)}
     cluster_time = np.full(J, np.nan)
     for i, c in enumerate(played_clusters):

@@ -1,0 +1,127 @@
+"""Regression tests for the aligner: each one a small score and a performance that an earlier
+version got wrong (issue 7: error detection from MIDI)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from yuefu.core import Note, Score, Tempo, TimeSignature, Track
+from yuefu.teach import assess
+
+Row = tuple[int, float, float, int]
+
+
+def _score(events: list[tuple[float, tuple[int, ...]]], *, bpm: float = 100.0,
+           tempos: list[Tempo] | None = None) -> Score:
+    s = Score(tempos=tempos or [Tempo(0, bpm)], time_signatures=[TimeSignature(0, 4, 4)])
+    t = s.add_track(Track("piano", program=0))
+    for i, (beat, pitches) in enumerate(events):
+        nxt = events[i + 1][0] if i + 1 < len(events) else beat + 1
+        t.notes += [Note(p, beat, max(nxt - beat, 0.1), 80) for p in pitches]
+    return s.normalize()
+
+
+def _rows(score: Score) -> list[Row]:
+    tm = score.tempo_map
+    out = []
+    for n in score.tracks[0].notes:
+        a, b = tm.to_seconds(np.array([n.onset, n.end]))
+        out.append((n.pitch, float(a), float(b) - 0.02, n.velocity))
+    return sorted(out, key=lambda r: (r[1], r[0]))
+
+
+def _errors(a) -> tuple[list[int], list[int], list[int]]:  # noqa: ANN001
+    wrong = [n.index for n in a.notes if n.verdict == "wrong_pitch"]
+    missed = [n.index for n in a.notes if n.verdict == "missed"]
+    return wrong, missed, [e.pitch for e in a.extras]
+
+
+def _run(beats: int = 16) -> list[tuple[float, tuple[int, ...]]]:
+    """A sixteenth-note run (C major, up and down) with a bass note on every beat."""
+    scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62]
+    ev = []
+    for i in range(4 * beats):
+        ps = (scale[i % len(scale)],) + ((36 + 7 * (i // 4 % 2),) if i % 4 == 0 else ())
+        ev.append((0.25 * i, ps))
+    return ev
+
+
+def test_near_simultaneous_moments_played_in_the_other_order():
+    # a melody note struck a few ms after the next moment's first note (a fast figure played
+    # unevenly): the order of two near-simultaneous moments is swapped, no note is wrong
+    score = _score(_run(), bpm=150)  # sixteenths 0.1 s apart
+    rows = _rows(score)
+    onsets = sorted({r[1] for r in rows})
+    swapped = []
+    for k in (9, 21, 33):  # moments whose note comes 5 ms after the next one's
+        t0, t1 = onsets[k], onsets[k + 1]
+        swapped.append(t0)
+        rows = [(p, t1 + 0.005 if abs(a - t0) < 1e-9 else a, b, v) for p, a, b, v in rows]
+    a = assess(score, rows)
+    assert _errors(a) == ([], [], []), _errors(a)
+
+
+def test_a_neighbouring_key_with_uneven_timing_is_a_wrong_note():
+    # a wrong note a semitone off, struck a little late: timing noise must not turn it into "an extra
+    # note and a missed one" (a neighbouring key is the commonest slip)
+    score = _score(_run(), bpm=100)  # sixteenths 0.15 s apart
+    rows = _rows(score)
+    single = [i for i, r in enumerate(rows) if sum(abs(q[1] - r[1]) < 1e-9 for q in rows) == 1]
+    k = next(i for i in single if rows[i][1] > 2.0 and i + 1 in single)  # no bass note at k or k + 1
+    p, a0, b0, v = rows[k]
+    rows[k] = (p + 1, a0 + 0.045, b0, v)  # 30% of the interval late
+    a = assess(score, rows)
+    wrong, missed, extra = _errors(a)
+    assert missed == [] and extra == []
+    assert len(wrong) == 1 and a.notes[wrong[0]].played_pitch == p + 1
+
+
+def test_a_wrong_note_that_is_the_next_moments_pitch():
+    # two-note moments 1/8 beat apart; a wrong note of the first (69 for 67) is the pitch that the
+    # second moment has: it is one wrong note, not "the next moment early, an extra and a miss"
+    ev = []
+    for i in range(24):
+        b = 0.5 * i
+        ev.append((b, (48 + (i % 3), 67 + (i % 2) * 2)))
+        ev.append((b + 0.125, (53, 69 + (i % 2) * 2)))
+    score = _score(ev, bpm=100)
+    rows = _rows(score)
+    k = next(i for i, r in enumerate(rows) if r[0] == 67 and r[1] > 3.0)
+    p, a0, b0, v = rows[k]
+    rows[k] = (69, a0 + 0.002, b0, v)
+    a = assess(score, sorted(rows, key=lambda r: (r[1], r[0])))
+    wrong, missed, extra = _errors(a)
+    assert missed == [] and extra == [], (missed, extra)
+    assert len(wrong) == 1 and a.notes[wrong[0]].pitch == 67 and a.notes[wrong[0]].played_pitch == 69
+
+
+def test_a_late_note_before_a_chord_that_has_its_neighbour():
+    # a note played 0.2 s late, just before a chord holding a pitch two semitones from it: a late
+    # note, not a wrong note in the chord plus the chord's own note as an extra
+    ev = []
+    for i in range(16):
+        ev.append((float(i), (45, 52, 83)))
+        ev.append((i + 0.5, (81,)))
+    score = _score(ev, bpm=100)
+    rows = _rows(score)
+    k = next(i for i, r in enumerate(rows) if r[0] == 81 and r[1] > 4.0)
+    p, a0, b0, v = rows[k]
+    rows[k] = (p, a0 + 0.2, b0 + 0.2, v)
+    a = assess(score, sorted(rows, key=lambda r: (r[1], r[0])))
+    assert _errors(a) == ([], [], [])
+    late = [n for n in a.notes if n.timing == "late"]
+    assert len(late) == 1 and late[0].pitch == 81
+
+
+def test_written_tempo_changes_are_not_early_or_late():
+    # the score slows from 120 to 80 BPM for two bars and comes back: played exactly as written (and
+    # 10% slower throughout), no note is early or late (the local fit once ran against beats and
+    # called the notes around the change up to 100 ms off)
+    ev = [(0.5 * i, (60 + i % 7,) + ((48,) if i % 2 == 0 else ())) for i in range(64)]
+    score = _score(ev, tempos=[Tempo(0, 120), Tempo(8, 80), Tempo(16, 120)])
+    for scale in (1.0, 1.1):
+        rows = [(p, a * scale, b * scale, v) for p, a, b, v in _rows(score)]
+        a = assess(score, rows)
+        assert _errors(a) == ([], [], [])
+        s = a.summary()
+        assert s["early"] + s["late"] == 0, [(n.index, n.deviation_ms) for n in a.notes if n.timing == "late"]
