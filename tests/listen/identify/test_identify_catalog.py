@@ -37,16 +37,22 @@ def db(request, tmp_path):
 
 
 def _consistent(cat) -> None:
-    """Every track's hash count matches the hashes table, and no hash lacks its track."""
+    """Every track's hash count matches the stored occurrences, no occurrence lacks its track,
+    none is stored twice, and no hash row is left empty."""
     recs = cat.store.tracks()
     n_tracks, n_hashes, _ = cat.store.counts()
     assert n_tracks == len(recs)
-    p = "" if type(cat.store).__name__ == "SQLiteStore" else "yuefu_"
-    (rows,) = cat.store.con.execute(f"SELECT COUNT(*) FROM {p}hashes").fetchone()
-    (orphans,) = cat.store.con.execute(
-        f"SELECT COUNT(*) FROM {p}hashes WHERE track_id NOT IN (SELECT id FROM {p}tracks)").fetchone()
-    assert rows == n_hashes == sum(r.n_hashes for r in recs)
-    assert orphans == 0
+    per_track: dict[int, int] = {}
+    keys = []
+    for h, tr, t in cat.store.scan(chunk_rows=1000):  # several chunks: the paging is tested too
+        ids, n = np.unique(tr, return_counts=True)
+        for i, k in zip(ids.tolist(), n.tolist(), strict=True):
+            per_track[i] = per_track.get(i, 0) + k
+        keys.append((h << 40) | (tr << 24) | t)
+    allk = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    assert np.unique(allk).size == allk.size  # no duplicate occurrence
+    assert per_track == {r.id: r.n_hashes for r in recs if r.n_hashes}
+    assert sum(per_track.values()) == n_hashes
 
 
 def test_add_reingest_delete_stats(db, songs_dir):
@@ -148,3 +154,67 @@ def test_postgres_connection_error_is_one_clear_line():
     base = PG_URL.rsplit("/", 1)[0]
     with pytest.raises(CatalogError, match="cannot connect"):
         open_catalog(f"{base}/no_such_database_here")
+
+
+def _occurrences(store, hashes) -> set[tuple[int, int, int]]:
+    h, tr, t = store.lookup(np.asarray(sorted(hashes), dtype=np.int64))
+    assert h.shape == tr.shape == t.shape
+    return set(zip(h.tolist(), tr.tolist(), t.tolist(), strict=True))
+
+
+def test_store_packs_occurrences_in_parts_and_deletes_them(db, monkeypatch):
+    """Occurrences survive the packed layout exactly, also when a hash spills over several
+    parts (a part is made tiny here), and a delete takes out exactly one track's."""
+    from yuefu.listen.identify import store as store_mod
+
+    monkeypatch.setattr(store_mod, "PART_BYTES", 24)  # three occurrences per part
+    rng = np.random.default_rng(5)
+    tracks = []
+    for k in range(4):  # hashes 0..19, many shared between the tracks; times distinct per track
+        h = np.sort(rng.choice(20, 12, replace=False)).astype(np.int64)
+        tracks.append(NewTrack(f"t{k}", f"/m/t{k}.flac", f"{k}" * 64, 10.0, h,
+                               (1000 * k + 7 * np.arange(12)).astype(np.int32)))
+    with open_catalog(db, create=True) as cat:
+        st = cat.store
+        ids = st.add_tracks(tracks[:1]) + st.add_tracks(tracks[1:3]) + st.add_tracks(tracks[3:])
+        assert st.add_tracks(tracks[2:3]) == [ids[2]]  # same digest: stored once
+        want = {(int(h), ids[k], int(t)) for k, tr in enumerate(tracks)
+                for h, t in zip(tr.hashes, tr.times, strict=True)}
+        assert _occurrences(st, range(20)) == want
+        assert _occurrences(st, [3, 99]) == {w for w in want if w[0] == 3}
+        if isinstance(st, store_mod.SQLiteStore):
+            (parts,) = st.con.execute("SELECT MAX(part) FROM hashes").fetchone()
+            assert parts >= 1  # the layout really spilled over
+        _consistent(cat)
+        assert st.delete_tracks([ids[1]]) == 1
+        assert _occurrences(st, range(20)) == {w for w in want if w[1] != ids[1]}
+        _consistent(cat)
+        st.delete_tracks([ids[0], ids[2], ids[3]])
+        assert _occurrences(st, range(20)) == set()
+        assert sum(h.size for h, _, _ in st.scan()) == 0  # no empty rows left behind
+
+
+def test_pack_round_trip():
+    from yuefu.listen.identify.store import group_by_hash, pack, unpack
+
+    tr = np.array([1, 7, 2**31 - 1, 3])
+    t = np.array([0, 5, 2**32 - 1, 123456])
+    a, b = unpack(pack(tr, t))
+    assert a.tolist() == tr.tolist() and b.tolist() == t.tolist()
+    h, blobs = group_by_hash([(4, np.array([9, 2, 9]), np.array([1, 2, 3])),
+                              (5, np.array([2]), np.array([8]))])
+    assert h.tolist() == [2, 9]
+    assert [unpack(np.frombuffer(b, "<i8"))[0].tolist() for b in blobs] == [[4, 5], [4, 4]]
+
+
+def test_old_catalog_format_is_refused_with_how_to_rebuild(tmp_path):
+    """A catalog of format v1 (one row per occurrence) gives one clear line, not a crash."""
+    p = tmp_path / "old.db"
+    with open_catalog(p, create=True):
+        pass
+    con = sqlite3.connect(p)
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    con.commit()
+    con.close()
+    with pytest.raises(CatalogError, match=r"catalog format v1, .*rebuild it with `yuefu id add"):
+        open_catalog(p)

@@ -116,9 +116,17 @@ class _RowsStore:
 
     def __init__(self, rows: np.ndarray):
         self.rows = rows
+        self.asked: list[int | None] = []
 
-    def lookup(self, hashes):
+    def counts(self):
+        return np.unique(self.rows[:, 1]).shape[0], self.rows.shape[0], 0.0
+
+    def lookup(self, hashes, *, max_occurrences=None):
+        self.asked.append(max_occurrences)
         m = np.isin(self.rows[:, 0], hashes)
+        if max_occurrences is not None:
+            u, n = np.unique(self.rows[:, 0], return_counts=True)
+            m &= np.isin(self.rows[:, 0], u[n <= max_occurrences])
         r = self.rows[m]
         return r[:, 0], r[:, 1], r[:, 2]
 
@@ -172,3 +180,69 @@ def test_bad_match_settings_are_refused():
         MatchSettings(block_s=0.0)
     with pytest.raises(ParameterError, match="block_cap"):
         MatchSettings(block_cap=0)
+
+
+def test_vote_counts_aligned_hashes_with_one_frame_of_jitter():
+    """A hand-made vote: track 5 holds 9 of the query's 10 hashes, 7 at offset 100 and 2 at 101
+    (jitter), track 3 holds 3 at offset 50 and 4 scattered ones."""
+    from yuefu.listen.identify.match import MatchSettings, vote
+
+    qh = np.arange(10, 20, dtype=np.int64)
+    qt = np.arange(10, dtype=np.float64)
+    qk = np.zeros(10, dtype=np.int64)
+    dh = np.r_[np.arange(10, 19), [10, 11, 12], [13, 14, 15, 16]].astype(np.int64)
+    dtrack = np.r_[np.full(9, 5), np.full(3, 3), np.full(4, 3)].astype(np.int64)
+    dt = np.r_[np.arange(0, 7) + 100, np.arange(7, 9) + 101, np.arange(3) + 50, [7, 300, 900, 40]]
+    s = MatchSettings(min_aligned=8, min_ratio=2.0, min_spread=8, min_spread_ratio=2.0)
+    c = vote(qh, qt, qk, dh, dtrack, dt.astype(np.int64), np.ones(1), settings=s, frame_s=0.25)
+    assert c is not None
+    assert (c.track_id, c.aligned, c.second, c.offset_frames) == (5, 9, 3, 100.0)
+    assert c.spread == 9.0 and c.second_spread == 3.0  # blocks of one frame: every hash counts
+    assert c.accepted and c.speed == 1.0
+    # the same rows without the jittered pair: 7 aligned, below min_aligned
+    c2 = vote(qh, qt, qk, np.delete(dh, [7, 8]), np.delete(dtrack, [7, 8]), np.delete(dt, [7, 8]),
+              np.ones(1), settings=s, frame_s=0.25)
+    assert c2 is not None and c2.aligned == 7 and not c2.accepted
+    z = np.zeros(0, np.int64)
+    assert vote(qh, qt, qk, z, z, z, np.ones(1), settings=s, frame_s=0.25) is None
+
+
+def test_query_fan_out_pairs_more_and_is_checked():
+    from yuefu.listen.identify.fingerprint import query_hashes
+    from yuefu.listen.identify.match import MatchSettings
+
+    cfg = FingerprintConfig(fan_out=6)
+    pk = find_peaks(Audio(synth_song(7, 6.0), SR), cfg)
+    n6 = query_hashes(pk, np.ones(1), cfg)[0].size
+    n10 = query_hashes(pk, np.ones(1), FingerprintConfig(fan_out=10))[0].size
+    assert n10 > 1.4 * n6, (n6, n10)
+    with pytest.raises(ParameterError, match="query_fan_out"):
+        MatchSettings(query_fan_out=0)
+
+
+def test_stop_list_drops_hashes_held_by_too_many_tracks():
+    """Hashes stored more than max(stop_min, stop_share * tracks) times take no part in the
+    vote: a clip whose evidence is only such hashes is no match, and the threshold follows
+    the catalog's size."""
+    from yuefu.listen.identify.match import MatchSettings, match_peaks
+
+    s = MatchSettings(stop_min=3, stop_share=0.5)
+    assert s.max_occurrences(2) == 3 and s.max_occurrences(100) == 50
+    cfg = FingerprintConfig()
+    peaks = find_peaks(Audio(synth_song(7, 8.0), SR), cfg)
+    from yuefu.listen.identify.fingerprint import query_hashes
+
+    qh, qt, qk = query_hashes(peaks, np.ones(1), cfg)
+    pick = np.zeros(qh.shape[0], bool)
+    pick[::3] = True
+    rows = _aligned_rows(qh, qt, qk, pick, 1, 400)
+    # the same hashes also held 4 more times by other tracks: each hash is stored 5 times
+    common = np.concatenate([rows] + [np.stack([rows[:, 0], np.full(rows.shape[0], 10 + k),
+                                                rows[:, 2] + 977 * (k + 1) + 13 * np.arange(rows.shape[0])],
+                                               axis=1) for k in range(4)])
+    store = _RowsStore(common)
+    got = match_peaks(store, peaks, config=cfg, settings=MatchSettings())  # 5 tracks: stop at 200
+    assert got is not None and got.track_id == 1 and got.accepted
+    assert store.asked == [200]
+    assert match_peaks(store, peaks, config=cfg, settings=s) is None  # every hash is stored 5 > 3 times
+    assert store.asked[-1] == 3

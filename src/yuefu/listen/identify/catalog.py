@@ -197,6 +197,7 @@ class Catalog:
     def __init__(self, store: Store, *, settings: MatchSettings | None = None):
         self.store = store
         self.settings = settings or MatchSettings()
+        self._n_tracks: int | None = None  # cached for the stop-list; reset by add and delete
 
     @property
     def config(self) -> FingerprintConfig:
@@ -214,19 +215,23 @@ class Catalog:
     # -- add ---------------------------------------------------------------------------------
 
     def add(self, paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None,
-            batch_tracks: int = 16, progress: ProgressCallback | None = None) -> IngestReport:
+            batch_tracks: int = 64, batch_hashes: int = 2_000_000,
+            progress: ProgressCallback | None = None) -> IngestReport:
         """Fingerprint audio files (or every audio file under folders) into the catalog.
 
         Fingerprinting runs in ``jobs`` worker processes (default: every core); this process
         writes. A file already in the catalog (same content) is not added twice; an unreadable
         file is skipped and listed with its reason. Tracks are committed in batches of
-        ``batch_tracks``, each batch one transaction: an interrupted ingest keeps whole tracks.
+        ``batch_tracks`` (or fewer, once they hold ``batch_hashes`` hashes), each batch one
+        transaction: an interrupted ingest keeps whole tracks. A batch rewrites the last part of
+        every hash it holds, so larger batches ingest faster.
 
         Parameters
         ----------
         paths : iterable of path
         jobs : int, optional
         batch_tracks : int
+        batch_hashes : int
         progress : callable(fraction, message), optional
 
         Returns
@@ -270,7 +275,7 @@ class Catalog:
             done += 1
             if isinstance(res, NewTrack):
                 pending.append(res)
-                if len(pending) >= batch_tracks:
+                if len(pending) >= batch_tracks or sum(t.hashes.shape[0] for t in pending) >= batch_hashes:
                     flush()
             else:
                 rep.skipped.append(res)
@@ -296,6 +301,7 @@ class Catalog:
                     for fu in finished:
                         take(fu.result())
         flush()
+        self._n_tracks = None
         if rep.added:
             self.store.optimize()
         rep.seconds = time.perf_counter() - t0
@@ -326,7 +332,10 @@ class Catalog:
         peaks = find_peaks(audio, self.config)
         if peaks.t.shape[0] < 2:  # not silent (checked above), but nothing stands out: no match
             return QueryResult(None, time.perf_counter() - t0, int(peaks.t.shape[0]), 0)
-        cand = match_peaks(self.store, peaks, settings=self.settings, config=self.config)
+        if self._n_tracks is None:
+            self._n_tracks = self.store.counts()[0]
+        cand = match_peaks(self.store, peaks, settings=self.settings, config=self.config,
+                           n_tracks=self._n_tracks)
         if cand is None:
             return QueryResult(None, time.perf_counter() - t0, int(peaks.t.shape[0]), 0)
         match = None
@@ -360,6 +369,7 @@ class Catalog:
                                      "(give a track name, its path or its file)")
             ids.update({r.id: r.path for r in recs})
         self.store.delete_tracks(sorted(ids))
+        self._n_tracks = None
         return [ids[i] for i in sorted(ids)]
 
     def tracks(self) -> list[Any]:

@@ -94,7 +94,7 @@ class FingerprintConfig:
     peak_t_frames: int = 9
     peaks_per_s: float = 30.0
     min_prominence_db: float = 3.0
-    fan_out: int = 6
+    fan_out: int = 8
     max_dt: int = 48
     max_df: int = 100
     f_min_hz: float = 120.0

@@ -3,7 +3,9 @@
 For every candidate speed factor ``s`` the query's hashes are looked up; each hit votes for
 ``(track, s, offset)`` with ``offset = t_db - s * t_query`` (frames). A real match piles its
 votes into one offset bin (and its neighbours: peak times jitter by a frame); chance hits
-scatter.
+scatter. The query pairs each anchor with more peaks than the catalog did
+(``query_fan_out``), so that noise peaks between two catalog peaks do not break the pair, and
+hashes stored very often (a stop-list relative to the catalog's size) are not looked at.
 
 Verification. Chance is not the only source of a strong wrong bin: two different songs can
 share a second of identical sound (the same sustained chord on the same instrument, a common
@@ -19,12 +21,14 @@ each block contributes at most ``block_cap`` aligned hashes. A match is accepted
 
 The defaults were calibrated on a held-out query set (``benchmarks/identify.py --calibrate``,
 see docs/benchmarks.md): out-of-catalog clips of other POP909 songs against a 100-track
-catalog, thresholds chosen for <= 0.5% false accepts at the highest in-catalog top-1.
+catalog; the thresholds are the rule with the highest in-catalog top-1 and no false accept
+there (the rule at 0.5% false accepts there let 5 of 300 hard negatives through against a
+400-track catalog).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,7 +36,7 @@ from yuefu.core.errors import ParameterError
 from yuefu.listen.identify.fingerprint import FingerprintConfig, Peaks, query_hashes
 from yuefu.listen.identify.store import Store
 
-__all__ = ["MatchSettings", "Candidate", "match_peaks", "accept"]
+__all__ = ["MatchSettings", "Candidate", "match_peaks", "vote", "accept"]
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,28 @@ class MatchSettings:
         Most aligned hashes counted from one block.
     n_verify : int
         Tracks (best bins by aligned count) whose time-diverse count is computed.
+    query_fan_out : int
+        Pairs formed from each anchor peak of the query (at least the catalog's ``fan_out``).
+        More than the catalog's: a noise peak that falls between two of the catalog's peaks
+        pushes a catalog pair out of the anchor's first ``fan_out``; looking further keeps it.
+    stop_share, stop_min : float, int
+        A stop-list: hashes stored more than ``max(stop_min, stop_share * tracks)`` times are
+        not voted on. They come from sound that many songs share (the same chord on the same
+        instrument), tell little, and cost most of the lookup's occurrences.
     """
 
     max_speed_change: float = 0.06
     speed_step: float = 0.01
     min_aligned: int = 8
     min_ratio: float = 1.75
-    min_spread: float = 10.0
-    min_spread_ratio: float = 2.1
+    min_spread: float = 6.0
+    min_spread_ratio: float = 2.0
     block_s: float = 0.25
     block_cap: int = 3
     n_verify: int = 5
+    query_fan_out: int = 12
+    stop_share: float = 0.4
+    stop_min: int = 200
 
     def __post_init__(self) -> None:
         if not self.block_s > 0:
@@ -77,6 +92,15 @@ class MatchSettings:
         if self.block_cap < 1 or self.n_verify < 1:
             raise ParameterError(f"block_cap and n_verify must be >= 1, got {self.block_cap}, "
                                  f"{self.n_verify}")
+        if not 1 <= self.query_fan_out <= 64:
+            raise ParameterError(f"query_fan_out must be 1..64, got {self.query_fan_out}")
+        if self.stop_share <= 0 or self.stop_min < 1:
+            raise ParameterError(f"stop_share must be > 0 and stop_min >= 1, got {self.stop_share}, "
+                                 f"{self.stop_min}")
+
+    def max_occurrences(self, n_tracks: int) -> int:
+        """The stop-list threshold for a catalog of ``n_tracks`` tracks."""
+        return max(int(self.stop_min), int(self.stop_share * n_tracks))
 
 
 @dataclass(frozen=True)
@@ -134,7 +158,7 @@ def accept(aligned: int, second: int, spread: float, second_spread: float,
 
 
 def match_peaks(store: Store, peaks: Peaks, *, settings: MatchSettings | None = None,
-                config: FingerprintConfig | None = None) -> Candidate | None:
+                config: FingerprintConfig | None = None, n_tracks: int | None = None) -> Candidate | None:
     """The best catalog candidate for a query's peaks, or ``None`` when nothing matched at all.
 
     Parameters
@@ -145,6 +169,8 @@ def match_peaks(store: Store, peaks: Peaks, *, settings: MatchSettings | None = 
     settings : MatchSettings, optional
     config : FingerprintConfig, optional
         Defaults to the store's.
+    n_tracks : int, optional
+        Tracks in the catalog (for the stop-list); asked from the store when not given.
 
     Returns
     -------
@@ -156,12 +182,28 @@ def match_peaks(store: Store, peaks: Peaks, *, settings: MatchSettings | None = 
     s = settings or MatchSettings()
     cfg = config or store.config
     speeds = speed_grid(s.max_speed_change, s.speed_step)
-    qh, qt, qk = query_hashes(peaks, speeds, cfg)
+    qcfg = replace(cfg, fan_out=max(cfg.fan_out, s.query_fan_out))
+    qh, qt, qk = query_hashes(peaks, speeds, qcfg)
     if qh.size == 0:
         return None
-    uniq = np.unique(qh)
-    dh, dtrack, dt = store.lookup(uniq)
-    if dh.size == 0:
+    if n_tracks is None:
+        n_tracks = store.counts()[0]
+    dh, dtrack, dt = store.lookup(np.unique(qh), max_occurrences=s.max_occurrences(n_tracks))
+    return vote(qh, qt, qk, dh, dtrack, dt, speeds, settings=s, frame_s=cfg.frame_s)
+
+
+def vote(qh: np.ndarray, qt: np.ndarray, qk: np.ndarray, dh: np.ndarray, dtrack: np.ndarray,
+         dt: np.ndarray, speeds: np.ndarray, *, settings: MatchSettings | None = None,
+         frame_s: float) -> Candidate | None:
+    """Vote and verify: the query's hashes (``qh``, times ``qt`` on the reference's scale, speed
+    indices ``qk``, as from :func:`~yuefu.listen.identify.fingerprint.query_hashes`) against the
+    store's occurrences of them (``dh, dtrack, dt``, as from :meth:`Store.lookup`).
+
+    Every (query entry, stored occurrence) pair with the same hash votes for ``(track, speed,
+    offset)``; the votes are counted by one sort of their keys (no Python loop over them).
+    """
+    s = settings or MatchSettings()
+    if dh.size == 0 or qh.size == 0:
         return None
     # join the store's rows to the query entries with the same hash
     order = np.argsort(qh, kind="stable")
@@ -170,6 +212,8 @@ def match_peaks(store: Store, peaks: Peaks, *, settings: MatchSettings | None = 
     hi = np.searchsorted(qh_s, dh, side="right")
     reps = hi - lo
     keep = reps > 0
+    if not keep.any():
+        return None
     lo, reps = lo[keep], reps[keep]
     dtrack, dt = dtrack[keep], dt[keep]
     row = np.repeat(np.arange(lo.shape[0]), reps)
@@ -177,49 +221,62 @@ def match_peaks(store: Store, peaks: Peaks, *, settings: MatchSettings | None = 
     tr = dtrack[row]
     k = qk_s[qidx]
     off = np.rint(dt[row] - qt_s[qidx]).astype(np.int64)
-    # vote: (track, speed, offset) -> count
+    # vote: key = (track, speed, offset); offsets of one (track, speed) lie in 2..span-1, so
+    # key +- 1 never reaches another (track, speed)
     off_min = int(off.min()) - 2
     span = int(off.max()) - off_min + 3
     n_speeds = speeds.shape[0]
     key = (tr * n_speeds + k) * span + (off - off_min)
-    keys, counts = np.unique(key, return_counts=True)
-    # a bin's score includes its neighbours (+-1 frame of jitter)
+    sk = np.sort(key)
+    first = np.empty(sk.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(sk[1:], sk[:-1], out=first[1:])
+    at = np.flatnonzero(first)
+    keys = sk[at]
+    counts = np.diff(np.append(at, sk.shape[0]))
+    # a bin's score includes its neighbours (+-1 frame of jitter): in the sorted distinct keys
+    # a neighbour is the next or previous key
     score = counts.copy()
-    for d in (-1, 1):
-        pos = np.searchsorted(keys, keys + d)
-        pos_c = np.minimum(pos, keys.shape[0] - 1)
-        hit = (pos < keys.shape[0]) & (keys[pos_c] == keys + d)
-        score[hit] += counts[pos_c[hit]]
+    adj = keys[1:] == keys[:-1] + 1
+    score[:-1][adj] += counts[1:][adj]
+    score[1:][adj] += counts[:-1][adj]
+    # the best bin of each track (keys are sorted by track), then the n_verify best tracks
     track_of = keys // (n_speeds * span)
-    # the best bin of each track, then the n_verify best tracks
-    by_track = np.lexsort((-score, track_of))
-    first = np.unique(track_of[by_track], return_index=True)[1]
-    top = by_track[first]
-    top = top[np.argsort(-score[top], kind="stable")][: max(1, s.n_verify)]
-    best = int(top[0])
-    best_track = int(track_of[best])
-    aligned = int(score[best])
-    others = track_of != best_track
-    second = int(score[others].max()) if others.any() else 0
-    q_t = qt_s[qidx]
-    block = max(1.0, s.block_s / cfg.frame_s)
-    spreads = []
-    for b in top:
-        rest_b = keys[b] - track_of[b] * n_speeds * span
-        kb, ob = int(rest_b // span), int(rest_b % span) + off_min
-        m = (tr == track_of[b]) & (k == kb) & (np.abs(off - ob) <= 1)
+    new_track = np.empty(keys.shape[0], dtype=bool)
+    new_track[0] = True
+    np.not_equal(track_of[1:], track_of[:-1], out=new_track[1:])
+    starts = np.flatnonzero(new_track)
+    ends = np.append(starts[1:], keys.shape[0])
+    best_of_track = np.maximum.reduceat(score, starts)
+    ranked = np.argsort(-best_of_track, kind="stable")
+    second = int(best_of_track[ranked[1]]) if ranked.shape[0] > 1 else 0
+    block = max(1.0, s.block_s / frame_s)
+    verify = ranked[: max(1, s.n_verify)]
+    # the votes of the verified tracks only (one pass over all votes, then small arrays)
+    mine = np.isin(tr, track_of[starts[verify]])
+    key_v, qidx_v = key[mine], qidx[mine]
+    bins, spreads = [], []
+    for ti in verify.tolist():
+        b = int(starts[ti]) + int(np.argmax(score[starts[ti]: ends[ti]]))
+        kb = int(keys[b])
+        bins.append(kb)
+        m = np.abs(key_v - kb) <= 1
         # each query hash once (it may hit the track at two neighbouring offsets)
-        qq, at = np.unique(qidx[m], return_index=True)
-        blocks = np.floor(q_t[m][at] / speeds[kb] / block).astype(np.int64)
+        qq = np.unique(qidx_v[m])
+        kk = (kb // span) % n_speeds
+        blocks = np.floor(qt_s[qq] / speeds[kk] / block).astype(np.int64)
         spreads.append(float(np.minimum(np.bincount(blocks - blocks.min()), s.block_cap).sum())
                        if qq.size else 0.0)
+    best_key = bins[0]
+    best_track = best_key // (n_speeds * span)
+    aligned = int(best_of_track[ranked[0]])
     spread = spreads[0]
     second_spread = max(spreads[1:], default=0.0)
-    rest = keys[best] - best_track * n_speeds * span
+    rest = best_key - best_track * n_speeds * span
     k_best, off_best = int(rest // span), int(rest % span) + off_min
     accepted = accept(aligned, second, spread, second_spread, s)
     conf = _confidence(spread, second_spread, s) if accepted else 0.0
-    return Candidate(track_id=best_track, aligned=aligned, second=second,
+    return Candidate(track_id=int(best_track), aligned=aligned, second=second,
                      offset_frames=float(off_best), speed=float(speeds[k_best]), accepted=accepted,
                      confidence=conf, n_query_hashes=int(qh.shape[0]), spread=spread,
                      second_spread=second_spread)

@@ -1,6 +1,8 @@
 """The PostgreSQL catalog backend (``--db postgresql://user@host/dbname``), for catalogs that
-outgrow one file. Same tables as the SQLite store; hashes are bulk-loaded with ``COPY``,
-deleting a track cascades to its hashes, and every change is one transaction.
+outgrow one file. Same tables as the SQLite store (a hash's occurrences packed in ``bytea``
+parts); a batch of tracks is loaded with ``COPY`` into a temporary table and written with one
+``INSERT ... ON CONFLICT``, deleting a track rewrites the rows that hold it, and every change is
+one transaction.
 
 Needs psycopg 3: ``pip install 'yuefu[pg]'``.
 """
@@ -8,7 +10,7 @@ Needs psycopg 3: ``pip install 'yuefu[pg]'``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,11 @@ from yuefu.listen.identify.store import (
     Store,
     TrackRecord,
     _check_meta,
+    _decode,
+    _merge,
     _meta_rows,
+    _without,
+    group_by_hash,
 )
 
 __all__ = ["PostgresStore"]
@@ -83,10 +89,8 @@ class PostgresStore(Store):
         c.execute("CREATE TABLE yuefu_tracks (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL,"
                   " path TEXT NOT NULL, digest TEXT NOT NULL UNIQUE, duration_s DOUBLE PRECISION NOT NULL,"
                   " n_hashes INTEGER NOT NULL, added_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-        c.execute("CREATE TABLE yuefu_hashes (hash INTEGER NOT NULL, track_id BIGINT NOT NULL"
-                  " REFERENCES yuefu_tracks(id) ON DELETE CASCADE, t INTEGER NOT NULL)")
-        c.execute("CREATE INDEX yuefu_hashes_hash ON yuefu_hashes (hash)")
-        c.execute("CREATE INDEX yuefu_hashes_track ON yuefu_hashes (track_id)")
+        c.execute("CREATE TABLE yuefu_hashes (hash INTEGER NOT NULL, part INTEGER NOT NULL,"
+                  " data BYTEA NOT NULL, PRIMARY KEY (hash, part))")
         with c.cursor() as cur:
             cur.executemany("INSERT INTO yuefu_meta VALUES (%s, %s)", _meta_rows(self.config))
 
@@ -96,8 +100,11 @@ class PostgresStore(Store):
 
     def add_tracks(self, tracks: Sequence[NewTrack]) -> list[int]:
         ids: list[int] = []
+        new: list[tuple[int, np.ndarray, np.ndarray]] = []
         with self.con.transaction(), self.con.cursor() as cur:
             for tr in tracks:
+                if tr.hashes.shape != tr.times.shape:
+                    raise ValueError(f"{tr.path}: {tr.hashes.shape[0]} hashes but {tr.times.shape[0]} times")
                 row = cur.execute(
                     "INSERT INTO yuefu_tracks (name, path, digest, duration_s, n_hashes)"
                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING RETURNING id",
@@ -109,9 +116,20 @@ class PostgresStore(Store):
                     continue
                 tid = int(row[0])
                 ids.append(tid)
-                with cur.copy("COPY yuefu_hashes (hash, track_id, t) FROM STDIN") as cp:
-                    for h, t in zip(tr.hashes.tolist(), tr.times.tolist(), strict=True):
-                        cp.write_row((h, tid, t))
+                new.append((tid, tr.hashes, tr.times))
+            uh, blobs = group_by_hash(new)
+            if uh.size:
+                rows = cur.execute(
+                    "SELECT DISTINCT ON (hash) hash, part, data FROM yuefu_hashes"
+                    " WHERE hash = ANY(%s::integer[]) ORDER BY hash, part DESC", (uh.tolist(),)).fetchall()
+                last = {int(h): (int(k), bytes(d)) for h, k, d in rows}
+                cur.execute("CREATE TEMPORARY TABLE yuefu_new (hash INTEGER, part INTEGER, data BYTEA)"
+                            " ON COMMIT DROP")
+                with cur.copy("COPY yuefu_new (hash, part, data) FROM STDIN") as cp:
+                    for row in _merge(uh, blobs, last):
+                        cp.write_row(row)
+                cur.execute("INSERT INTO yuefu_hashes (hash, part, data) SELECT hash, part, data"
+                            " FROM yuefu_new ON CONFLICT (hash, part) DO UPDATE SET data = EXCLUDED.data")
         return ids
 
     def optimize(self) -> None:
@@ -122,23 +140,46 @@ class PostgresStore(Store):
     def delete_tracks(self, ids: Sequence[int]) -> int:
         if not ids:
             return 0
-        with self.con.transaction():
-            cur = self.con.execute("DELETE FROM yuefu_tracks WHERE id = ANY(%s)", ([int(i) for i in ids],))
-            return int(cur.rowcount)
+        drop = np.asarray(sorted({int(i) for i in ids}), dtype=np.int64)
+        with self.con.transaction(), self.con.cursor() as cur:
+            n = int(cur.execute("DELETE FROM yuefu_tracks WHERE id = ANY(%s)", (drop.tolist(),)).rowcount)
+            last = (-(1 << 31), 0)
+            while True:  # the rows that hold these tracks, a chunk of rows at a time
+                rows = cur.execute("SELECT hash, part, data FROM yuefu_hashes WHERE (hash, part) > (%s, %s)"
+                                   " ORDER BY hash, part LIMIT 65536", last).fetchall()
+                if not rows:
+                    break
+                last = (int(rows[-1][0]), int(rows[-1][1]))
+                changed = [(int(h), int(k), _without(bytes(d), drop)) for h, k, d in rows]
+                upd = [(r, h, k) for h, k, r in changed if r]
+                gone = [(h, k) for h, k, r in changed if r is not None and not r]
+                if upd:
+                    cur.executemany("UPDATE yuefu_hashes SET data = %s WHERE hash = %s AND part = %s", upd)
+                if gone:
+                    cur.executemany("DELETE FROM yuefu_hashes WHERE hash = %s AND part = %s", gone)
+        return n
 
-    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def lookup(self, hashes: np.ndarray, *, max_occurrences: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         z = np.zeros(0, np.int64)
         if hashes.size == 0:
             return z, z, z
         with self.con.transaction():
-            rows = self.con.execute(
-                "SELECT h.hash, h.track_id, h.t FROM unnest(%s::integer[]) AS q(v)"
-                " JOIN yuefu_hashes h ON h.hash = q.v",
-                (np.asarray(hashes, dtype=np.int64).tolist(),)).fetchall()
-        if not rows:
-            return z, z, z
-        a = np.array(rows, dtype=np.int64)
-        return a[:, 0], a[:, 1], a[:, 2]
+            rows = self.con.execute("SELECT hash, data FROM yuefu_hashes WHERE hash = ANY(%s::integer[])",
+                                    (np.asarray(hashes, dtype=np.int64).tolist(),)).fetchall()
+        return _decode(rows, max_occurrences)
+
+    def scan(self, *, chunk_rows: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        last = (-(1 << 31), 0)
+        while True:
+            with self.con.transaction():
+                rows = self.con.execute(
+                    "SELECT hash, part, data FROM yuefu_hashes WHERE (hash, part) > (%s, %s)"
+                    " ORDER BY hash, part LIMIT %s", (*last, int(chunk_rows))).fetchall()
+            if not rows:
+                return
+            last = (int(rows[-1][0]), int(rows[-1][1]))
+            yield _decode(rows)
 
     def _records(self, rows: list[Any]) -> list[TrackRecord]:
         return [TrackRecord(int(r[0]), r[1], r[2], r[3], float(r[4]), int(r[5])) for r in rows]

@@ -2,8 +2,15 @@
 
 A catalog holds three tables: ``meta`` (a format stamp and the fingerprint settings),
 ``tracks`` (one row per recording, with the sha256 of its file so that re-adding the same file
-changes nothing) and ``hashes`` (``hash, track_id, t``: one row per landmark, looked up by
-hash). Every change is one transaction: an interrupted ingest leaves whole tracks or none.
+changes nothing) and ``hashes`` (``hash, part, data``: the occurrences of a hash packed as
+little-endian int64 ``track_id << 32 | t``, see :func:`pack` and :func:`unpack`, in parts of
+about :data:`PART_BYTES`; a hash held fewer than 512 times has one row). A query looks up a few
+thousand hashes and gets a few hundred thousand occurrences: one row per hash makes that a few
+thousand rows and one ``np.frombuffer``, not a Python tuple per occurrence. Adding tracks
+appends to the last part of each hash they hold (a bounded rewrite: ingest stays linear in the
+catalog's size). Format v1 had one row per occurrence; a v1 catalog is refused with a message
+that says how to rebuild it. Every change is one transaction: an interrupted ingest leaves
+whole tracks or none.
 
 :func:`open_store` picks the backend from the ``db`` string: ``postgresql://...`` (or
 ``postgres://...``) is PostgreSQL (needs ``pip install 'yuefu[pg]'``), anything else a path to
@@ -16,7 +23,7 @@ import json
 import sqlite3
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +34,92 @@ from yuefu.core.errors import YuefuError
 from yuefu.listen.identify.fingerprint import FingerprintConfig
 
 __all__ = ["CatalogError", "TrackRecord", "NewTrack", "Store", "SQLiteStore", "open_store",
-           "is_postgres_url", "FORMAT_NAME", "SCHEMA_VERSION"]
+           "is_postgres_url", "FORMAT_NAME", "SCHEMA_VERSION", "PART_BYTES", "pack", "unpack",
+           "group_by_hash"]
 
 FORMAT_NAME = "yuefu-identify-catalog"
-SCHEMA_VERSION = 1
+#: v1: one ``(hash, track_id, t)`` row per occurrence; v2: occurrences packed per hash
+SCHEMA_VERSION = 2
+
+#: A part of a hash's occurrences stops growing at this size (bytes; 8 per occurrence): adding
+#: tracks rewrites at most one part per hash, and a lookup reads few rows per hash.
+PART_BYTES = 4096
+
+_T_MASK = (1 << 32) - 1
+
+
+def pack(track_ids: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Occurrences as int64 ``track_id << 32 | t`` (``t`` in frames, 0 <= t < 2**32)."""
+    return (np.asarray(track_ids, dtype=np.int64) << 32) | (np.asarray(times, dtype=np.int64) & _T_MASK)
+
+
+def unpack(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(track_ids, times)`` of packed occurrences (the inverse of :func:`pack`)."""
+    v = np.asarray(values, dtype=np.int64)
+    return v >> 32, v & _T_MASK
+
+
+def _decode(rows: Sequence[tuple[Any, Any]], max_occurrences: int | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(hash, track_id, t)`` arrays from ``(hash, ..., data)`` rows (data last), without the
+    hashes stored more than ``max_occurrences`` times."""
+    z = np.zeros(0, np.int64)
+    if not rows:
+        return z, z, z
+    hs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    blobs = [bytes(r[-1]) for r in rows]
+    lens = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(rows)) // 8
+    if max_occurrences is not None:
+        uh, inv = np.unique(hs, return_inverse=True)  # a hash may span parts (rows)
+        keep = (np.bincount(inv.ravel(), weights=lens, minlength=uh.shape[0]) <= max_occurrences)[inv.ravel()]
+        if not keep.all():
+            hs, lens = hs[keep], lens[keep]
+            blobs = [b for b, k in zip(blobs, keep.tolist(), strict=True) if k]
+            if not blobs:
+                return z, z, z
+    v = np.frombuffer(b"".join(blobs), dtype="<i8")
+    tr, t = unpack(v)
+    return np.repeat(hs, lens), tr, t
+
+
+def group_by_hash(tracks: Sequence[tuple[int, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[bytes]]:
+    """The occurrences of several tracks grouped by hash: distinct hashes (sorted) and, for
+    each, its packed occurrences as bytes. ``tracks`` holds ``(track_id, hashes, times)``."""
+    if not tracks:
+        return np.zeros(0, np.int64), []
+    h = np.concatenate([np.asarray(x[1], dtype=np.int64) for x in tracks])
+    v = np.concatenate([pack(np.full(x[1].shape[0], x[0]), x[2]) for x in tracks]).astype("<i8")
+    o = np.argsort(h, kind="stable")
+    h, v = h[o], v[o]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if h.size else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], h.size].astype(np.int64)
+    buf = v.tobytes()
+    return h[starts], [buf[8 * a: 8 * b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def _merge(hashes: np.ndarray, blobs: list[bytes],
+           last: dict[int, tuple[int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """Rows ``(hash, part, data)`` to write for new occurrences: appended to the hash's last
+    part (``last[hash] = (part, data)``) while that is under :data:`PART_BYTES`, else a new part."""
+    out = []
+    for h, b in zip(hashes.tolist(), blobs, strict=True):
+        got = last.get(h)
+        if got is None:
+            out.append((h, 0, b))
+        elif len(got[1]) < PART_BYTES:
+            out.append((h, got[0], bytes(got[1]) + b))
+        else:
+            out.append((h, got[0] + 1, b))
+    return out
+
+
+def _without(data: bytes, ids: np.ndarray) -> bytes | None:
+    """``data`` (packed occurrences) without those of the tracks ``ids``; None when unchanged."""
+    v = np.frombuffer(data, dtype="<i8")
+    drop = np.isin(v >> 32, ids)
+    if not drop.any():
+        return None
+    return v[~drop].tobytes()
 
 
 class CatalogError(YuefuError):
@@ -95,8 +184,15 @@ class Store(ABC):
         """Delete tracks and their hashes in one transaction; returns how many were deleted."""
 
     @abstractmethod
-    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every stored ``(hash, track_id, t)`` whose hash is in ``hashes`` (unique int64)."""
+    def lookup(self, hashes: np.ndarray, *, max_occurrences: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every stored ``(hash, track_id, t)`` whose hash is in ``hashes`` (unique int64),
+        leaving out the hashes stored more than ``max_occurrences`` times (a stop-list)."""
+
+    @abstractmethod
+    def scan(self, *, chunk_rows: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Every stored ``(hash, track_id, t)``, a chunk of hashes at a time (for checks and
+        exports; memory: one chunk)."""
 
     @abstractmethod
     def tracks(self, ids: Sequence[int] | None = None) -> list[TrackRecord]:
@@ -135,8 +231,9 @@ def _check_meta(meta: dict[str, str], where: str) -> FingerprintConfig:
         raise CatalogError(f"{where} is not a yuefu song catalog (no '{FORMAT_NAME}' stamp); "
                            "give a catalog made by `yuefu id add`, or a new file name")
     if meta.get("schema") != str(SCHEMA_VERSION):
-        raise CatalogError(f"{where}: catalog schema {meta.get('schema')} is not supported "
-                           f"(this yuefu reads schema {SCHEMA_VERSION}); re-create it with `yuefu id add`")
+        raise CatalogError(f"{where}: catalog format v{meta.get('schema')}, this yuefu reads format "
+                           f"v{SCHEMA_VERSION}; rebuild it with `yuefu id add MUSIC... --db NEW` "
+                           "(a new file or database) from the same music")
     try:
         return FingerprintConfig.from_dict(json.loads(meta["fingerprint"]))
     except (KeyError, ValueError, TypeError, YuefuError) as e:
@@ -207,11 +304,11 @@ class SQLiteStore(Store):
         c.execute("CREATE TABLE tracks (id INTEGER PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL,"
                   " digest TEXT NOT NULL UNIQUE, duration_s REAL NOT NULL,"
                   " n_hashes INTEGER NOT NULL, added_at TEXT NOT NULL)")
-        # clustered on the hash: a lookup reads contiguous pages, and no second index is kept.
-        # Deleting a track scans the table once per delete call (no track_id index: it would
-        # double the file for a rare operation).
-        c.execute("CREATE TABLE hashes (hash INTEGER NOT NULL, track_id INTEGER NOT NULL,"
-                  " t INTEGER NOT NULL, PRIMARY KEY (hash, track_id, t)) WITHOUT ROWID")
+        # clustered on the hash: a lookup reads one row (rarely a few) per query hash. Deleting
+        # a track rewrites the rows that hold it, found by one scan of the table (no index by
+        # track: it would double the file for a rare operation).
+        c.execute("CREATE TABLE hashes (hash INTEGER NOT NULL, part INTEGER NOT NULL,"
+                  " data BLOB NOT NULL, PRIMARY KEY (hash, part)) WITHOUT ROWID")
         c.executemany("INSERT INTO meta VALUES (?, ?)", _meta_rows(self.config))
         c.execute("COMMIT")
 
@@ -224,7 +321,10 @@ class SQLiteStore(Store):
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         c.execute("BEGIN IMMEDIATE")
         try:
+            new: list[tuple[int, np.ndarray, np.ndarray]] = []
             for tr in tracks:
+                if tr.hashes.shape != tr.times.shape:
+                    raise ValueError(f"{tr.path}: {tr.hashes.shape[0]} hashes but {tr.times.shape[0]} times")
                 row = c.execute("SELECT id FROM tracks WHERE digest = ?", (tr.digest,)).fetchone()
                 if row is not None:
                     ids.append(int(row[0]))
@@ -235,9 +335,17 @@ class SQLiteStore(Store):
                                  int(tr.hashes.shape[0]), now))
                 tid = int(cur.lastrowid or 0)
                 ids.append(tid)
-                rows = zip(tr.hashes.tolist(), [tid] * tr.hashes.shape[0], tr.times.tolist(),
-                           strict=True)
-                c.executemany("INSERT OR IGNORE INTO hashes VALUES (?, ?, ?)", rows)
+                new.append((tid, tr.hashes, tr.times))
+            uh, blobs = group_by_hash(new)
+            if uh.size:
+                # the last part of every hash these tracks hold (SQLite: the bare column comes
+                # from the row of the max)
+                q = json.dumps(uh.tolist())
+                last = {int(h): (int(k), d) for h, k, d in c.execute(
+                    "SELECT hash, MAX(part), data FROM hashes WHERE hash IN"
+                    " (SELECT value FROM json_each(?)) GROUP BY hash", (q,))}
+                c.executemany("INSERT OR REPLACE INTO hashes (hash, part, data) VALUES (?, ?, ?)",
+                              _merge(uh, blobs, last))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -246,35 +354,58 @@ class SQLiteStore(Store):
 
     def optimize(self) -> None:
         self.con.execute("PRAGMA optimize")
+        # fold the write-ahead log into the file (it holds every rewritten page of the ingest)
+        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def delete_tracks(self, ids: Sequence[int]) -> int:
         if not ids:
             return 0
         c = self.con
         q = json.dumps([int(i) for i in ids])
+        drop = np.asarray(sorted({int(i) for i in ids}), dtype=np.int64)
         c.execute("BEGIN IMMEDIATE")
         try:
-            c.execute("DELETE FROM hashes WHERE track_id IN (SELECT value FROM json_each(?))", (q,))
             n = c.execute("DELETE FROM tracks WHERE id IN (SELECT value FROM json_each(?))", (q,)).rowcount
+            last = (-(1 << 62), 0)
+            while True:  # the rows that hold these tracks, a chunk of rows at a time
+                rows = c.execute("SELECT hash, part, data FROM hashes WHERE (hash, part) > (?, ?)"
+                                 " ORDER BY hash, part LIMIT 65536", last).fetchall()
+                if not rows:
+                    break
+                last = (int(rows[-1][0]), int(rows[-1][1]))
+                for h, k, data in rows:
+                    rest = _without(data, drop)
+                    if rest is None:
+                        continue
+                    if rest:
+                        c.execute("UPDATE hashes SET data = ? WHERE hash = ? AND part = ?", (rest, h, k))
+                    else:
+                        c.execute("DELETE FROM hashes WHERE hash = ? AND part = ?", (h, k))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
         return int(n)
 
-    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def lookup(self, hashes: np.ndarray, *, max_occurrences: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if hashes.size == 0:
             z = np.zeros(0, np.int64)
             return z, z, z
         q = json.dumps(np.asarray(hashes, dtype=np.int64).tolist())
-        rows = self.con.execute(
-            "SELECT hash, track_id, t FROM hashes WHERE hash IN (SELECT value FROM json_each(?))",
-            (q,)).fetchall()
-        if not rows:
-            z = np.zeros(0, np.int64)
-            return z, z, z
-        a = np.array(rows, dtype=np.int64)
-        return a[:, 0], a[:, 1], a[:, 2]
+        return _decode(self.con.execute(
+            "SELECT hash, data FROM hashes WHERE hash IN (SELECT value FROM json_each(?))",
+            (q,)).fetchall(), max_occurrences)
+
+    def scan(self, *, chunk_rows: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        last = (-(1 << 62), 0)
+        while True:
+            rows = self.con.execute("SELECT hash, part, data FROM hashes WHERE (hash, part) > (?, ?)"
+                                    " ORDER BY hash, part LIMIT ?", (*last, int(chunk_rows))).fetchall()
+            if not rows:
+                return
+            last = (int(rows[-1][0]), int(rows[-1][1]))
+            yield _decode(rows)
 
     def _records(self, rows: list[Any]) -> list[TrackRecord]:
         return [TrackRecord(int(r[0]), r[1], r[2], r[3], float(r[4]), int(r[5])) for r in rows]
