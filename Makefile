@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -e ".[dev,ml]"
+# basic-pitch ships the piano transcription model (yuefu.listen.transcribe, run by onnxruntime
+# from .[ml]); --no-deps: its declared dependencies pull TensorFlow and downgrade numpy
+	$(BIN)/python -m pip install --quiet --no-deps basic-pitch==0.4.0
 	touch $(STAMP)
 
 song: $(STAMP)
