@@ -4,8 +4,10 @@ Everything is measured on the model's own token rows (C major / A minor, sixteen
 the three sources are compared in one frame:
 
 * **model**: ``generate`` with the default :class:`~yuefu.compose.SamplingConfig` (temperature 1,
-  top-p 0.95, at most 2 identical bars in a row), style pop, emotions cycling through the four the
-  model was trained on, seeds 0..N-1;
+  top-p 0.95, at most 2 identical bars in a row, chords pulled by 2 nats towards those of 8 bars
+  before), style pop, emotions cycling through the four the model was trained on, seeds 0..N-1;
+  the same without the chord pull (``chord_period_bars=0``, the sampler before 2026-11-24) in
+  the options table;
 * **first-order Markov**: trained on the same training split (songs whose hashed name is
   ``train``, :func:`yuefu.compose.lm.data.split_songs`), over the same compound tokens, one chain
   per family: type | previous type; position | previous position; chord | previous chord;
@@ -34,7 +36,13 @@ Measures (Wu & Yang 2020 and Yang & Lerch 2020, computed per piece and averaged)
   area of the pitch (MIDI number) and duration (sixteenths) histograms of prompt and
   continuation (sum of the bin-wise minimum of the two normalised histograms; Yang & Lerch use
   kernel density estimates). A prompt longer than 3/4 of the model's context is cut to its last
-  bars that fit, as :func:`yuefu.compose.continue_score` does; it is measured whole;
+  bars that fit, as :func:`yuefu.compose.continue_score` does; it is measured whole. The model
+  continues as ``continue_score`` does by default (``chords="prompt"``: the chords of the
+  prompt's last 8 bars it reads, cycled and forced); the options table adds ``chords="free"``
+  (the model's own chords: the sampler before 2026-11-24), ``key_strength`` 2 and 20 on top of
+  it, and prompts stripped of their chord annotations (every chord token N), continued free or
+  with chords estimated from the prompt's notes (:func:`yuefu.compose.lm.convert.estimate_chords`,
+  what ``continue_score`` does for a MIDI file without chord symbols);
 * speed: :func:`yuefu.compose.compose` of 32 bars, median seconds over 5 seeds (3 with
   ``--quick``), and the process's peak memory (``ru_maxrss``) right after it.
 
@@ -58,13 +66,14 @@ import resource
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from yuefu.compose.lm.api import EMOTION_DEFAULTS, LanguageModel, compose, load_language_model
+from yuefu.compose.lm.convert import estimate_chords
 from yuefu.compose.lm.data import split_songs
 from yuefu.compose.lm.sampling import Grammar, SamplingConfig, generate, sample_index
 from yuefu.compose.lm.tokens import ACTIVE, BAR, EOS, FI, HEAD_FAMILIES, NOTE, POS, Conditions, CPTokenizer
@@ -172,6 +181,25 @@ def _hist_overlap(a: np.ndarray, b: np.ndarray, size: int) -> float:
     return float(np.minimum(ha, hb).sum())
 
 
+def estimated_chord_rows(tok: Any, rows: np.ndarray) -> np.ndarray:
+    """``rows`` (COND first) with every position's chord estimated from the notes, as for a
+    prompt without chord symbols."""
+    out = rows.copy()
+    p = piece_from_rows(tok, out[1:])
+    notes = np.column_stack([p.notes[:, 0] / 4.0, p.notes[:, 3] / 4.0, p.notes[:, 2]])
+    ch = estimate_chords(notes, bar_beats=PPB / 4, end_beat=p.bars * PPB / 4)
+    beats = np.array([b for b, _ in ch])
+    bar = -1
+    for r in out[1:]:
+        if r[0] == BAR:
+            bar += 1
+        elif r[0] == POS:
+            beat = bar * PPB / 4 + int(tok.vocab["position"][int(r[FI["position"]])].split("_")[1]) / 4
+            j = int(np.searchsorted(beats, beat + 1e-6, side="right")) - 1
+            r[FI["chord"]] = tok.index["chord"][ch[j][1]] if j >= 0 else 1
+    return out
+
+
 def continuation_measures(prompt: Piece, cont: Piece) -> dict[str, float]:
     if not len(prompt.notes) or not len(cont.notes):
         return {"key": float("nan"), "oa_pitch": float("nan"), "oa_duration": float("nan")}
@@ -271,7 +299,8 @@ class Markov:
 # -- the run -------------------------------------------------------------------------------------
 
 def _cond_rows(lm: LanguageModel, i: int) -> tuple[np.ndarray, str]:
-    emotions = [e for e in ("happy", "sad", "calm", "excited") if e in lm.trained.get("emotion", [])] \
+    emotions: list[str] = [e for e in ("happy", "sad", "calm", "excited")
+                           if e in lm.trained.get("emotion", [])] \
         or ["unknown"]
     e = emotions[i % len(emotions)]
     mode, tempo = EMOTION_DEFAULTS.get(e, ("major", 100.0))
@@ -348,14 +377,22 @@ def main(argv: list[str] | None = None) -> int:
     # pieces
     t0 = time.perf_counter()
     sampling = SamplingConfig()
-    gen, mk = [], []
+    free_chords = replace(sampling, chord_period_bars=0)
+    pull4 = replace(sampling, chord_strength=4.0)
+    gen, gen_free, gen4, mk = [], [], [], []
     for i in range(n):
         cond, _ = _cond_rows(lm, i)
         r = generate(lm.net, lm.tok, cond, bars=BARS, positions_per_bar=PPB, sampling=sampling,
                      rng=np.random.default_rng(i))
         gen.append(piece_from_rows(lm.tok, r.rows))
+        r = generate(lm.net, lm.tok, cond, bars=BARS, positions_per_bar=PPB, sampling=free_chords,
+                     rng=np.random.default_rng(i))
+        gen_free.append(piece_from_rows(lm.tok, r.rows))
+        r = generate(lm.net, lm.tok, cond, bars=BARS, positions_per_bar=PPB, sampling=pull4,
+                     rng=np.random.default_rng(i))
+        gen4.append(piece_from_rows(lm.tok, r.rows))
         mk.append(piece_from_rows(lm.tok, markov.generate(lm.tok, cond, BARS, np.random.default_rng(i))))
-    real = []
+    real: list[Piece] = []
     starts = [list(range(0, len(s.bar_rows) - BARS + 1, BARS)) for s in test]
     k = 0
     while len(real) < n and any(starts):
@@ -372,6 +409,21 @@ def main(argv: list[str] | None = None) -> int:
     lo, hi = PROMPT_BARS
     usable = [s for s in test if len(s.bar_rows) > hi + CONT_BARS]
     cont: dict[str, list[dict[str, float]]] = {"model": [], "markov": [], "real": []}
+    # name -> (sampling, prompt chords: "annotated", "estimated" or "N")
+    variants = {
+        "chords prompt (default)": (replace(sampling, chord_strength=math.inf), "annotated"),
+        "chords free (before)": (free_chords, "annotated"),
+        "chords free, key-strength 2": (replace(free_chords, key_strength=2.0), "annotated"),
+        "chords prompt, key-strength 2": (replace(sampling, chord_strength=math.inf, key_strength=2.0),
+                                          "annotated"),
+        "chords prompt, key-strength 20": (replace(sampling, chord_strength=math.inf, key_strength=20.0),
+                                           "annotated"),
+        "no chord symbols: free (before)": (free_chords, "N"),
+        "no chord symbols: estimated, chords prompt (default)": (replace(sampling, chord_strength=math.inf),
+                                                                  "estimated"),
+    }
+    cont_v: dict[str, list[dict[str, float]]] = {k: [] for k in variants}
+    pieces_v: dict[str, list[Piece]] = {k: [] for k in variants}
     for i in range(min(n, len(usable) * 3)):
         s = usable[i % len(usable)]
         seed = i // len(usable)
@@ -382,9 +434,22 @@ def main(argv: list[str] | None = None) -> int:
             if len(p_rows) <= budget:
                 break
             p_rows = np.concatenate([s.rows[:1], s.rows[s.bar_rows[b]:s.bar_rows[hi]]])
-        r = generate(lm.net, lm.tok, p_rows, bars=CONT_BARS, positions_per_bar=PPB, sampling=sampling,
-                     rng=np.random.default_rng(seed))
-        cont["model"].append(continuation_measures(prompt, piece_from_rows(lm.tok, r.rows)))
+        for name, (samp, chords) in variants.items():
+            rows_in = p_rows
+            if chords == "N":
+                rows_in = p_rows.copy()
+                rows_in[rows_in[:, 0] == POS, FI["chord"]] = 1
+            elif chords == "estimated":
+                rows_in = estimated_chord_rows(lm.tok, p_rows)
+            kept = int(np.sum(rows_in[:, 0] == BAR))
+            if samp.chord_period_bars:
+                samp = replace(samp, chord_period_bars=min(samp.chord_period_bars, kept))
+            r = generate(lm.net, lm.tok, rows_in, bars=CONT_BARS, positions_per_bar=PPB, sampling=samp,
+                         rng=np.random.default_rng(seed))
+            c = piece_from_rows(lm.tok, r.rows)
+            cont_v[name].append(continuation_measures(prompt, c))
+            pieces_v[name].append(c)
+        cont["model"].append(cont_v["chords prompt (default)"][-1])
         m_rows = markov.generate(lm.tok, p_rows, CONT_BARS, np.random.default_rng(seed))
         cont["markov"].append(continuation_measures(prompt, piece_from_rows(lm.tok, m_rows)))
         if seed == 0:
@@ -394,7 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     contsum = {k: {m: _mean([d[m] for d in v]) for m in ("key", "oa_pitch", "oa_duration")} | {"n": len(v)}
                for k, v in cont.items()}
 
-    summ = {"model": summarise(gen), "markov": summarise(mk), "real": summarise(real)}
+    optsum = {k: {m: _mean([d[m] for d in v]) for m in ("key", "oa_pitch", "oa_duration")}
+              | summarise(pieces_v[k]) for k, v in cont_v.items()}
+    summ = {"model": summarise(gen), "markov": summarise(mk), "real": summarise(real),
+            "model_free": summarise(gen_free), "model_pull4": summarise(gen4)}
     print(f"compose benchmark: {args.model or 'shipped model'} ({lm.net.n_params:,} parameters, "
           f"d {cfg.d_model}, {cfg.n_layers} layers, context {cfg.max_len}); {platform.machine()} "
           f"Python {platform.python_version()}, "
@@ -436,11 +504,29 @@ def main(argv: list[str] | None = None) -> int:
     print("| continuation: duration overlapping area | "
           + " | ".join(f"{contsum[w]['oa_duration']:.3f}" for w in ("model", "markov", "real")) + " |")
     print()
+    print(f"Options (the same {n} pieces and {contsum['model']['n']} continuations; the first rows are "
+          "the defaults):")
+    print()
+    print("| sampler | chord irregularity (%) | pitch-class entropy | notes per bar | longest repeat "
+          "max / median | same key | pitch OA | duration OA |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, sm in (("pieces: chord pull 2 nats from 8 bars before (default)", summ["model"]),
+                      ("pieces: chord pull 4 nats", summ["model_pull4"]),
+                      ("pieces: chords free (before)", summ["model_free"])):
+        print(f"| {label} | {sm['chord_irregularity']:.1f} | {sm['pc_entropy']:.3f} | "
+              f"{sm['notes_per_bar']:.1f} "
+              f"| {sm['repeat_max']:.0f} / {sm['repeat_median']:.0f} | | | |")
+    for name, o in optsum.items():
+        print(f"| continuation: {name} | {o['chord_irregularity']:.1f} | {o['pc_entropy']:.3f} | "
+              f"{o['notes_per_bar']:.1f} | {o['repeat_max']:.0f} / {o['repeat_median']:.0f} | "
+              f"{100 * o['key']:.0f}% | {o['oa_pitch']:.3f} | {o['oa_duration']:.3f} |")
+    print()
     print(f"Speed: {BARS} bars with `compose()` (model loaded), median {speed['median_s']:.2f} s of "
           f"{speed['all_s']} (target <= 5 s); peak memory {speed['peak_mb']:.0f} MB (ru_maxrss after it).")
     if args.json:
         args.json.write_text(json.dumps({"nll": {"model": ev, "markov": mk_nll}, "pieces": summ,
-                                         "continuations": contsum, "speed": speed}, indent=1) + "\n")
+                                         "continuations": contsum, "options": optsum, "speed": speed},
+                                        indent=1) + "\n")
     return 0
 
 

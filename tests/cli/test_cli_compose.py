@@ -75,6 +75,43 @@ def test_a_prompt_longer_than_the_context_uses_its_tail_with_a_warning(
     assert capsys.readouterr() == ("", "")
 
 
+def test_continue_key_and_chord_flags(model_pt: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """--key-strength 20 keeps every new note in the prompt's scale (G major) even with the
+    random model; --chords free and --chord-strength go through."""
+    src = write_midi(_prompt(2), tmp_path / "prompt.mid")
+    g_major = {7, 9, 11, 0, 2, 4, 6}
+
+    def new_pcs(*extra: str) -> list[int]:
+        out = tmp_path / "o.mid"
+        assert main(["continue", str(src), "--bars", "16", "-o", str(out), "--model", str(model_pt),
+                     "--seed", "3", "--force", "-q", *extra]) == 0
+        return [n.pitch % 12 for _, n in read_midi(out).iter_notes() if n.onset >= 8.0]
+
+    held = new_pcs("--key-strength", "20")
+    loose = new_pcs("--key-strength", "0", "--chords", "free")
+    assert len(held) > 10 and set(held) <= g_major
+    assert not set(loose) <= g_major
+    assert new_pcs("--chords", "prompt", "--chord-strength", "3", "--chord-period", "1")
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--key-strength", "-1"], "key_strength must be 0..100"),
+    (["--chord-strength", "0"], "chord_strength must be > 0"),
+    (["--chord-period", "-2"], "chord_period_bars must be 0..64"),
+    (["--chords", "loop"], "invalid choice: 'loop'"),
+    (["--key-strength", "lots"], "invalid float value"),
+])
+def test_bad_continue_options_are_one_line_errors(extra: list[str], needle: str, model_pt: Path,
+                                                  tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_midi(_prompt(2), tmp_path / "p.mid")
+    out = tmp_path / "o.mid"
+    assert main(["continue", str(src), "-o", str(out), "--model", str(model_pt), *extra]) == 2
+    assert needle in _one_line_error(capsys)
+    assert not out.exists()
+
+
 def _drums() -> Score:
     return Score(tracks=[Track("kit", is_drum=True, role="drums", notes=[Note(36, 0, 1), Note(38, 1, 1)])])
 
@@ -101,6 +138,8 @@ def test_bad_prompts_are_one_line_errors(make, needle: str, model_pt: Path, tmp_
     (["--style", "jazz"], "unknown style 'jazz'"),
     (["--key", "H major"], "H major"),
     (["--chords", "C,Xq"], "Xq"),
+    (["--key-strength", "200"], "key_strength must be 0..100"),
+    (["--chord-strength", "nan"], "chord_strength must be > 0"),
 ])
 def test_bad_compose_options_are_one_line_errors(extra: list[str], needle: str, model_pt: Path,
                                                  tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,23 @@ def test_sampling_config_per_family_values() -> None:
         SamplingConfig.parse_families("pitch:0.8")
 
 
+@pytest.mark.parametrize("kw, match", [
+    ({"key_strength": -1.0}, "key_strength"),
+    ({"key_strength": float("nan")}, "key_strength"),
+    ({"chord_period_bars": -1}, "chord_period_bars"),
+    ({"chord_strength": 0.0}, "chord_strength"),
+    ({"chord_strength": float("nan")}, "chord_strength"),
+])
+def test_sampling_config_refuses_bad_key_and_chord_values(kw: dict[str, float], match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        SamplingConfig(**kw)  # type: ignore[arg-type]
+
+
+def test_chord_strength_default_is_the_callers() -> None:
+    assert SamplingConfig().chord_strength_or(7.0) == 7.0
+    assert SamplingConfig(chord_strength=float("inf")).chord_strength_or(7.0) == float("inf")
+
+
 pytest.importorskip("torch", reason="the music language model needs PyTorch (yuefu[ml])")
 pytest.importorskip("miditok", reason="the music language model needs miditok (yuefu[ml])")
 
@@ -154,3 +171,80 @@ def test_generation_runs_on_one_thread_and_restores_the_callers_setting(tiny_lm:
     finally:
         del lm.net.blocks[0].forward
         torch.set_num_threads(before)
+
+
+def _bar_pos_chord_rows(lm: Any, bars: list[list[tuple[int, str]]]) -> np.ndarray:
+    rows = [lm.tok.cond_row(Conditions())]
+    for bar in bars:
+        r = np.zeros(len(lm.tok.sizes), dtype=np.int64)
+        r[0] = BAR
+        rows.append(r)
+        for pos, lab in bar:
+            r = np.zeros(len(lm.tok.sizes), dtype=np.int64)
+            r[0], r[FI["position"]] = POS, lm.tok.index["position"][f"Position_{pos}"]
+            r[FI["chord"]] = lm.tok.index["chord"][lab]
+            rows.append(r)
+    return np.stack(rows)
+
+
+def test_chord_grid_carries_chords_across_positions_and_bars(tiny_lm: Callable[..., Any]) -> None:
+    from yuefu.compose.lm.sampling import chord_grid
+
+    lm = tiny_lm()
+    rows = _bar_pos_chord_rows(lm, [[(0, "C"), (8, "G")], [], [(4, "Am")]])
+    grid, carry = chord_grid(lm.tok, rows, positions_per_bar=16)
+    c, g, am = (lm.tok.index["chord"][x] for x in ("C", "G", "Am"))
+    assert grid.shape == (3, 16)
+    assert grid[0].tolist() == [c] * 8 + [g] * 8
+    assert grid[1].tolist() == [g] * 16  # an empty bar keeps the chord in force
+    assert grid[2].tolist() == [g] * 4 + [am] * 12 and carry == am
+
+
+def test_forced_chord_period_cycles_the_prompts_progression(tiny_lm: Callable[..., Any]) -> None:
+    lm = tiny_lm()
+    prompt = _bar_pos_chord_rows(lm, [[(0, "F")], [(0, "Dm"), (8, "G7")]])
+    res = generate(lm.net, lm.tok, prompt, bars=10, positions_per_bar=16, rng=np.random.default_rng(2),
+                   sampling=SamplingConfig(chord_period_bars=2, chord_strength=float("inf")))
+    rows = res.rows
+    bar = np.cumsum(rows[:, 0] == BAR) - 1
+    pos = rows[:, 0] == POS
+    assert pos.sum() >= 8 and len(set((bar[pos] % 2).tolist())) == 2
+    for b, p, cid in zip(bar[pos], rows[pos, FI["position"]], rows[pos, FI["chord"]], strict=True):
+        v = int(lm.tok.vocab["position"][p].split("_")[1])
+        want = "F" if b % 2 == 0 else ("Dm" if v < 8 else "G7")
+        assert lm.tok.vocab["chord"][cid] == want, (b, v)
+    # a bar-level constraint wins over the period; off (period 0), the random model wanders
+    res = generate(lm.net, lm.tok, prompt, bars=4, positions_per_bar=16, rng=np.random.default_rng(2),
+                   chords=dict.fromkeys(range(4), "C"),
+                   sampling=SamplingConfig(chord_period_bars=2, chord_strength=float("inf")))
+    r = res.rows
+    assert {lm.tok.vocab["chord"][c] for c in r[r[:, 0] == POS, FI["chord"]]} == {"C"}
+    free = generate(lm.net, lm.tok, prompt, bars=5, positions_per_bar=16, rng=np.random.default_rng(2),
+                    sampling=SamplingConfig(chord_period_bars=0))
+    assert len(set(free.rows[free.rows[:, 0] == POS, FI["chord"]].tolist())) > 3
+
+
+def test_key_strength_keeps_notes_in_the_scale(tiny_lm: Callable[..., Any]) -> None:
+    """The random model plays every pitch class; the penalty keeps it to the white keys (C
+    major / A minor, the model's frame), or to the pitch classes of a given profile."""
+    from yuefu.compose.lm.sampling import SCALE_PCS
+
+    lm = tiny_lm()
+
+    def in_scale(strength: float, profile: list[float] | None = None,
+                 pcs: tuple[int, ...] = SCALE_PCS) -> float:
+        cond = lm.tok.cond_row(Conditions())[None]
+        res = generate(lm.net, lm.tok, cond, bars=6, positions_per_bar=16, rng=np.random.default_rng(4),
+                       sampling=SamplingConfig(key_strength=strength, chord_period_bars=0),
+                       key_profile=profile)
+        p = lm.tok.pitch_of[res.rows[res.rows[:, 0] == NOTE, FI["pitch"]]] % 12
+        assert p.size > 30
+        return float(np.isin(p, pcs).mean())
+
+    off, on = in_scale(0.0), in_scale(20.0)
+    assert off < 0.8 and on == 1.0  # 7 of 12 pitch classes: about 0.58 by chance
+    assert 0.8 < in_scale(2.0) < 1.0
+    pent = (0, 2, 4, 7, 9)
+    assert in_scale(20.0, [1.0 if i in pent else 0.0 for i in range(12)], pent) == 1.0
+    with pytest.raises(ParameterError, match="key_profile"):
+        in_scale(1.0, [2.0] * 12)

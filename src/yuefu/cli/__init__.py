@@ -127,7 +127,8 @@ def _sampling(a: argparse.Namespace) -> Any:
         temperature=a.temperature, top_p=a.top_p,
         temperatures=SamplingConfig.parse_families(a.family_temperature or ""),
         top_ps=SamplingConfig.parse_families(a.family_top_p or "", what="top-p"),
-        repetition_penalty=a.repetition_penalty, max_repeat_bars=a.max_repeat_bars)
+        repetition_penalty=a.repetition_penalty, max_repeat_bars=a.max_repeat_bars,
+        key_strength=a.key_strength, chord_period_bars=a.chord_period, chord_strength=a.chord_strength)
 
 
 def _lm_tracks(text: str | None) -> tuple[str, ...] | None:
@@ -172,7 +173,8 @@ def _cmd_continue(a: argparse.Namespace) -> int:
     check_output(a.output, force=a.force)
     prompt = load_score(a.input)
     res = continue_score(prompt, a.bars, style=a.style, emotion=a.emotion, tracks=_lm_tracks(a.tracks),
-                         seed=a.seed, sampling=_sampling(a), model=a.model, source=str(a.input))
+                         chords=a.chords, seed=a.seed, sampling=_sampling(a), model=a.model,
+                         source=str(a.input))
     return _write_composition(a, res, f"{a.input} + ")
 
 
@@ -500,6 +502,15 @@ def _parser() -> _Parser:
                          help="> 1 makes recently played pitches less likely (default 1: off)")
         cmd.add_argument("--max-repeat-bars", type=int, default=2,
                          help="at most this many identical bars in a row (default 2; 0: no limit)")
+        cmd.add_argument("--key-strength", type=float, default=0.0, metavar="NATS",
+                         help="penalty in nats on notes outside the key's scale (default 0: off; "
+                              "20 keeps every note in the scale)")
+        cmd.add_argument("--chord-period", type=int, default=8, metavar="BARS",
+                         help="chords repeat the progression of this many bars before (default 8; "
+                              "0: off)")
+        cmd.add_argument("--chord-strength", type=float, default=None, metavar="NATS",
+                         help="how hard chords follow that progression, in nats, or 'inf' to force "
+                              "it (default: 2 for compose, forced for continue)")
         cmd.add_argument("--model", metavar="FILE", help="a compose_cp .pt of your own (its .json beside it)")
         cmd.add_argument("--force", action="store_true", help="overwrite an existing output")
         cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, no warnings")
@@ -525,6 +536,10 @@ def _parser() -> _Parser:
     ct.add_argument("--bars", type=int, default=16, help="bars to add (default 16)")
     ct.add_argument("--style", default="unknown", metavar="STYLE", help="condition (default: none)")
     ct.add_argument("--emotion", default="unknown", metavar="EMOTION", help="condition (default: none)")
+    ct.add_argument("--chords", default="prompt", choices=("prompt", "free"),
+                    help="prompt (default): cycle the chords of the prompt's last --chord-period bars "
+                         "(its chord symbols, or chords estimated from its notes), which keeps its key; "
+                         "free: the model chooses")
     lm_args(ct)
     ct.set_defaults(func=_cmd_continue)
 

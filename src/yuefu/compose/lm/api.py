@@ -9,10 +9,11 @@ that says how to install them, and without trained weights a
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from yuefu.core.theory import Key, parse_chord
 from .sampling import SamplingConfig
 
 __all__ = ["Composition", "LanguageModel", "load_language_model", "compose", "continue_score",
-           "MODEL_NAME", "CONFIG_NAME", "FORMAT"]
+           "MODEL_NAME", "CONFIG_NAME", "FORMAT", "CONTINUE_CHORDS"]
 
 MODEL_NAME = "compose_cp"
 CONFIG_NAME = "compose_cp_config"
@@ -38,6 +39,8 @@ EMOTION_DEFAULTS = {
     "excited": ("major", 126.0), "romantic": ("major", 76.0), "nostalgic": ("minor", 80.0),
     "epic": ("minor", 100.0), "playful": ("major", 116.0),
 }
+#: What :func:`continue_score` may do with chords: follow the prompt's progression, or not.
+CONTINUE_CHORDS = ("prompt", "free")
 #: Emotions the POP909 proxy labels do not have, mapped to the nearest one they do.
 EMOTION_FALLBACK = {"romantic": "calm", "nostalgic": "sad", "epic": "excited", "playful": "happy"}
 
@@ -228,6 +231,10 @@ def compose(style: str = "pop", emotion: str = "happy", bars: int = 32, *, key: 
     seed : int
         The same seed (and model) gives the same piece.
     sampling : SamplingConfig, optional
+        By default chords are pulled by 2 nats towards those of 8 bars before
+        (``chord_period_bars``, ``chord_strength``), which makes progressions repeat as songs
+        do (unique chord trigrams 85% -> 72%; real POP909 65%); ``chord_period_bars=0``
+        turns it off. ``chords`` constraints win over it.
     model : LanguageModel or path, optional
         Default: the shipped weights.
 
@@ -263,7 +270,7 @@ def compose(style: str = "pop", emotion: str = "happy", bars: int = 32, *, key: 
 
 
 def continue_score(prompt: Score, bars: int = 16, *, style: str = "unknown", emotion: str = "unknown",
-                   tracks: Sequence[str] | None = None, seed: int = 0,
+                   tracks: Sequence[str] | None = None, chords: str = "prompt", seed: int = 0,
                    sampling: SamplingConfig | None = None,
                    model: LanguageModel | str | Path | None = None,
                    source: str = "the prompt") -> Composition:
@@ -282,11 +289,28 @@ def continue_score(prompt: Score, bars: int = 16, *, style: str = "unknown", emo
     tracks : sequence of str, optional
         Which parts to write: by default those the prompt has (its melody — a track with role
         melody, vocal or lead, or a lone monophonic track — and/or its other pitched tracks).
+    chords : {"prompt", "free"}
+        ``"prompt"`` (default): the continuation cycles the chord progression of the prompt's
+        last ``sampling.chord_period_bars`` bars (8, or all of a shorter prompt), forced unless
+        ``sampling.chord_strength`` says how many nats to pull by; the prompt's chord symbols,
+        or chords estimated from its notes when it has none
+        (:func:`~yuefu.compose.lm.convert.estimate_chords`). This keeps the prompt's key: 77%
+        of continuations of POP909 prompts keep their Krumhansl key (69% with estimated
+        chords), against 43% free (real continuations: 61%). ``"free"``: the model chooses its own chords.
+    sampling : SamplingConfig, optional
+        ``key_strength`` (default 0) penalises notes outside the key's scale.
 
     Raises
     ------
     ParameterError
-        An empty or drum-only prompt, a meter other than 4/4 and 3/4, a meter change.
+        An empty or drum-only prompt, a meter other than 4/4 and 3/4, a meter change, an
+        unknown ``chords``.
+
+    Examples
+    --------
+    >>> from yuefu.core.io import load_score
+    >>> res = continue_score(load_score("prompt.mid"), 16, seed=1)  # doctest: +SKIP
+    >>> res.score.end_beat  # doctest: +SKIP
     """
     from .convert import prepare_prompt, rows_to_score
     from .sampling import generate
@@ -294,6 +318,9 @@ def continue_score(prompt: Score, bars: int = 16, *, style: str = "unknown", emo
 
     if not 1 <= int(bars) <= 256:
         raise ParameterError(f"bars must be 1..256, got {bars}")
+    if chords not in CONTINUE_CHORDS:
+        raise ParameterError(f"chords must be one of {', '.join(CONTINUE_CHORDS)}, got {chords!r}")
+    sampling = sampling or SamplingConfig()
     prep = prepare_prompt(prompt, source=source)
     lm = _model(model)
     t0 = time.perf_counter()
@@ -319,6 +346,12 @@ def continue_score(prompt: Score, bars: int = 16, *, style: str = "unknown", emo
     if tracks is None:
         tracks = tuple(name for name, present in (("melody", prep.melody_track is not None),
                                                   ("accompaniment", bool(prep.accomp_tracks))) if present)
+    if chords == "free":
+        sampling = replace(sampling, chord_period_bars=0)
+    else:  # the prompt's last bars (those the model reads), cycled; forced by default
+        kept = int(np.sum(rows[:, FI["type"]] == BAR))
+        sampling = replace(sampling, chord_period_bars=min(sampling.chord_period_bars or 8, kept),
+                           chord_strength=sampling.chord_strength_or(math.inf))
     res = generate(lm.net, lm.tok, rows, bars=int(bars), positions_per_bar=cond.positions_per_bar,
                    sampling=sampling, rng=np.random.default_rng(seed), tracks=tracks)
     num, den = (int(x) for x in prep.meter.split("/"))

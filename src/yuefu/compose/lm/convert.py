@@ -19,7 +19,8 @@ from yuefu.core.theory import SCALES, Key, parse_chord
 
 from .tokens import ACCOMP_PROGRAM, MELODY_PROGRAM, METERS, CPTokenizer, chord_label
 
-__all__ = ["PreparedPrompt", "prepare_prompt", "key_shift", "rows_to_score", "MELODY_NAME", "ACCOMP_NAME"]
+__all__ = ["PreparedPrompt", "prepare_prompt", "key_shift", "rows_to_score", "estimate_chords", "MELODY_NAME",
+           "ACCOMP_NAME"]
 
 TPQ = 480
 MELODY_NAME, ACCOMP_NAME = "melody", "piano"
@@ -57,6 +58,81 @@ class PreparedPrompt:
     melody_track: str | None
     accomp_tracks: list[str]
     warnings: list[str] = field(default_factory=list)
+    #: True when ``chords`` were estimated from the notes (the prompt had no chord symbols).
+    chords_estimated: bool = False
+
+
+#: Triads :func:`estimate_chords` chooses from, and the diatonic ones of C major / A minor that
+#: it prefers on a tie (the model's frame).
+_TRIADS = {"": (0, 4, 7), "m": (0, 3, 7)}
+_DIATONIC = {"C", "Dm", "Em", "F", "G", "Am"}
+
+
+def estimate_chords(notes: np.ndarray, *, bar_beats: float, end_beat: float,
+                    split_beats: float | None = 2.0) -> list[tuple[float, str]]:
+    """A chord per bar or half bar from the notes themselves (template matching), for a prompt
+    that carries no chord symbols.
+
+    Each span (a bar, or its halves when they want different chords) gets the major or minor
+    triad whose tones hold the most sounding time minus half the time of the other notes, with
+    the lowest note's pitch class counted twice and diatonic triads of C major / A minor (the
+    model's frame) preferred by a small margin; a span with no notes keeps the chord before it.
+
+    Parameters
+    ----------
+    notes : np.ndarray [shape=(n, 3)]
+        Onset (beats), duration (beats) and MIDI pitch of every note.
+    bar_beats : float
+        Beats per bar (4 in 4/4, 3 in 3/4).
+    end_beat : float
+        Where the last bar ends.
+    split_beats : float, optional
+        Where a bar may change chord (2: on beat 3 of a 4/4 bar); None: one chord per bar.
+
+    Returns
+    -------
+    list of (beat, label)
+        Chord changes, labels as :func:`~yuefu.compose.lm.tokens.chord_label` writes them
+        (``"C"``, ``"Am"``), consecutive repeats merged.
+    """
+    notes = np.asarray(notes, dtype=np.float64).reshape(-1, 3)
+    templates = []
+    for q, iv in _TRIADS.items():
+        for root in range(12):
+            t = np.full(12, -0.5)
+            t[[(root + i) % 12 for i in iv]] = 1.0
+            lab = chord_label(root, q)
+            templates.append((lab, root, t, 0.05 if lab in _DIATONIC else 0.0))
+
+    def best(a: float, b: float) -> tuple[str | None, float]:
+        on, off = notes[:, 0], notes[:, 0] + notes[:, 1]
+        w = np.clip(np.minimum(off, b) - np.maximum(on, a), 0.0, None)
+        if not np.any(w > 1e-9):
+            return None, 0.0
+        hist = np.bincount(notes[:, 2].astype(np.int64) % 12, weights=w, minlength=12)
+        sounding = w > 1e-9
+        bass = int(notes[sounding, 2][np.argmin(notes[sounding, 2])]) % 12
+        hist = hist / hist.sum()
+        scores = [(float(t @ hist) + (0.25 if root == bass else 0.0) + prior, lab)
+                  for lab, root, t, prior in templates]
+        sc, lab = max(scores)
+        return lab, sc
+
+    out: list[tuple[float, str]] = []
+    n_bars = max(1, int(np.ceil(end_beat / bar_beats - 1e-6)))
+    for b in range(n_bars):
+        a, e = b * bar_beats, (b + 1) * bar_beats
+        whole, _ = best(a, e)
+        spans: list[tuple[float, str | None]] = [(a, whole)]
+        if split_beats and whole is not None and bar_beats > split_beats:
+            first, _ = best(a, a + split_beats)
+            second, _ = best(a + split_beats, e)
+            if first and second and first != second:
+                spans = [(a, first), (a + split_beats, second)]
+        for beat, label in spans:
+            if label is not None and (not out or out[-1][1] != label):
+                out.append((beat, label))
+    return out
 
 
 def _is_monophonic(track: Track) -> bool:
@@ -66,8 +142,13 @@ def _is_monophonic(track: Track) -> bool:
     return sum(1 for c in ons.values() if c > 1) <= 0.1 * max(1, len(ons))
 
 
-def prepare_prompt(score: Score, *, source: str = "the prompt") -> PreparedPrompt:
+def prepare_prompt(score: Score, *, source: str = "the prompt",
+                   estimate_missing_chords: bool = True) -> PreparedPrompt:
     """Check a prompt and turn it into the model's frame (key, meter, tracks).
+
+    A prompt without chord symbols gets chords estimated from its notes
+    (:func:`estimate_chords`) unless ``estimate_missing_chords`` is False: the model was trained
+    on annotated chords and reads a prompt without any as out of its experience.
 
     Raises
     ------
@@ -127,7 +208,15 @@ def prepare_prompt(score: Score, *, source: str = "the prompt") -> PreparedPromp
         chords.append((int(round(c.beat * TPQ)), chord_label(ch.root + shift, ch.quality)))
     bar_beats = num * 4.0 / den
     bars = max(1, int(np.ceil(score.end_beat / bar_beats - 1e-6)))
-    return PreparedPrompt(sym, chords, key, shift, mode, meter, tempo, bars, melody, accomp)
+    estimated = False
+    if not chords and estimate_missing_chords:
+        arr = np.array([(n.onset, n.duration, n.pitch + shift) for t in pitched for n in t.notes])
+        chords = [(int(round(b * TPQ)), lab) for b, lab in
+                  estimate_chords(arr, bar_beats=bar_beats, end_beat=bars * bar_beats,
+                                  split_beats=2.0 if num == 4 else None)]
+        estimated = bool(chords)
+    return PreparedPrompt(sym, chords, key, shift, mode, meter, tempo, bars, melody, accomp,
+                          chords_estimated=estimated)
 
 
 def rows_to_score(tok: CPTokenizer, rows: np.ndarray, *, meter: str, key: Key, shift: int,

@@ -29,7 +29,14 @@ from yuefu.core.errors import ParameterError
 
 from .tokens import ACTIVE, BAR, COND, EOS, FI, HEAD_FAMILIES, NOTE, POS, TRACKS, CPTokenizer
 
-__all__ = ["SamplingConfig", "Grammar", "GenerationResult", "generate", "sample_index"]
+__all__ = ["SamplingConfig", "Grammar", "GenerationResult", "generate", "sample_index", "chord_grid",
+           "SCALE_PCS", "CHORD_STRENGTH"]
+
+#: nats a chord of ``chord_period_bars`` earlier gains by default in a new piece (measured:
+#: ``benchmarks/compose.py``).
+CHORD_STRENGTH = 2.0
+#: The pitch classes of the model's frame (C major / A natural minor): what ``key_strength`` keeps.
+SCALE_PCS = (0, 2, 4, 5, 7, 9, 11)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,20 @@ class SamplingConfig:
         ``max_retries`` times); 0 turns it off.
     max_notes_per_position : int
         Cap on notes at one onset (all tracks together).
+    key_strength : float
+        >= 0 nats taken off the logit of every pitch outside the key's scale (in the model's
+        frame, C major / A minor: the seven white keys, unless ``generate`` is given other
+        pitch classes); 0 turns it off. At 2 an out-of-scale pitch is e^2 = 7.4 times less
+        likely than the model says; a large value (20) keeps every note in the scale.
+    chord_period_bars : int
+        Chord repetition: the chord at a position of bar ``b`` is pulled towards the chord in
+        force at the same position of bar ``b - chord_period_bars`` (the prompt's bars count, so a
+        continuation cycles its prompt's progression); 0 turns it off. Bar-level chord
+        constraints (``chords=``) win over it.
+    chord_strength : float, optional
+        > 0 nats added to the logit of that chord; ``math.inf`` forces it. None: the caller's
+        default (:data:`CHORD_STRENGTH` for a new piece; :func:`~yuefu.compose.continue_score`
+        forces its prompt's progression).
     """
 
     temperature: float = 1.0
@@ -62,6 +83,9 @@ class SamplingConfig:
     max_repeat_bars: int = 2
     max_retries: int = 4
     max_notes_per_position: int = 10
+    key_strength: float = 0.0
+    chord_period_bars: int = 8
+    chord_strength: float | None = None
 
     def __post_init__(self) -> None:
         for name, t in [("temperature", self.temperature),
@@ -79,6 +103,20 @@ class SamplingConfig:
         if self.max_repeat_bars < 0 or self.max_retries < 0 or self.max_notes_per_position < 1:
             raise ParameterError("max_repeat_bars and max_retries must be >= 0, "
                                  "max_notes_per_position >= 1")
+        if not (isinstance(self.key_strength, int | float) and 0.0 <= self.key_strength <= 100.0):
+            raise ParameterError(f"key_strength must be 0..100 nats (0: off), got {self.key_strength!r}")
+        if not (isinstance(self.chord_period_bars, int) and 0 <= self.chord_period_bars <= 64):
+            raise ParameterError(f"chord_period_bars must be 0..64 bars (0: off), got "
+                                 f"{self.chord_period_bars!r}")
+        if self.chord_strength is not None and not (
+                isinstance(self.chord_strength, int | float) and self.chord_strength > 0.0
+                and not np.isnan(self.chord_strength)):
+            raise ParameterError(f"chord_strength must be > 0 nats (inf: forced), "
+                                 f"got {self.chord_strength!r}")
+
+    def chord_strength_or(self, default: float) -> float:
+        """``chord_strength``, or ``default`` where it is None."""
+        return float(default if self.chord_strength is None else self.chord_strength)
 
     def temperature_of(self, family: str) -> float:
         return float(self.temperatures.get(family, self.temperature))
@@ -266,10 +304,66 @@ class GenerationResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def chord_grid(tok: CPTokenizer, rows: np.ndarray, *, positions_per_bar: int,
+               carry: int = 0) -> tuple[np.ndarray, int]:
+    """The chord id in force at every position of every bar of ``rows``.
+
+    Parameters
+    ----------
+    tok : CPTokenizer
+    rows : np.ndarray [shape=(n, N_FAMILIES)]
+        Token rows; only BAR and POS rows are read (a COND row first is skipped).
+    positions_per_bar : int
+    carry : int
+        The chord id in force before the first bar (0: none).
+
+    Returns
+    -------
+    grid : np.ndarray [shape=(bars, positions_per_bar), dtype=int64]
+        A position with no POS row keeps the chord of the one before it (across bar lines).
+    carry : int
+        The chord id in force at the end.
+    """
+    pos_val = np.array([-1] + [int(x.split("_")[1]) for x in tok.vocab["position"][1:]])
+    out: list[np.ndarray] = []
+    cur: list[tuple[int, int]] = []  # (position, chord id) of the open bar
+
+    def close() -> None:
+        nonlocal carry
+        g = np.empty(positions_per_bar, dtype=np.int64)
+        c, k = carry, 0
+        for p in range(positions_per_bar):
+            while k < len(cur) and cur[k][0] <= p:
+                c = cur[k][1]
+                k += 1
+            g[p] = c
+        out.append(g)
+        carry = c
+
+    started = False
+    for r in np.asarray(rows):
+        t = int(r[0])
+        if t == BAR:
+            if started:
+                close()
+            started, cur = True, []
+        elif t == POS and started:
+            cid = int(r[FI["chord"]])
+            if cid:
+                cur.append((int(pos_val[int(r[FI["position"]])]), cid))
+        elif t == EOS:
+            break
+    if started:
+        close()
+    grid = np.stack(out) if out else np.zeros((0, positions_per_bar), dtype=np.int64)
+    return grid, carry
+
+
 def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int,
              positions_per_bar: int, sampling: SamplingConfig | None = None,
              rng: np.random.Generator | None = None, chords: Mapping[int, str] | None = None,
-             tracks: Sequence[str] = TRACKS, max_rows: int | None = None) -> GenerationResult:
+             tracks: Sequence[str] = TRACKS, max_rows: int | None = None,
+             key_profile: Sequence[float] | None = None) -> GenerationResult:
     """Sample ``bars`` bars after ``prompt_rows`` (a COND row, optionally followed by a prompt).
 
     Parameters
@@ -292,6 +386,10 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
         Which tracks may get notes (``("melody",)`` for a melody alone).
     max_rows : int, optional
         A safety cap on generated rows (default 200 per bar).
+    key_profile : sequence of 12 float in [0, 1], optional
+        How much each pitch class (model frame, C = 0) belongs to the key: a pitch of class
+        ``pc`` loses ``sampling.key_strength * (1 - key_profile[pc])`` nats. Default: 1 on
+        :data:`SCALE_PCS`, 0 elsewhere.
 
     Notes
     -----
@@ -323,15 +421,29 @@ def generate(model: Any, tok: CPTokenizer, prompt_rows: np.ndarray, *, bars: int
     # synchronisation (measured: 2 threads are 10x slower than 1 while another process is busy)
     torch.set_num_threads(1)
     try:
-        return _generate(dec, cache, tok, prompt_rows, g, sampling, rng, bars, max_rows, n_prompt)
+        return _generate(dec, cache, tok, prompt_rows, g, sampling, rng, bars, max_rows, n_prompt,
+                         key_profile)
     finally:
         torch.set_num_threads(threads)
 
 
 def _generate(dec: Any, cache: Any, tok: CPTokenizer, prompt_rows: np.ndarray, g: Grammar,
               sampling: SamplingConfig, rng: np.random.Generator, bars: int, max_rows: int,
-              n_prompt: int) -> GenerationResult:
+              n_prompt: int, key_profile: Sequence[float] | None) -> GenerationResult:
     import torch
+
+    pitch_bias = None
+    if sampling.key_strength > 0:
+        prof = np.isin(np.arange(12), SCALE_PCS).astype(np.float64) if key_profile is None \
+            else np.asarray(key_profile, dtype=np.float64)
+        if prof.shape != (12,) or not np.all((prof >= 0) & (prof <= 1)):
+            raise ParameterError(f"key_profile: expected 12 numbers in [0, 1], got {key_profile!r}")
+        pitch_bias = -float(sampling.key_strength) * (1.0 - prof[tok.pitch_of % 12])
+    period = sampling.chord_period_bars
+    chord_strength = sampling.chord_strength_or(CHORD_STRENGTH)
+    grid_rows, carry = chord_grid(tok, prompt_rows, positions_per_bar=g.ppb) if period else (None, 0)
+    grid: list[np.ndarray] = list(grid_rows) if grid_rows is not None else []
+    n_prompt_bars = len(grid)
 
     rows: list[np.ndarray] = []
     hs: list[torch.Tensor] = []  # hs[i]: the hidden state that predicts rows[i]
@@ -391,7 +503,13 @@ def _generate(dec: Any, cache: Any, tok: CPTokenizer, prompt_rows: np.ndarray, g
                         if used:
                             u = np.array(sorted(set(used)))
                             logits[u] = np.where(logits[u] > 0, logits[u] / penalty, logits[u] * penalty)
-                    v = sample_index(logits, g.allowed(fam, chosen), temperature=sampling.temperature_of(fam),
+                    if fam == "pitch" and pitch_bias is not None:
+                        logits += pitch_bias
+                    allowed = g.allowed(fam, chosen)
+                    if fam == "chord" and period:
+                        allowed = _guide_chord(logits, allowed, grid, n_prompt_bars + g.bar - period,
+                                               int(g.pos_val[chosen["position"]]), chord_strength)
+                    v = sample_index(logits, allowed, temperature=sampling.temperature_of(fam),
                                      top_p=sampling.top_p_of(fam), rng=rng)
                 chosen[fam] = v
                 row[FI[fam]] = v
@@ -400,6 +518,9 @@ def _generate(dec: Any, cache: Any, tok: CPTokenizer, prompt_rows: np.ndarray, g
             if t == NOTE:
                 recent[int(row[FI["track"]])].append(int(row[FI["pitch"]]))
             if t == BAR:
+                if period and bar_starts:  # the bar before closes: its chords guide a later one
+                    carry = _close_bar(tok, np.stack(rows[bar_starts[-1]:]), g, grid, period, carry,
+                                       chord_strength)
                 bar_starts.append(len(rows))
             g.advance(row)
             rows.append(row)
@@ -415,3 +536,40 @@ def _generate(dec: Any, cache: Any, tok: CPTokenizer, prompt_rows: np.ndarray, g
         warnings.append(f"stopped after {max_rows} tokens before reaching {bars} bars")
     return GenerationResult(out, max(0, g.bar + 1), stopped, retried, warnings)
 
+
+
+def _close_bar(tok: CPTokenizer, bar_rows: np.ndarray, g: Grammar, grid: list[np.ndarray], period: int,
+               carry: int, strength: float) -> int:
+    """Append the chords of a generated bar to ``grid``; return the chord in force after it.
+
+    Where the bar followed a reference bar, the positions before its first chord (all of them
+    in an empty bar), or every position when the reference was forced, keep the reference's
+    chords: the progression goes on as planned instead of drifting with the carried chord.
+    """
+    row = chord_grid(tok, bar_rows, positions_per_bar=g.ppb, carry=carry)[0][0]
+    ref_i = len(grid) - period
+    if ref_i >= 0:
+        ref = grid[ref_i]
+        pos = bar_rows[bar_rows[:, 0] == POS, FI["position"]]
+        first = g.ppb if np.isinf(strength) or not pos.size else int(g.pos_val[int(pos[0])])
+        head = slice(0, first)
+        row[head] = np.where(ref[head] > 1, ref[head], row[head])
+    grid.append(row)
+    return int(row[-1])
+
+
+def _guide_chord(logits: np.ndarray, allowed: np.ndarray, grid: Sequence[np.ndarray], ref_bar: int,
+                 pos: int, strength: float) -> np.ndarray:
+    """Pull the chord towards ``grid[ref_bar][pos]`` (add ``strength`` to its logit, in place, or
+    allow only it when ``strength`` is infinite and the grammar allows it); returns the mask."""
+    if not 0 <= ref_bar < len(grid):
+        return allowed
+    cid = int(grid[ref_bar][pos])
+    if cid <= 1 or not allowed[cid]:  # none or "N" (no chord): nothing to follow
+        return allowed
+    if np.isinf(strength):
+        only = np.zeros_like(allowed)
+        only[cid] = True
+        return only
+    logits[cid] += strength
+    return allowed
