@@ -275,14 +275,14 @@ def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
 
 def make_audio_fn(work: Path):  # noqa: ANN201
     try:
-        from yuefu.listen.transcribe import transcribe_piano
+        import yuefu.listen.transcribe  # noqa: F401  (load_performance needs it for audio)
     except ImportError as e:
         print(f"--audio: skipped: the transcriber yuefu.listen.transcribe is not available ({e})")
         return None
     import soundfile as sf
 
     from yuefu.render import render_stems
-    from yuefu.teach import performance_from_score
+    from yuefu.teach import load_performance
 
     def fn(truth: InjectedPerformance, pi: int) -> Performance:
         sc = truth.to_score()
@@ -295,7 +295,7 @@ def make_audio_fn(work: Path):  # noqa: ANN201
         mono = mono + rng.normal(0, np.sqrt(p_sig / 10 ** (30 / 10)), size=mono.shape).astype(np.float32)
         path = work / f"take_{pi}_{truth.rate}.wav"
         sf.write(path, mono, sr)
-        return performance_from_score(transcribe_piano(path), source=str(path))
+        return load_performance(path)  # the product's audio route: transcribe_piano, marked transcribed
 
     return fn
 

@@ -108,7 +108,8 @@ class Assessment:
         return {"notes": len(v.notes), "correct": v.count("correct"), "wrong_pitch": v.count("wrong_pitch"),
                 "missed": v.count("missed"), "extra": len(v.extras), "early": t.count("early"),
                 "late": t.count("late"), "too_short": d.count("too_short"), "too_long": d.count("too_long"),
-                "replayed": len(v.superseded)}
+                "replayed": len(v.superseded), "unheard": v.count("unheard"),
+                "artefacts": len(v.artefacts)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (see ``docs/practice.md``)."""
@@ -128,7 +129,7 @@ class Assessment:
             d: dict[str, Any] = {"index": n.index, "bar": n.bar, "hand": n.hand, "pitch": n.pitch,
                                  "name": pitch_to_name(n.pitch), "onset_beat": round(n.onset_beat, 4),
                                  "duration_beat": round(n.duration_beat, 4), "verdict": n.verdict}
-            if n.verdict != "missed":
+            if n.verdict not in ("missed", "unheard"):
                 d.update({"played_pitch": n.played_pitch,
                           "played_name": pitch_to_name(int(n.played_pitch or 0)),
                           "played_onset_s": n.played_onset_s, "played_offset_s": n.played_offset_s,

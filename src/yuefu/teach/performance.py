@@ -12,7 +12,7 @@ transcribed score (MusicXML), and audio (WAV, MP3, FLAC, OGG) through the piano 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,9 @@ class Performance:
         MIDI velocities 1..127.
     source : str
         Where it came from (a file name, ``"stream"``), for messages.
+    transcribed : bool
+        Transcribed from audio (its notes may hold a transcription's artefacts: partials taken for
+        notes, held notes split); the verdicts then allow for them (``VerdictConfig.audio``).
     """
 
     pitch: np.ndarray
@@ -47,6 +50,7 @@ class Performance:
     offset_s: np.ndarray
     velocity: np.ndarray
     source: str = ""
+    transcribed: bool = False
 
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
@@ -115,7 +119,7 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
                 "(yuefu.listen.transcribe), which this installation lacks; give the performance "
                 "as MIDI from a digital piano instead") from None
         score = transcribe_piano(p, **transcribe_kwargs)
-        perf = performance_from_score(score, source=str(p))
+        perf = replace(performance_from_score(score, source=str(p)), transcribed=True)
     else:
         raise ScoreLoadError(
             f"{p}: unknown performance file type {p.suffix or '(no extension)'!r}; give MIDI "

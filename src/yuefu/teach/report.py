@@ -24,8 +24,8 @@ from yuefu.teach.assess import Assessment
 __all__ = ["render_html", "write_report", "BARS_PER_SYSTEM"]
 
 BARS_PER_SYSTEM = 4
-_COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "extra": "#f08c00",
-        "timing": "#3b6fd8"}
+_COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "unheard": "#d0d4d8",
+        "extra": "#f08c00", "timing": "#3b6fd8"}
 _STATUS = {"good": ("#2e9d57", "all right"), "timing": ("#e9b949", "timing"),
            "pitch": ("#d64545", "wrong, missed or extra notes"), "unplayed": ("#c7ccd1", "not played")}
 _LABELS = (("overall", "总分", "Overall"), ("pitch", "音准", "Pitch"), ("rhythm", "节奏", "Rhythm"),
@@ -112,9 +112,9 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
     for n in notes:
         nx, nw = x(n.onset_beat), max(2.0, n.duration_beat * sx - 1)
         tip = f"bar {n.bar}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"
-        if n.verdict == "missed":
+        if n.verdict in ("missed", "unheard"):
             out.append(f'<rect x="{nx:.1f}" y="{y(n.pitch):.1f}" width="{nw:.1f}" height="{ph - 1}" '
-                       f'fill="none" stroke="{_COL["missed"]}" stroke-dasharray="3 2">'
+                       f'fill="none" stroke="{_COL[n.verdict]}" stroke-dasharray="3 2">'
                        f'<title>{html.escape(tip)}</title></rect>')
             continue
         col = _COL[n.verdict]

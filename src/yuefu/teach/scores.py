@@ -70,11 +70,11 @@ def _r(x: float) -> float:
 
 def compute_scores(ref: Reference, perf: Performance, v: Verdicts) -> Scores:
     """Compute the marks defined in this module's docstring."""
-    n_score = len(v.notes)
+    n_score = len(v.notes) - v.count("unheard")
     correct = v.count("correct")
     pitch = 100.0 * correct / max(1, n_score + len(v.extras))
 
-    played = [n for n in v.notes if n.verdict != "missed"]
+    played = [n for n in v.notes if n.verdict not in ("missed", "unheard")]
     devs = np.array([abs(n.deviation_beats) for n in played if n.deviation_beats is not None])
     onset = float(np.mean(np.clip(1 - np.maximum(0, devs - 0.05) / 0.25, 0, 1))) if len(devs) else 0.0
     bpm = np.array(list(v.bar_bpm.values()))

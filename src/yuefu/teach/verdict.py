@@ -35,7 +35,11 @@ from yuefu.teach.tempo import LocalTiming, local_timing
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Event", "BarSummary", "Verdicts",
            "judge", "VERDICTS"]
 
-VERDICTS = ("correct", "wrong_pitch", "missed")
+VERDICTS = ("correct", "wrong_pitch", "missed", "unheard")
+
+#: Intervals (semitones) at which a piano note's partials lie: the octave, twelfth, double octave
+#: and the major third two octaves up, where a transcription confuses a partial with a note.
+PARTIAL_INTERVALS = (12, 19, 24, 28)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,17 @@ class VerdictConfig:
         A pause at least this long (beyond the pulse) is a *stop* rather than a hesitation.
     sigma_beats : float
         Neighbourhood of the local tempo fit.
+    audio : bool or None
+        Judge a transcribed recording, whose transcription confuses a note's partials with notes:
+        a played note left over as extra that is an octave, twelfth, double octave or 17th above
+        another played note starting within ``partial_window_s`` is set aside as a likely
+        partial, as is a re-strike of a held, judged note (``ExtraNote`` not reported;
+        ``Verdicts.artefacts``); a written note an octave, twelfth or double octave above a
+        correct note of its chord that is not heard is ``unheard`` (neither right nor missed) rather
+        than missed. None (default): when the performance was transcribed from audio
+        (``Performance.transcribed``).
+    partial_window_s : float
+        How close in time a partial's onset lies to its note's (audio only).
     """
 
     timing_tolerance_s: float = 0.07
@@ -65,6 +80,8 @@ class VerdictConfig:
     max_wrong_semitones: int = 7
     stop_s: float = 2.0
     sigma_beats: float = 2.0
+    audio: bool | None = None
+    partial_window_s: float = 0.05
 
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
@@ -177,6 +194,7 @@ class Verdicts:
     timing: LocalTiming
     cluster_time_s: np.ndarray
     bar_bpm: dict[int, float]
+    artefacts: tuple[int, ...] = ()  # played notes set aside as likely transcription artefacts
 
     def count(self, verdict: str) -> int:
         return sum(1 for n in self.notes if n.verdict == verdict)
@@ -304,12 +322,17 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         what = "stop" if extra >= cfg.stop_s else "hesitation"
         events.append(Event(what, ref.clusters[c].bar, None, float(ctimes[i]), float(extra)))
 
+    audio = perf.transcribed if cfg.audio is None else cfg.audio
+    artefacts: list[int] = []
+    if audio:
+        extra_idx, artefacts = _partials_set_aside(ref, perf, extra_idx, played_for, cfg.partial_window_s)
     notes: list[NoteVerdict] = []
     for rn in ref.notes:
         v = verdict_of.get(rn.index, "missed")
         if v == "missed":
-            notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat,
-                                     "missed"))
+            if audio and _masked(ref, rn.index, verdict_of):
+                v = "unheard"
+            notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v))
             continue
         k = played_for[rn.index]
         on, off = float(perf.onset_s[k]), float(perf.offset_s[k])
@@ -360,7 +383,47 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             spbs.setdefault(ref.clusters[c].bar, []).append(float(lt.seconds_per_beat[i]))
     bar_bpm = {b: round(60.0 / float(np.median(v)), 1) for b, v in spbs.items()}
     return Verdicts(tuple(notes), tuple(extras), tuple(sorted(superseded)), tuple(events), bars, bar_hands,
-                    lt, cluster_time, dict(sorted(bar_bpm.items())))
+                    lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts))
+
+
+def _masked(ref: Reference, i: int, verdict_of: dict[int, str]) -> bool:
+    """Whether written note ``i`` lies on a partial of a correct note of its chord (audio)."""
+    rn = ref.notes[i]
+    cl = ref.clusters[rn.cluster]
+    return any(verdict_of.get(j) == "correct" and rn.pitch - ref.notes[j].pitch in PARTIAL_INTERVALS[:3]
+               for m in cl.members for j in m)
+
+
+def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple[int, int]],
+                        played_for: dict[int, int], window_s: float
+                        ) -> tuple[list[tuple[int, int]], list[int]]:
+    """Split the extra notes of a transcription into real extras and likely artefacts: partials of a
+    played note starting together, and re-strikes of a judged note still held as written."""
+    judged = sorted(set(played_for.values()))
+    if not judged or not extra_idx:
+        return extra_idx, []
+    jk = np.array(judged, dtype=np.int64)
+    j_on, j_p, j_off = perf.onset_s[jk], perf.pitch[jk], perf.offset_s[jk]
+    # the written end of each judged note, in the performance's time, from its onset and the written
+    # length at the pace it was played (a held note split in two by the transcription)
+    held_until: dict[int, float] = {}
+    for i, k in played_for.items():
+        rn = ref.notes[i]
+        held_until[k] = max(held_until.get(k, 0.0), float(perf.onset_s[k]) + rn.duration_beat * ref.beat_s)
+    keep: list[tuple[int, int]] = []
+    aside: list[int] = []
+    for k, c in extra_idx:
+        on, p = float(perf.onset_s[k]), int(perf.pitch[k])
+        near = np.abs(j_on - on) <= window_s
+        partial = bool(np.any(near & np.isin(p - j_p, PARTIAL_INTERVALS)))
+        restrike = any(j_on[n] < on - window_s
+                       and min(held_until[int(jk[n])], float(j_off[n]) + window_s) > on
+                       for n in np.flatnonzero(j_p == p))
+        if partial or restrike:
+            aside.append(k)
+        else:
+            keep.append((k, c))
+    return keep, sorted(aside)
 
 
 def _summaries(ref: Reference, notes: list[NoteVerdict],
@@ -375,7 +438,7 @@ def _summaries(ref: Reference, notes: list[NoteVerdict],
         elif n.verdict == "wrong_pitch":
             s.wrong_pitch += 1
             s.wrong_played.append((n.pitch, int(n.played_pitch or 0)))
-        else:
+        elif n.verdict == "missed":
             s.missed += 1
         if n.timing == "early":
             s.early += 1
