@@ -8,9 +8,16 @@ import numpy as np
 import pytest
 
 from conftest import make_piece, rows_of
-from yuefu.core import Note, Score, Track
+from yuefu.core import Note, Score, Tempo, Track
 from yuefu.core.errors import ScoreLoadError
-from yuefu.teach import AssessConfig, DifferentPieceError, PerformanceError, assess, render_html
+from yuefu.teach import (
+    AssessConfig,
+    DifferentPieceError,
+    PerformanceError,
+    assess,
+    performance_from_score,
+    render_html,
+)
 
 BEAT_S = 0.6  # make_piece is at 100 BPM
 
@@ -316,3 +323,23 @@ def test_expression_follows_the_written_dynamics(rng):
     assert follows.scores.details["dynamics_marked"] == 1.0
     assert follows.scores.expression > flat.scores.expression + 30
     assert any(s.kind == "dynamics" for s in flat.suggestions)
+
+
+def test_a_unison_of_both_hands_is_one_key_press() -> None:
+    """Regression: a score whose two hands share a note at the same moment, assessed against
+    itself (the same MIDI file as the performance), reported the second copy as an extra note.
+    A piano sounds a key once: the doubling is one press, and the clean take has no error."""
+    s = Score(tempos=[Tempo(0, 120)])
+    rh = s.add_track(Track("right", program=0))
+    lh = s.add_track(Track("left", program=0))
+    for i in range(16):
+        rh.notes.append(Note(72 + (i % 5), float(i), 1.0, 80))
+        lh.notes.append(Note(48 + (i % 3), float(i), 1.0, 70))
+        if i % 4 == 2:  # the left hand doubles the melody note
+            lh.notes.append(Note(72 + (i % 5), float(i), 1.0, 70))
+    perf = performance_from_score(s)
+    assert len(perf) == 32  # 36 written notes, 4 of them doublings
+    a = assess(s, perf)
+    sm = a.summary()
+    assert sm["extra"] == 0 and sm["missed"] == 0 and sm["wrong_pitch"] == 0, sm
+    assert sm["correct"] == sm["notes"] == 36

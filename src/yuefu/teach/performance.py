@@ -23,7 +23,10 @@ from yuefu.core.files import check_input
 from yuefu.core.score import Score
 from yuefu.teach.errors import PerformanceError
 
-__all__ = ["Performance", "load_performance", "performance_from_score"]
+__all__ = ["UNISON_S", "Performance", "load_performance", "performance_from_score"]
+
+#: Same-pitch notes starting closer than this (seconds) are one key press.
+UNISON_S = 0.03
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,32 @@ class Performance:
     @classmethod
     def from_notes(cls, notes: Iterable[tuple[int, float, float, int]], *,
                    source: str = "") -> Performance:
-        """From ``(pitch, onset_s, offset_s, velocity)`` tuples, in any order."""
+        """From ``(pitch, onset_s, offset_s, velocity)`` tuples, in any order.
+
+        A key sounds once at a time: notes of the same pitch that start within
+        :data:`UNISON_S` of each other are one key press (the earliest onset, the latest
+        release, the strongest velocity). A file can hold such doublings (a score whose two
+        hands share a note, a MIDI export of both staves); a piano cannot play them twice.
+
+        >>> len(Performance.from_notes([(62, 6.0, 7.0, 80), (62, 6.0, 8.0, 95), (64, 6.0, 7.0, 80)]))
+        2
+        """
         rows = sorted(((int(p), float(a), float(b), int(v)) for p, a, b, v in notes),
                       key=lambda r: (r[1], r[0]))
         for p, a, b, v in rows:
             if not 0 <= p <= 127 or not np.isfinite(a) or not np.isfinite(b) or a < 0:
                 raise ParameterError(f"{source or 'performance'}: invalid note (pitch {p}, onset {a} s)")
             del v
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        merged: list[list[float]] = []
+        last: dict[int, list[float]] = {}  # pitch -> its latest key press
+        for p, a, b, v in rows:
+            prev = last.get(p)
+            if prev is not None and a - prev[1] < UNISON_S:
+                prev[2], prev[3] = max(prev[2], b), max(prev[3], v)
+                continue
+            last[p] = [p, a, b, v]
+            merged.append(last[p])
+        arr = np.array(merged, dtype=np.float64).reshape(-1, 4)
         off = np.maximum(arr[:, 2], arr[:, 1] + 1e-3)
         return cls(arr[:, 0].astype(np.int64), arr[:, 1].copy(), off,
                    np.clip(arr[:, 3], 1, 127).astype(np.int64), source)
