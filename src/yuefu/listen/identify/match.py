@@ -227,6 +227,8 @@ def vote(qh: np.ndarray, qt: np.ndarray, qk: np.ndarray, dh: np.ndarray, dtrack:
     span = int(off.max()) - off_min + 3
     n_speeds = speeds.shape[0]
     key = (tr * n_speeds + k) * span + (off - off_min)
+    if n_speeds * span * (int(tr.max()) + 1) < 2**31:  # 32-bit keys sort about twice as fast
+        key = key.astype(np.int32)
     sk = np.sort(key)
     first = np.empty(sk.shape[0], dtype=bool)
     first[0] = True
