@@ -576,6 +576,30 @@ def calibrate(args: argparse.Namespace, files: list[Path], per_cell: int) -> Non
                   f"{fa}/{len(neg)} false accepts, {hit}/{len(pos)} top-1")
 
 
+def latency_only(db: Path, queries: list[dict], qdir: Path, n: int) -> None:
+    """Query latency alone: ``n`` random benchmark queries (seeded), pinned to one CPU, three
+    rounds, on the catalog a full run built (the quick check after a change to the matcher)."""
+    from yuefu.listen.identify import open_catalog
+
+    if not db.exists():
+        raise SystemExit(f"{db} does not exist: run the full benchmark once first")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    rng = np.random.default_rng(0)
+    pick = [queries[i] for i in rng.permutation(len(queries))[:n]]
+    print("| round | queries | p50 ms | p95 ms | max ms | 1-min load |\n|---|---|---|---|---|---|")
+    with open_catalog(db) as cat:
+        cat.query(qdir / pick[0]["file"])  # warm-up
+        for r in range(3):
+            ts = []
+            for q in pick:
+                t = time.perf_counter()
+                cat.query(qdir / q["file"])
+                ts.append(1000.0 * (time.perf_counter() - t))
+            print(f"| {r + 1} | {len(ts)} | {np.percentile(ts, 50):.0f} | {np.percentile(ts, 95):.0f} "
+                  f"| {max(ts):.0f} | {os.getloadavg()[0]:.2f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100 tracks, 10 queries per cell")
@@ -593,6 +617,9 @@ def main() -> None:
                     help="calibration of the acceptance thresholds on a held-out query set (see calibrate)")
     ap.add_argument("--reuse-rows", action="store_true",
                     help="with --calibrate: re-score the saved calibration-rows.json, query nothing")
+    ap.add_argument("--latency", type=int, metavar="N",
+                    help="only time N random benchmark queries on the catalog already built (one "
+                         "CPU, three rounds) and print p50 / p95")
     args = ap.parse_args()
     n_tracks = args.tracks or (100 if args.quick else 500)
     per_cell = args.per_cell or (10 if args.quick else 25)
@@ -603,6 +630,9 @@ def main() -> None:
     queries = make_queries(args.work, files, outside, per_cell, args.outside)
     qdir = query_dir(args.work, len(files), per_cell, args.outside)
     print(f"{len(files)} catalog files, {len(queries)} queries", file=sys.stderr)
+    if args.latency:
+        latency_only(args.work / f"ours-{len(files)}.db", queries, qdir, args.latency)
+        return
     ours = run_ours(args.work / f"ours-{len(files)}.db", files, queries, qdir, args.jobs)
     anchor = None
     if not args.no_anchor:
