@@ -25,8 +25,8 @@ from yuefu.teach.errors import PerformanceError
 
 __all__ = ["UNISON_S", "Performance", "load_performance", "performance_from_score"]
 
-#: Same-pitch notes starting closer than this (seconds) are one key press.
-UNISON_S = 0.03
+#: Same-pitch notes of a score file starting closer than this (seconds) are one key press.
+UNISON_S = 0.002
 
 
 @dataclass(frozen=True)
@@ -61,39 +61,34 @@ class Performance:
     @classmethod
     def from_notes(cls, notes: Iterable[tuple[int, float, float, int]], *,
                    source: str = "") -> Performance:
-        """From ``(pitch, onset_s, offset_s, velocity)`` tuples, in any order.
-
-        A key sounds once at a time: notes of the same pitch that start within
-        :data:`UNISON_S` of each other are one key press (the earliest onset, the latest
-        release, the strongest velocity). A file can hold such doublings (a score whose two
-        hands share a note, a MIDI export of both staves); a piano cannot play them twice.
-
-        >>> len(Performance.from_notes([(62, 6.0, 7.0, 80), (62, 6.0, 8.0, 95), (64, 6.0, 7.0, 80)]))
-        2
-        """
+        """From ``(pitch, onset_s, offset_s, velocity)`` tuples, in any order (kept as given)."""
         rows = sorted(((int(p), float(a), float(b), int(v)) for p, a, b, v in notes),
                       key=lambda r: (r[1], r[0]))
         for p, a, b, v in rows:
             if not 0 <= p <= 127 or not np.isfinite(a) or not np.isfinite(b) or a < 0:
                 raise ParameterError(f"{source or 'performance'}: invalid note (pitch {p}, onset {a} s)")
             del v
-        merged: list[list[float]] = []
-        last: dict[int, list[float]] = {}  # pitch -> its latest key press
-        for p, a, b, v in rows:
-            prev = last.get(p)
-            if prev is not None and a - prev[1] < UNISON_S:
-                prev[2], prev[3] = max(prev[2], b), max(prev[3], v)
-                continue
-            last[p] = [p, a, b, v]
-            merged.append(last[p])
-        arr = np.array(merged, dtype=np.float64).reshape(-1, 4)
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
         off = np.maximum(arr[:, 2], arr[:, 1] + 1e-3)
         return cls(arr[:, 0].astype(np.int64), arr[:, 1].copy(), off,
                    np.clip(arr[:, 3], 1, 127).astype(np.int64), source)
 
 
 def performance_from_score(score: Score, *, source: str = "") -> Performance:
-    """The notes of every pitched track of ``score`` as a performance, timed by its tempo map."""
+    """The notes of every pitched track of ``score`` as a performance, timed by its tempo map.
+
+    A key sounds once at a time: notes of the same pitch that start within :data:`UNISON_S`
+    of each other (in different tracks or staves: a score whose two hands share a note) are one
+    key press, with the latest release and the strongest velocity. A piano cannot play them
+    twice, and a digital piano's MIDI never holds them.
+
+    >>> from yuefu.core import Note, Score, Track
+    >>> s = Score()
+    >>> s.add_track(Track("rh")).notes.append(Note(62, 0.0, 1.0, 80))
+    >>> s.add_track(Track("lh")).notes += [Note(62, 0.0, 2.0, 95), Note(50, 0.0, 2.0, 70)]
+    >>> len(performance_from_score(s))
+    2
+    """
     tm = score.tempo_map
     rows: list[tuple[int, float, float, int]] = []
     for t in score.tracks:
@@ -102,7 +97,18 @@ def performance_from_score(score: Score, *, source: str = "") -> Performance:
         on = tm.to_seconds(np.array([n.onset for n in t.notes]))
         off = tm.to_seconds(np.array([n.end for n in t.notes]))
         rows += [(n.pitch, float(a), float(b), n.velocity) for n, a, b in zip(t.notes, on, off, strict=True)]
-    return Performance.from_notes(rows, source=source or score.title)
+    rows.sort(key=lambda r: (r[1], r[0]))
+    merged: list[tuple[int, float, float, int]] = []
+    last: dict[int, int] = {}  # pitch -> index in merged of its latest key press
+    for p, a, b, v in rows:
+        i = last.get(p)
+        if i is not None and a - merged[i][1] < UNISON_S:
+            q = merged[i]
+            merged[i] = (p, q[1], max(q[2], b), max(q[3], v))
+            continue
+        last[p] = len(merged)
+        merged.append((p, a, b, v))
+    return Performance.from_notes(merged, source=source or score.title)
 
 
 def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
