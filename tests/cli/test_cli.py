@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_errors import one_line_error as _one_line_error
 
 from yuefu import __version__
 from yuefu.cli import main
@@ -17,12 +18,6 @@ from yuefu.core.theory import Key
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("yuefu: error: "), err
-    assert "\n" not in err, f"expected one line, got: {err!r}"
-    assert "Traceback" not in err
-    return err
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_errors import one_line_error as _one_line_error
 
 from yuefu.cli import main
 from yuefu.core.io import write_midi, write_musicxml
@@ -16,12 +17,6 @@ from yuefu.core.score import Note, Score, Tempo, Track
 SCALE = [0, 2, 4, 5, 7, 9, 11]
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("yuefu: error: "), err
-    assert "\n" not in err, f"expected one line, got: {err!r}"
-    assert "Traceback" not in err
-    return err
 
 
 def _piece(seed: int) -> Score:
