@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/singer.py --quick  # the full run (pysinsy, pocketsphinx) needs .[bench]
 	$(BIN)/python benchmarks/identify.py --quick  # audfprint beside it when ../audfprint holds a copy
 	$(BIN)/python benchmarks/compose.py --quick
+	$(BIN)/python benchmarks/transcribe.py --quick
+	$(BIN)/python benchmarks/practice.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks train
