@@ -26,7 +26,7 @@ from yuefu.listen.identify.store import (
     _decode,
     _merge,
     _meta_rows,
-    _without,
+    _rewrites,
     group_by_hash,
 )
 
@@ -150,9 +150,7 @@ class PostgresStore(Store):
                 if not rows:
                     break
                 last = (int(rows[-1][0]), int(rows[-1][1]))
-                changed = [(int(h), int(k), _without(bytes(d), drop)) for h, k, d in rows]
-                upd = [(r, h, k) for h, k, r in changed if r]
-                gone = [(h, k) for h, k, r in changed if r is not None and not r]
+                upd, gone = _rewrites(rows, drop)
                 if upd:
                     cur.executemany("UPDATE yuefu_hashes SET data = %s WHERE hash = %s AND part = %s", upd)
                 if gone:

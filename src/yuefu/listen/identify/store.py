@@ -122,6 +122,24 @@ def _without(data: bytes, ids: np.ndarray) -> bytes | None:
     return v[~drop].tobytes()
 
 
+def _rewrites(rows: Sequence[tuple[Any, Any, Any]], ids: np.ndarray
+              ) -> tuple[list[tuple[bytes, int, int]], list[tuple[int, int]]]:
+    """What deleting the tracks ``ids`` does to hash rows ``(hash, part, data)``: the rows to
+    update, as ``(data, hash, part)``, and the rows left empty, as ``(hash, part)`` (both
+    stores run them with ``executemany``)."""
+    upd: list[tuple[bytes, int, int]] = []
+    gone: list[tuple[int, int]] = []
+    for h, k, data in rows:
+        rest = _without(bytes(data), ids)
+        if rest is None:
+            continue
+        if rest:
+            upd.append((rest, int(h), int(k)))
+        else:
+            gone.append((int(h), int(k)))
+    return upd, gone
+
+
 class CatalogError(YuefuError):
     """A catalog (``--db``) is missing, is not a yuefu catalog, or cannot be opened."""
 
@@ -373,14 +391,9 @@ class SQLiteStore(Store):
                 if not rows:
                     break
                 last = (int(rows[-1][0]), int(rows[-1][1]))
-                for h, k, data in rows:
-                    rest = _without(data, drop)
-                    if rest is None:
-                        continue
-                    if rest:
-                        c.execute("UPDATE hashes SET data = ? WHERE hash = ? AND part = ?", (rest, h, k))
-                    else:
-                        c.execute("DELETE FROM hashes WHERE hash = ? AND part = ?", (h, k))
+                upd, gone = _rewrites(rows, drop)
+                c.executemany("UPDATE hashes SET data = ? WHERE hash = ? AND part = ?", upd)
+                c.executemany("DELETE FROM hashes WHERE hash = ? AND part = ?", gone)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
