@@ -439,6 +439,32 @@ def test_reads_a_file_written_elsewhere(tmp_path: Path) -> None:
     # the two staves of the piano are one track
     assert notes_of(s.tracks[1]) == [(48, 0.0, 4.0, None), (55, 0.0, 4.0, None),
                                      (72, 0.0, 4.0, None)]
+    # ... whose notes keep their staff (1 = the top one); a one-staff part's notes have none
+    assert [(n.pitch, n.staff) for n in s.tracks[1].notes] == [(48, 2), (55, 2), (72, 1)]
+    assert {n.staff for n in voice.notes} == {None}
+
+
+def test_a_two_staff_part_round_trips_as_one_part_with_its_staves() -> None:
+    s = Score()
+    piano = s.add_track(Track("piano", program=0, role="accompaniment"))
+    # the right hand goes below middle C and the left hand above it: only the staff tells
+    piano.notes += [Note(72, 0, 1, staff=1), Note(55, 1, 1, staff=1), Note(53, 2, 2, staff=1),
+                    Note(48, 0, 2, staff=2), Note(64, 2, 2, staff=2), Note(43, 4, 4, staff=2)]
+    v = s.add_track(Track("voice", program=52, role="vocal"))
+    v.notes.append(Note(67, 0, 4, lyric="la"))
+    data = musicxml_bytes(s.normalize())
+    root = ET.fromstring(data)
+    parts = root.findall("part")
+    assert len(parts) == 2 and parts[0].findtext("measure/attributes/staves") == "2"
+    assert {n.findtext("staff") for n in parts[0].iter("note") if n.find("rest") is None} == {
+        "1", "2"}
+    ids = {sp.get("id") for sp in root.iter("score-instrument")}
+    assert {i.get("id") for i in root.iter("instrument")} <= ids  # no dangling instrument
+    back = score_from_musicxml_bytes(data)
+    assert [t.name for t in back.tracks] == ["piano", "voice"]
+    got = sorted((n.pitch, n.onset, n.duration, n.staff) for n in back.tracks[0].notes)
+    assert got == sorted((n.pitch, n.onset, n.duration, n.staff) for n in piano.notes)
+    assert back.tracks[1].notes[0].staff is None
 
 
 # -- broken inputs ---------------------------------------------------------------------------

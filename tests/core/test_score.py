@@ -27,7 +27,7 @@ from yuefu.core.theory import Key
 
 def test_note_defaults_and_end():
     n = Note(60, 1.5, 0.5)
-    assert (n.velocity, n.lyric) == (90, None)
+    assert (n.velocity, n.lyric, n.staff) == (90, None, None)
     assert n.end == pytest.approx(2.0, abs=1e-12)
 
 
@@ -45,6 +45,8 @@ def test_note_defaults_and_end():
         ({"onset": math.inf}, "onset"),
         ({"velocity": 0}, "velocity"),
         ({"velocity": 128}, "velocity"),
+        ({"staff": 0}, "staff"),
+        ({"staff": 17}, "staff"),
     ],
 )
 def test_note_validation(kwargs, match):

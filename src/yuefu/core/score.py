@@ -75,6 +75,10 @@ class Note:
         MIDI velocity 1..127.
     lyric : str or None
         The syllable sung on this note. ``"-"`` marks a melisma (the previous syllable held).
+    staff : int or None
+        The staff of its part that the note is written on, 1 being the top one (in a piano part
+        staff 1 is the right hand's, staff 2 the left hand's), for a part with several staves;
+        None for a one-staff part or a source that does not say (MIDI).
     """
 
     pitch: int
@@ -82,6 +86,7 @@ class Note:
     duration: float
     velocity: int = 90
     lyric: str | None = None
+    staff: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= int(self.pitch) <= 127:
@@ -92,6 +97,8 @@ class Note:
             raise ParameterError(f"note onset must be >= 0 beats, got {self.onset}")
         if not 1 <= int(self.velocity) <= 127:
             raise ParameterError(f"note velocity must be 1..127, got {self.velocity}")
+        if self.staff is not None and not 1 <= int(self.staff) <= 16:
+            raise ParameterError(f"note staff must be 1..16 (1 = the top staff) or None, got {self.staff}")
 
     @property
     def end(self) -> float:
@@ -101,7 +108,7 @@ class Note:
 
 @dataclass(slots=True)
 class Track:
-    """An instrument part.
+    """An instrument part (a piano's two staves are one track; its notes carry their staff).
 
     Parameters
     ----------

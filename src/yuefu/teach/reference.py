@@ -4,10 +4,19 @@ A *cluster* is every score note that starts at the same moment (within ``chord_t
 a chord, or a melody note with its accompaniment. The aligner follows the performance from cluster
 to cluster and matches the pitches inside a cluster as a chord, in any order.
 
-Hands: a score with two pitched tracks (two staves, as a piano MIDI file from a notation program
-writes them) gives the higher-sounding track to the right hand and the other to the left. A score
-with one pitched track (or more than two) is split at ``split_pitch`` (middle C, 60, by default:
-notes at or above it are the right hand's). Drum tracks are left out.
+Hands come from the best source the score has, and :attr:`Reference.hands_from` says which:
+
+* ``"staves"``: a part of several staves (a MusicXML piano part; its notes carry their staff):
+  staff 1 is the right hand, staff 2 (and below) the left, wherever the notes lie;
+* ``"track names"``: every pitched track is named for one hand (``RH``/``LH``, ``right``/``left``,
+  ``treble``/``bass``, ``upper``/``lower``, ``右手``/``左手`` ...) and both hands are named;
+* ``"tracks"``: two pitched tracks (two staves as a notation program writes a piano MIDI file, or
+  two MIDI channels): the higher-sounding one is the right hand;
+* ``"pitch (split at 60)"``: otherwise (one track, or more than two unnamed ones) the notes are
+  split at ``split_pitch`` (middle C, 60, by default: notes at or above it are the right hand's).
+
+In a score that mixes a part with staves and parts without, the latter are split at
+``split_pitch`` (``"staves + pitch (split at 60)"``). Drum tracks are left out.
 
 >>> from yuefu.core import Score, Track, Note
 >>> s = Score()
@@ -22,14 +31,16 @@ notes at or above it are the right hand's). Drum tracks are left out.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from yuefu.core.errors import ParameterError, ScoreLoadError
-from yuefu.core.score import Score, Track
+from yuefu.core.score import Note, Score, Track
 
-__all__ = ["RefNote", "Cluster", "Reference", "build_reference", "HANDS"]
+__all__ = ["RefNote", "Cluster", "Reference", "build_reference", "hand_of_name", "HANDS"]
 
 #: Hand names, as they appear in reports and JSON.
 HANDS = ("right", "left")
@@ -107,6 +118,12 @@ class Reference:
     hands_from: str
     beat_s: float
     title: str = ""
+    split_pitch: int = 60
+    #: Start beat of every bar of :attr:`bars` and the end of the last one (``n_bars + 1`` values).
+    bar_starts: tuple[float, ...] = ()
+
+    #: How many clusters either side :meth:`hand_near` looks at for written notes.
+    HAND_WINDOW = 4
 
     @property
     def bars(self) -> range:
@@ -117,6 +134,35 @@ class Reference:
     def hands(self) -> tuple[str, ...]:
         present = {n.hand for n in self.notes}
         return tuple(h for h in HANDS if h in present)
+
+    def hand_near(self, cluster: int, pitch: int) -> str:
+        """The hand that most likely played ``pitch`` near ``cluster`` (an extra note's hand).
+
+        With hands from a pitch split, the split decides. Otherwise the written note nearest in
+        pitch among the cluster and :attr:`HAND_WINDOW` clusters either side gives its hand (one
+        cluster away counts as half a semitone), so that a note struck below a right-hand run
+        while the left hand rests goes to the right hand only when no left-hand note is near.
+
+        Parameters
+        ----------
+        cluster : int
+            Index into :attr:`clusters` (clipped to the score).
+        pitch : int
+            MIDI pitch of the played note.
+
+        Returns
+        -------
+        str
+            ``"right"`` or ``"left"``.
+        """
+        by_split = "right" if pitch >= self.split_pitch else "left"
+        if self.hands_from.startswith("pitch") or not self.clusters:
+            return by_split
+        c = min(max(int(cluster), 0), len(self.clusters) - 1)
+        lo, hi = max(0, c - self.HAND_WINDOW), min(len(self.clusters), c + self.HAND_WINDOW + 1)
+        best = min(((abs(self.notes[i].pitch - pitch) + 0.5 * abs(j - c), self.notes[i].hand)
+                    for j in range(lo, hi) for i in self.clusters[j].note_indices), default=None)
+        return by_split if best is None else best[1]
 
 
 def _pitched_tracks(score: Score) -> list[Track]:
@@ -145,7 +191,8 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     chord_tolerance_beats : float
         Notes whose onsets lie closer than this (in beats) form one cluster.
     split_pitch : int
-        Where a one-track score is split into hands (notes >= it are the right hand's).
+        Where the notes are split into hands when the score has no staves, no tracks named for
+        the hands and not two tracks (notes >= it are the right hand's).
     bars : (int, int) or None
         Assess only these bars (1-based, inclusive): a student practising a passage.
 
@@ -160,21 +207,9 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     if not 0 < chord_tolerance_beats < 1:
         raise ParameterError(f"chord_tolerance_beats must be in (0, 1), got {chord_tolerance_beats}")
     tm = score.tempo_map
-    if len(tracks) == 2:
-        means = [float(np.mean([n.pitch for n in t.notes])) for t in tracks]
-        right = tracks[int(np.argmax(means))].name
-        hands_from = "tracks"
-
-        def hand_of(track: str, pitch: int) -> str:
-            return "right" if track == right else "left"
-    else:
-        hands_from = f"pitch (split at {split_pitch})"
-
-        def hand_of(track: str, pitch: int) -> str:
-            return "right" if pitch >= split_pitch else "left"
-
-    raw = sorted(((n.onset, n.pitch, n.duration, n.velocity, t.name) for t in tracks for n in t.notes),
-                 key=lambda r: (r[0], r[1]))
+    hand_of, hands_from = _hand_source(tracks, split_pitch)
+    raw = sorted(((n.onset, n.pitch, n.duration, n.velocity, t.name, hand_of(t, n))
+                  for t in tracks for n in t.notes), key=lambda r: (r[0], r[1]))
     n_bars_total = score.bar_of(max(r[0] for r in raw)) + 1
     first, last = _parse_bars(bars, n_bars_total)
     raw = [r for r in raw if first <= score.bar_of(r[0]) + 1 <= last]
@@ -194,7 +229,7 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
             start = onsets[i]
         cluster_of[i] = c
     notes = [RefNote(i, int(r[1]), float(r[0]), float(r[2]), float(on_s[i]), float(dur_s[i]), int(r[3]),
-                     r[4], hand_of(r[4], int(r[1])), score.bar_of(r[0]) + 1, int(cluster_of[i]))
+                     r[4], r[5], score.bar_of(r[0]) + 1, int(cluster_of[i]))
              for i, r in enumerate(raw)]
     clusters = []
     first_of = [int(np.flatnonzero(cluster_of == ci)[0]) for ci in range(int(cluster_of[-1]) + 1)]
@@ -211,4 +246,58 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
                                 tuple(tuple(by_pitch[p]) for p in pitches), float(cl_spb[ci])))
     beat_s = float(np.median(np.diff(tm.to_seconds(np.array([0.0, 1.0])))))
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
-                     score.title)
+                     score.title, split_pitch, _bar_starts(score, first, last))
+
+
+def _bar_starts(score: Score, first: int, last: int) -> tuple[float, ...]:
+    """Start beats of bars ``first``..``last + 1`` (1-based): the score's barlines, meters included."""
+    lines = [float(b) for b in score.bar_lines()]
+    meters = sorted(score.time_signatures, key=lambda m: m.beat)
+    bar_len = meters[-1].bar_beats if meters else 4.0
+    while len(lines) < last + 1:
+        lines.append(lines[-1] + bar_len)
+    return tuple(lines[first - 1:last + 1])
+
+
+_RIGHT_WORDS = frozenset({"rh", "right", "treble", "upper", "rechts", "droite", "destra"})
+_LEFT_WORDS = frozenset({"lh", "left", "bass", "lower", "links", "gauche", "sinistra"})
+
+
+def hand_of_name(name: str) -> str | None:
+    """The hand a track's name gives it, or None when it names neither (or both).
+
+    >>> [hand_of_name(n) for n in ("Piano RH", "Klavier (L.H.)", "右手", "treble", "Piano", "")]
+    ['right', 'left', 'right', 'right', None, None]
+    """
+    low = name.lower().replace(".", "")
+    words = set(re.split(r"[^0-9a-z]+", low))
+    right = bool(words & _RIGHT_WORDS) or "右手" in low
+    left = bool(words & _LEFT_WORDS) or "左手" in low
+    return "right" if right and not left else "left" if left and not right else None
+
+
+def _hand_source(tracks: list[Track], split_pitch: int) -> tuple[Callable[[Track, Note], str], str]:
+    """How the notes of ``tracks`` (pitched, with notes) get their hands, and its name."""
+    split_name = f"pitch (split at {split_pitch})"
+
+    def by_pitch(t: Track, n: Note) -> str:
+        return "right" if n.pitch >= split_pitch else "left"
+
+    with_staves = {t.name for t in tracks if any(n.staff is not None for n in t.notes)}
+    if with_staves:
+        def by_staff(t: Track, n: Note) -> str:
+            if t.name not in with_staves:
+                return by_pitch(t, n)
+            # a note of a part with staves that has none (not from a reader): by the split
+            return by_pitch(t, n) if n.staff is None else "right" if n.staff == 1 else "left"
+
+        mixed = len(with_staves) < len(tracks)
+        return by_staff, "staves" + (f" + {split_name}" if mixed else "")
+    named = {t.name: hand_of_name(t.name) for t in tracks}
+    if None not in named.values() and set(named.values()) == set(HANDS):
+        return (lambda t, n: str(named[t.name])), "track names"
+    if len(tracks) == 2:
+        means = [float(np.mean([n.pitch for n in t.notes])) for t in tracks]
+        right = tracks[int(np.argmax(means))].name
+        return (lambda t, n: "right" if t.name == right else "left"), "tracks"
+    return by_pitch, split_name

@@ -6,7 +6,9 @@ where the score has two, coloured by the worst verdict in it), the events (pause
 skips) and a piano roll of score against performance in systems of four bars: written notes as
 bars (green correct, red wrong pitch with the played pitch as a red outline, grey dashed missed),
 extra notes in orange, played onsets as thin dark ticks, early/late notes with a blue triangle.
-Every SVG scales to the screen width, so it reads on a phone.
+On a wide screen every system fits the width; on a phone (below 720 px) a system keeps 720 px
+and scrolls sideways inside its own box, so that notes and labels stay readable and the page
+itself never scrolls sideways. The strip comes in blocks of eight bars, the hands' rows aligned.
 """
 
 from __future__ import annotations
@@ -28,6 +30,21 @@ _COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "un
         "extra": "#f08c00", "timing": "#3b6fd8"}
 _STATUS = {"good": ("#2e9d57", "all right"), "timing": ("#e9b949", "timing"),
            "pitch": ("#d64545", "wrong, missed or extra notes"), "unplayed": ("#c7ccd1", "not played")}
+#: The piano roll's marks as the legend draws them: the same shapes as in the roll.
+_SWATCH = {
+    "correct": f'<rect x="1" y="2" width="16" height="7" fill="{_COL["correct"]}"/>',
+    "wrong_pitch": (f'<rect x="1" y="0.5" width="16" height="4" fill="none" stroke="{_COL["wrong_pitch"]}"/>'
+                    f'<rect x="1" y="6" width="16" height="4" fill="{_COL["wrong_pitch"]}"/>'),
+    "missed": (f'<rect x="1.5" y="2" width="15" height="7" fill="none" stroke="{_COL["missed"]}" '
+               'stroke-width="1.5" stroke-dasharray="3 2"/>'),
+    "unheard": (f'<rect x="1.5" y="2" width="15" height="7" fill="none" stroke="{_COL["unheard"]}" '
+                'stroke-dasharray="3 2"/>'),
+    "extra": f'<rect x="1" y="2" width="16" height="7" fill="{_COL["extra"]}"/>',
+    "timing": f'<polygon points="3,5.5 11,1.5 11,9.5" fill="{_COL["timing"]}"/>',
+    "onset": '<line x1="9" y1="0.5" x2="9" y2="10.5" stroke="#1d2327" stroke-width="1.5"/>',
+}
+_SWATCH = {k: f'<svg class="sw" viewBox="0 0 18 11" width="18" height="11" aria-hidden="true">{v}</svg>'
+           for k, v in _SWATCH.items()}
 _LABELS = (("overall", "总分", "Overall"), ("pitch", "音准", "Pitch"), ("rhythm", "节奏", "Rhythm"),
            ("fluency", "流畅度", "Fluency"), ("expression", "表现力", "Expression"))
 
@@ -35,19 +52,24 @@ _CSS = """
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC",
 "Noto Sans CJK SC",sans-serif;margin:0;padding:12px;color:#1d2327;background:#f6f7f8;line-height:1.45}
 main{max-width:980px;margin:0 auto}h1{font-size:1.3em;margin:.2em 0}h2{font-size:1.05em;margin:1.2em 0 .4em}
-.src{color:#5f6b73;font-size:.85em;word-break:break-all}
+.src{color:#5f6b73;font-size:.85em;overflow-wrap:anywhere}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(105px,1fr));gap:8px}
 .card{background:#fff;border-radius:10px;padding:8px 10px;box-shadow:0 1px 2px #0002}
 .card b{display:block;font-size:1.7em}.card span{font-size:.85em;color:#5f6b73}
 .sum{font-size:.92em}ol{padding-left:1.3em}li{margin:.35em 0}
 .strip{display:flex;flex-wrap:wrap;gap:3px;align-items:center}
-.strip .h{width:2.6em;font-size:.8em;color:#5f6b73}
-.bar{min-width:26px;height:26px;border-radius:4px;color:#fff;font-size:.72em;display:flex;align-items:center;
+.strip .h{width:3.4em;font-size:.8em;color:#5f6b73;white-space:nowrap}
+.bar{min-width:26px;height:26px;border-radius:4px;color:#fff;font-size:.78em;display:flex;align-items:center;
 justify-content:center}.row{margin:3px 0;display:flex;gap:4px}
 .legend{font-size:.8em;color:#5f6b73;display:flex;flex-wrap:wrap;gap:10px}.legend i{display:inline-block;
 width:12px;height:9px;margin-right:4px;border-radius:2px}
-.sys{background:#fff;border-radius:8px;margin:6px 0;padding:4px;box-shadow:0 1px 2px #0001}
-svg{width:100%;height:auto;display:block}
+.blk{display:inline-block;margin:0 14px 6px 0;vertical-align:top}
+.sys{background:#fff;border-radius:8px;margin:6px 0;padding:4px;box-shadow:0 1px 2px #0001;
+overflow-x:auto;-webkit-overflow-scrolling:touch}
+svg{width:100%;height:auto;display:block}.sys svg{min-width:720px}
+svg.sw{display:inline-block;width:18px;height:11px;vertical-align:-1px;margin-right:4px}
+.hint{display:none;font-size:.8em;color:#5f6b73;margin:.3em 0}
+@media (max-width:760px){.hint{display:block}}
 """
 
 
@@ -84,15 +106,15 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
     pitches = [n.pitch for n in notes] + [int(n.played_pitch) for n in notes if n.played_pitch is not None]
     pitches += [e.pitch for e in extras]
     lo, hi = min(pitches) - 2, max(pitches) + 2
-    W, ph, left = 1000.0, 7.0, 34.0
-    H = (hi - lo + 1) * ph + 16
+    W, ph, left = 1000.0, 8.0, 34.0
+    H = (hi - lo + 1) * ph + 18
     sx = (W - left - 4) / (b1 - b0)
 
     def x(beat: float) -> float:
         return left + (beat - b0) * sx
 
     def y(p: int) -> float:
-        return 14 + (hi - p) * ph
+        return 16 + (hi - p) * ph
 
     out = [f'<svg viewBox="0 0 {W:.0f} {H:.0f}" role="img" aria-label="bars {bar_lo} to {bar_hi}">']
     for p in range(lo, hi + 1):  # black-key shading and C labels
@@ -100,21 +122,22 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
             out.append(f'<rect x="{left}" y="{y(p):.1f}" width="{W - left:.0f}" height="{ph}" '
                        'fill="#f1f3f5"/>')
         if p % 12 == 0:
-            out.append(f'<text x="2" y="{y(p) + ph - 1:.1f}" font-size="8" fill="#5f6b73">'
+            out.append(f'<text x="2" y="{y(p) + ph - 0.5:.1f}" font-size="11" fill="#5f6b73">'
                        f'{pitch_to_name(p)}</text>')
     for bar in range(bar_lo, bar_hi + 2):
         if bar in bar_beats and b0 - 1e-9 <= bar_beats[bar] <= b1 + 1e-9:
             bx = x(bar_beats[bar])
-            out.append(f'<line x1="{bx:.1f}" y1="10" x2="{bx:.1f}" y2="{H:.0f}" stroke="#adb5bd"/>')
+            out.append(f'<line x1="{bx:.1f}" y1="13" x2="{bx:.1f}" y2="{H:.0f}" stroke="#adb5bd"/>')
             if bar <= bar_hi:
-                out.append(f'<text x="{bx + 2:.1f}" y="9" font-size="9" fill="#5f6b73">{bar}</text>')
+                out.append(f'<text x="{bx + 3:.1f}" y="11" font-size="12" fill="#5f6b73">{bar}</text>')
     t_arr, b_arr = tb
     for n in notes:
         nx, nw = x(n.onset_beat), max(2.0, n.duration_beat * sx - 1)
         tip = f"bar {n.bar}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"
         if n.verdict in ("missed", "unheard"):
+            sw = 1.5 if n.verdict == "missed" else 1.0
             out.append(f'<rect x="{nx:.1f}" y="{y(n.pitch):.1f}" width="{nw:.1f}" height="{ph - 1}" '
-                       f'fill="none" stroke="{_COL[n.verdict]}" stroke-dasharray="3 2">'
+                       f'fill="none" stroke="{_COL[n.verdict]}" stroke-width="{sw}" stroke-dasharray="3 2">'
                        f'<title>{html.escape(tip)}</title></rect>')
             continue
         col = _COL[n.verdict]
@@ -149,6 +172,13 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
     return "".join(out)
 
 
+#: Bars per block of the per-bar strip: the hands' rows of a block line up bar by bar and a block
+#: (about 270 px) fits a phone's width.
+STRIP_BARS = 8
+_NO_NOTES = ("#e9ecef", "no notes in this hand")
+_LIGHT = (_STATUS["timing"][0], _STATUS["unplayed"][0], _NO_NOTES[0])
+
+
 def _strip(a: Assessment) -> str:
     v, ref = a.verdicts, a.reference
     rows = [("both", "bars", list(v.bars))]
@@ -156,17 +186,36 @@ def _strip(a: Assessment) -> str:
         per = {(s.bar, s.hand): s for s in v.bar_hands}
         names = {"right": "RH 右", "left": "LH 左"}
         rows = [(h, names[h], [per[(b, h)] for b in ref.bars]) for h in ref.hands]
-    out = []
-    for _, label, sums in rows:
-        cells = []
-        for s in sums:
-            col, what = _STATUS[s.status] if s.notes or s.extra else ("#e9ecef", "no notes")
-            tip = (f"bar {s.bar}: {s.correct}/{s.notes} correct, {s.wrong_pitch} wrong, {s.missed} missed, "
-                   f"{s.extra} extra, {s.early} early, {s.late} late ({what})")
-            cells.append(f'<div class="bar" style="background:{col}" title="{html.escape(tip)}">'
-                         f'{s.bar}</div>')
-        out.append(f'<div class="strip"><span class="h">{label}</span>{"".join(cells)}</div>')
-    return "".join(out)
+    blocks = []
+    for k in range(0, len(rows[0][2]), STRIP_BARS):
+        out = []
+        for _, label, sums in rows:
+            cells = []
+            for s in sums[k:k + STRIP_BARS]:
+                col, what = _STATUS[s.status] if s.notes or s.extra else _NO_NOTES
+                tip = (f"bar {s.bar}: {s.correct}/{s.notes} correct, {s.wrong_pitch} wrong, "
+                       f"{s.missed} missed, {s.extra} extra, {s.early} early, {s.late} late ({what})")
+                fg = "#1d2327" if col in _LIGHT else "#fff"  # dark digits on the light colours
+                cells.append(f'<div class="bar" style="background:{col};color:{fg}" '
+                             f'title="{html.escape(tip)}">{s.bar}</div>')
+            out.append(f'<div class="strip"><span class="h">{label}</span>{"".join(cells)}</div>')
+        blocks.append(f'<div class="blk">{"".join(out)}</div>')
+    return f'<div>{"".join(blocks)}</div>'
+
+
+def _hands_text(a: Assessment) -> str:
+    """Where the report's hands come from, in words."""
+    ref = a.reference
+    split = f"split at {pitch_to_name(ref.split_pitch)} (the score has no staves)"
+    if ref.hands_from == "staves":
+        return "hands from the score's staves"
+    if ref.hands_from.startswith("staves"):
+        return f"hands from the score's staves; other parts {split.replace(' (the score has no staves)', '')}"
+    if ref.hands_from == "track names":
+        return "hands from the track names"
+    if ref.hands_from == "tracks":
+        return "hands from the score's two tracks (the higher one is the right hand)"
+    return f"hands {split}"
 
 
 def render_html(a: Assessment) -> str:
@@ -192,20 +241,12 @@ def render_html(a: Assessment) -> str:
         + (f"–{e.to_bar}" if e.kind == "skip" else "")
         + (f" ({e.seconds:.1f} s)" if e.kind in ("hesitation", "stop") else "")
         + f" at {e.at_s:.1f} s</li>" for e in v.events)
-    # bar start beats for the roll
-    bar_beats: dict[int, float] = {}
-    for n in ref.notes:
-        bar_beats.setdefault(n.bar, n.onset_beat)
-    # refine: a bar's start is the earliest onset in it; make it exact from note grid where possible
-    starts = sorted(bar_beats.items())
-    if len(starts) >= 2:
-        lens = np.diff([b for _, b in starts]) / np.maximum(1, np.diff([k for k, _ in starts]))
-        bar_len = float(np.median(lens)) if len(lens) else 4.0
-        if bar_len > 0:
-            first_bar, first_beat = starts[0]
-            base = np.floor(first_beat / bar_len + 1e-9) * bar_len - 0.0
-            bar_beats = {b: base + (b - first_bar) * bar_len for b in ref.bars}
-            bar_beats[ref.first_bar + ref.n_bars] = base + ref.n_bars * bar_len
+    # bar start beats for the roll: the score's own barlines (pickup bars and meter changes)
+    bar_beats = dict(zip(range(ref.first_bar, ref.first_bar + ref.n_bars + 1), ref.bar_starts, strict=False))
+    if len(bar_beats) < ref.n_bars + 1:  # a Reference made by hand, without barlines: the notes
+        bar_beats = {}
+        for n in ref.notes:
+            bar_beats.setdefault(n.bar, n.onset_beat)
     tb = _perf_to_beat(a)
     systems = []
     for lo in range(ref.first_bar, ref.first_bar + ref.n_bars, BARS_PER_SYSTEM):
@@ -213,11 +254,15 @@ def render_html(a: Assessment) -> str:
         svg = _system_svg(a, lo, hi, bar_beats, tb)
         if svg:
             systems.append(f'<div class="sys">{svg}</div>')
-    legend = "".join(f'<span><i style="background:{c}"></i>{t}</span>' for c, t in (
-        (_COL["correct"], "correct"), (_COL["wrong_pitch"], "wrong pitch (outline: played)"),
-        (_COL["missed"], "missed"), (_COL["extra"], "extra"), (_COL["timing"], "early/late"),
-        ("#1d2327", "played onset")))
-    strip_legend = "".join(f'<span><i style="background:{c}"></i>{t}</span>' for c, t in _STATUS.values())
+    keys = [("correct", "correct"), ("wrong_pitch", "wrong pitch (outline: the key played)"),
+            ("missed", "missed"), ("extra", "extra"), ("timing", "early / late"), ("onset", "played onset")]
+    if any(n.verdict == "unheard" for n in v.notes):
+        keys.insert(3, ("unheard", "not heard in the recording"))
+    legend = "".join(f"<span>{_SWATCH[k]}{t}</span>" for k, t in keys)
+    strip_keys = list(_STATUS.values())
+    if any(not (x.notes or x.extra) for x in (v.bar_hands if len(ref.hands) == 2 else v.bars)):
+        strip_keys.append(_NO_NOTES)
+    strip_legend = "".join(f'<span><i style="background:{c}"></i>{t}</span>' for c, t in strip_keys)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -226,13 +271,14 @@ def render_html(a: Assessment) -> str:
 <h1>{esc(title)} · 练习报告 practice report</h1>
 <div class="src">score: {esc(a.score_source or '(in memory)')}
  · performance: {esc(a.performance.source or '(in memory)')}
- · bars {ref.first_bar}–{ref.first_bar + ref.n_bars - 1} · hands from {esc(ref.hands_from)}</div>
+ · bars {ref.first_bar}–{ref.first_bar + ref.n_bars - 1} · {esc(_hands_text(a))}</div>
 <h2>Marks 评分</h2><div class="cards">{cards}</div>
 <p class="sum">{esc(summary)}</p>
 <h2>What to practise 练习建议</h2><ol>{sugg}</ol>
 <h2>Bar by bar 每小节</h2>{_strip(a)}<div class="legend">{strip_legend}</div>
 {f'<h2>Flow 流畅度</h2><ul>{events}</ul>' if events else ''}
 <h2>Score and performance 乐谱与演奏</h2><div class="legend">{legend}</div>
+<p class="hint">Swipe a system sideways to see all of its {BARS_PER_SYSTEM} bars.</p>
 {''.join(systems)}
 <p class="src">Marks are defined in yuefu's docs/practice.md. yuefu practice partner (AI 陪练).</p>
 </main></body></html>

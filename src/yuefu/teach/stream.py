@@ -96,9 +96,7 @@ class StreamFollower:
         if st.cluster >= 0:
             c = self.ref.clusters[st.cluster]
             bar, expected = c.bar, c.pitches
-            near = min((abs(self.ref.notes[i].pitch - pitch), self.ref.notes[i].hand)
-                       for m in c.members for i in m)
-            hand = near[1]
+            hand = self.ref.hand_near(st.cluster, int(pitch))
         verdict = "extra" if st.op == OP_INSERT else "correct" if st.op == OP_MATCH else "wrong_pitch"
         nxt = st.cluster + 1
         if (verdict == "extra" and st.complete and nxt < len(self.ref.clusters)

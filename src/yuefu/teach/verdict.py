@@ -200,17 +200,10 @@ class Verdicts:
         return sum(1 for n in self.notes if n.verdict == verdict)
 
 
-def _hand_for(ref: Reference, cluster: int, pitch: int, split: int = 60) -> str:
-    if 0 <= cluster < len(ref.clusters):
-        c = ref.clusters[cluster]
-        best = min(((abs(ref.notes[i].pitch - pitch), ref.notes[i].hand) for m in c.members for i in m),
-                    default=None)
-        if best is not None:
-            hands = {ref.notes[i].hand for m in c.members for i in m}
-            if len(hands) == 1 and ref.hands_from.startswith("pitch"):
-                return "right" if pitch >= split else "left"
-            return best[1]
-    return "right" if pitch >= split else "left"
+def _hand_for(ref: Reference, cluster: int, pitch: int) -> str:
+    """The hand of an extra note struck at ``cluster``: see :meth:`Reference.hand_near` (the
+    score's staves, track names or tracks where it has them, else the reference's own split)."""
+    return ref.hand_near(cluster, pitch)
 
 
 def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfig | None = None) -> Verdicts:

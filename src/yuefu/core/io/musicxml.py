@@ -18,6 +18,10 @@ the loudest member's velocity). What it cannot say (track roles, exact gain and 
 ``gong`` or ``blues`` that have no MusicXML ``<mode>``) travels as one JSON
 ``<miscellaneous-field name="yuefu">`` that other programs ignore.
 
+A track whose notes carry a staff (``Note.staff``, as a piano part read from MusicXML does) is
+written as one part of that many staves, each note on its own; reading gives each note of a part
+of several staves its staff (1 = the top one), and a one-staff part's notes none.
+
 Reading parses with music21, merges tied notes, splits chords, and turns harmony, rehearsal marks,
 tempo, meter and key marks back into the score's events. Notes of a file without ``dynamics``
 come back at velocity 90 (``Note``'s default); grace notes are skipped; only the first lyric
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import copy
 import io
 import json
 import math
@@ -382,6 +387,7 @@ def _build_m21(score: Score) -> Any:
         clef,
         expressions,
         instrument,
+        layout,
         metadata,
         meter,
         stream,
@@ -450,70 +456,89 @@ def _build_m21(score: Score) -> Any:
         part.insert(0, inst)
         part.id = f"P{ti + 1}"
 
-        groups = _groups(track)
-        voices = _voices(groups)
-        # cut every voice into bars: per bar, per voice, (offset, length, group, tie)
-        per_bar: list[list[list[tuple[Fraction, Fraction, Any, str | None]]]] = [
-            [] for _ in bars]
-        for vi, voice in enumerate(voices):
-            for g in voice:
-                pieces: list[tuple[int, Fraction, Fraction]] = []
-                pos = g.on
-                while pos < g.end:
-                    bi = bar_index(pos)
-                    bstart, blen, _ = bars[bi]
-                    stop = min(g.end, bstart + blen)  # the bars reach past every note
-                    for d in _split_values(pos - bstart, stop - pos):
-                        pieces.append((bi, pos - bstart, d))
-                        pos += d
-                for k, (bi, off, d) in enumerate(pieces):
-                    kind = None
-                    if len(pieces) > 1:
-                        kind = "start" if k == 0 else "stop" if k == len(pieces) - 1 else "continue"
-                    row = per_bar[bi]
-                    while len(row) <= vi:
-                        row.append([])
-                    row[vi].append((off, d, g if k == 0 else _Continuation(g), kind))
+        # a part of several staves (a piano's, its notes carrying their staff) is written as one
+        # <part> with <staves>: music21 joins the PartStaffs of a StaffGroup on export
+        n_staves = 1 if track.is_drum else max((n.staff or 1 for n in track.notes), default=1)
+        staff_parts: list[tuple[Any, list[Note]]] = [(part, track.notes)]
+        if n_staves > 1:
+            staff_parts = []
+            for si in range(n_staves):
+                ps = stream.PartStaff()
+                ps.id = f"P{ti + 1}-Staff{si + 1}"
+                ps.partName = track.name
+                ps.insert(0, inst if si == 0 else copy.deepcopy(inst))  # the part's, on each
+                staff_parts.append((ps, [n for n in track.notes if (n.staff or 1) == si + 1]))
+        for si, (staff_part, staff_notes) in enumerate(staff_parts):
+            groups = _groups(Track(track.name, notes=staff_notes))
+            voices = _voices(groups)
+            # cut every voice into bars: per bar, per voice, (offset, length, group, tie)
+            per_bar: list[list[list[tuple[Fraction, Fraction, Any, str | None]]]] = [
+                [] for _ in bars]
+            for vi, voice in enumerate(voices):
+                for g in voice:
+                    pieces: list[tuple[int, Fraction, Fraction]] = []
+                    pos = g.on
+                    while pos < g.end:
+                        bi = bar_index(pos)
+                        bstart, blen, _ = bars[bi]
+                        stop = min(g.end, bstart + blen)  # the bars reach past every note
+                        for d in _split_values(pos - bstart, stop - pos):
+                            pieces.append((bi, pos - bstart, d))
+                            pos += d
+                    for k, (bi, off, d) in enumerate(pieces):
+                        kind = None
+                        if len(pieces) > 1:
+                            kind = "start" if k == 0 else "stop" if k == len(pieces) - 1 else "continue"
+                        row = per_bar[bi]
+                        while len(row) <= vi:
+                            row.append([])
+                        row[vi].append((off, d, g if k == 0 else _Continuation(g), kind))
 
-        mean_pitch = (sum(p for g in groups for p in g.pitches)
-                      / max(1, sum(len(g.pitches) for g in groups)))
-        ts_obj = None
-        for bi, (bstart, blen, sig) in enumerate(bars):
-            m = stream.Measure(number=bi + 1)
-            if bi == 0:
-                if track.is_drum:
-                    m.insert(0, clef.PercussionClef())
-                else:
-                    m.insert(0, clef.BassClef() if mean_pitch < 55 and groups
-                             else clef.TrebleClef())
-            if sig is not None:
-                ts_obj = meter.TimeSignature(f"{sig.numerator}/{sig.denominator}")
-                m.insert(0, ts_obj)
-            if not track.is_drum or (all_drums and ti == 0):
-                for off, key_here in key_dirs.get(bi, []):
-                    m.insert(off, _m21_key(key_here))
-            if ti == 0:
-                for off, obj in first_part_dirs.get(bi, []):
-                    m.insert(off, obj)
-            if ti == lead:
-                for off, obj in lead_dirs.get(bi, []):
-                    m.insert(off, obj)
-            rows = per_bar[bi]
-            # a track's voice keeps its number from bar to bar (ties are matched within a
-            # voice on reading); voice 1 is always there, in rests where it is silent
-            present = sorted({0} | {vi for vi, r in enumerate(rows) if r})
-            containers = [m] if present == [0] else [
-                stream.Voice(id=str(vi + 1)) for vi in present]
-            for vi, c in zip(present, containers, strict=True):
-                pieces_here = rows[vi] if vi < len(rows) else []
-                _fill(c, pieces_here, blen, bstart, hidden_rests=vi > 0, drum=track.is_drum,
-                      sharps_at=sharps_at)
-                if c is not m:
-                    m.insert(0, c)
-            _finish_measure(containers, ts_obj, blen, bstart, drum=track.is_drum,
-                            sharps_at=sharps_at)
-            part.append(m)
-        sc.insert(0, part)
+            mean_pitch = (sum(p for g in groups for p in g.pitches)
+                          / max(1, sum(len(g.pitches) for g in groups)))
+            ts_obj = None
+            for bi, (bstart, blen, sig) in enumerate(bars):
+                m = stream.Measure(number=bi + 1)
+                if bi == 0:
+                    if track.is_drum:
+                        m.insert(0, clef.PercussionClef())
+                    else:
+                        m.insert(0, clef.BassClef() if mean_pitch < 55 and groups
+                                 else clef.TrebleClef())
+                if sig is not None:
+                    ts_obj = meter.TimeSignature(f"{sig.numerator}/{sig.denominator}")
+                    m.insert(0, ts_obj)
+                if not track.is_drum or (all_drums and ti == 0):
+                    for off, key_here in key_dirs.get(bi, []):
+                        m.insert(off, _m21_key(key_here))
+                if ti == 0 and si == 0:
+                    for off, obj in first_part_dirs.get(bi, []):
+                        m.insert(off, obj)
+                if ti == lead and si == 0:
+                    for off, obj in lead_dirs.get(bi, []):
+                        m.insert(off, obj)
+                rows = per_bar[bi]
+                # a track's voice keeps its number from bar to bar (ties are matched within a
+                # voice on reading); voice 1 is always there, in rests where it is silent
+                present = sorted({0} | {vi for vi, r in enumerate(rows) if r})
+                containers = [m] if present == [0] else [
+                    stream.Voice(id=str(vi + 1)) for vi in present]
+                for vi, c in zip(present, containers, strict=True):
+                    pieces_here = rows[vi] if vi < len(rows) else []
+                    _fill(c, pieces_here, blen, bstart, hidden_rests=vi > 0, drum=track.is_drum,
+                          sharps_at=sharps_at)
+                    if c is not m:
+                        m.insert(0, c)
+                _finish_measure(containers, ts_obj, blen, bstart, drum=track.is_drum,
+                                sharps_at=sharps_at)
+                staff_part.append(m)
+        if n_staves > 1:
+            for ps, _ in staff_parts:
+                sc.insert(0, ps)
+            sc.insert(0, layout.StaffGroup([ps for ps, _ in staff_parts], name=track.name,
+                                           symbol="brace"))
+        else:
+            sc.insert(0, part)
     return sc
 
 
@@ -818,9 +843,9 @@ def read_musicxml(path: str | Path) -> Score:
     Returns
     -------
     Score
-        One track per part (the staves of a multi-staff part are merged), tied notes merged,
-        chords split into simultaneous notes. Velocity comes from each note's ``dynamics``
-        attribute, else 90.
+        One track per part (the staves of a multi-staff part are one track, each note keeping
+        its staff in ``Note.staff``), tied notes merged, chords split into simultaneous notes.
+        Velocity comes from each note's ``dynamics`` attribute, else 90.
 
     Raises
     ------
@@ -1109,8 +1134,9 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
         track = Track(name, program, is_drum, role, gain_db=gain_db if math.isfinite(gain_db)
                       else 0.0, pan=max(-1.0, min(1.0, pan)))
 
-        for sp, f in zip(staff_parts, flats, strict=True):
-            _read_notes(sp, track)
+        for si, (sp, f) in enumerate(zip(staff_parts, flats, strict=True)):
+            # a part of several staves (a piano's) keeps each note's staff: 1 is the top one
+            _read_notes(sp, track, staff=si + 1 if len(staff_parts) > 1 else None)
             for mm in f.getElementsByClass(tempo.MetronomeMark):
                 bpm = mm.getQuarterBPM()
                 if bpm and 1.0 <= bpm <= 1000.0:
@@ -1179,8 +1205,11 @@ def _make_key(sharps: int, mode: str, exact: tuple[int, str] | None) -> Key:
     return Key.from_sharps(sharps, mode if mode in _XML_MODES else "major")
 
 
-def _read_notes(part: Any, track: Track) -> None:
-    """Append the notes of one part (or staff) to ``track``, merging ties."""
+def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
+    """Append the notes of one part (or staff) to ``track``, merging ties.
+
+    ``staff`` (1 = the top one) is given to every note read when the part has several staves.
+    """
     from music21 import chord, harmony, note
 
     # a tie goes on from the note of the same pitch that ends where this one starts, in the
@@ -1218,7 +1247,7 @@ def _read_notes(part: Any, track: Track) -> None:
                 if tie_type == "continue":
                     open_ties.setdefault((pitch, end), []).append((voice, held))
                 continue
-            n = Note(pitch, onset, dur, _velocity(mem, el), lyric if i == 0 else None)
+            n = Note(pitch, onset, dur, _velocity(mem, el), lyric if i == 0 else None, staff)
             track.notes.append(n)
             if tie_type in ("start", "continue"):
                 open_ties.setdefault((pitch, end), []).append((voice, n))
