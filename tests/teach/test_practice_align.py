@@ -4,6 +4,7 @@ version got wrong (issue 7: error detection from MIDI)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from yuefu.core import Note, Score, Tempo, TimeSignature, Track
 from yuefu.teach import assess
@@ -125,3 +126,55 @@ def test_written_tempo_changes_are_not_early_or_late():
         assert _errors(a) == ([], [], [])
         s = a.summary()
         assert s["early"] + s["late"] == 0, [(n.index, n.deviation_ms) for n in a.notes if n.timing == "late"]
+
+
+_MELODY = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 62, 64, 65, 67, 69, 71, 72, 74, 76]
+
+
+@pytest.mark.parametrize(("k", "late_s", "semitones"),
+                         [(6, 0.1, 2), (9, 0.12, 1), (12, 0.15, 2), (12, 0.1, 1)])
+def test_a_late_wrong_note_before_a_timely_one_is_one_wrong_note(k: int, late_s: float,
+                                                                 semitones: int) -> None:
+    """Regression: a wrong note struck late, followed by a note on time (a hair early), was charged
+    its timing twice -- late, then the next note early against the late one -- so "an extra note
+    and a missed one" came out cheaper than the wrong note it was."""
+    s = _score([(i * 0.5, (p,)) for i, p in enumerate(_MELODY)])  # eighth notes, 0.3 s apart
+    rows = _rows(s)
+    p, a, b, v = rows[k]
+    q = p + semitones if p + semitones not in (_MELODY[k - 1], _MELODY[k + 1]) else p - semitones
+    rows[k] = (q, a + late_s, b, v)
+    p2, a2, b2, v2 = rows[k + 1]
+    rows[k + 1] = (p2, a2 - 0.03, b2, v2)
+    assert _errors(assess(s, rows)) == ([k], [], [])
+
+
+def _two_voices(seed: int) -> Score:
+    """Eight bars of random eighth notes (C4-D#5) over a bass note (E2-D#3) on every beat."""
+    rng = np.random.default_rng(seed)
+    ev = []
+    for i in range(64):
+        bass = (int(40 + rng.integers(0, 12)),) if i % 2 == 0 else ()
+        ev.append((i * 0.5, (int(60 + rng.integers(0, 16)),) + bass))
+    return _score(ev)
+
+
+# (with some seeds the wrong last note of bar 4 is as much bar 5's first, played wrong: see "Limits")
+@pytest.mark.parametrize("seed", [2, 3, 7, 9])
+def test_the_notes_before_a_skipped_bar_are_not_left_out_for_free(seed: int) -> None:
+    """Regression: a forward jump (a skipped bar) cost the same however many notes it left out, so
+    the path left out the last notes before the skip as well (a wrong one there came out missed,
+    with an extra note) rather than pay for a wrong note honestly. Bar 5 is left out; bar 4 has two
+    wrong notes."""
+    s = _two_voices(seed)
+    bar_s = 4 * 0.6
+    rows = [r for r in _rows(s) if not 4 * bar_s - 1e-6 <= r[1] < 5 * bar_s - 1e-6]
+    rows = [(p, a - bar_s, b - bar_s, v) if a >= 5 * bar_s - 1e-6 else (p, a, b, v) for p, a, b, v in rows]
+    melody_bar4 = [i for i, r in enumerate(rows) if 3 * bar_s <= r[1] < 4 * bar_s and r[0] >= 60]
+    for i in (melody_bar4[-3], melody_bar4[-1]):
+        p, a, b, v = rows[i]
+        rows[i] = (p + 1, a, b, v)
+    a = assess(s, rows)
+    wrong, missed, extra = _errors(a)
+    assert len(wrong) == 2 and {a.notes[i].bar for i in wrong} == {4}
+    assert len(missed) == sum(1 for n in a.reference.notes if n.bar == 5) and extra == []
+    assert [(e.kind, e.bar) for e in a.verdicts.events if e.kind == "skip"] == [("skip", 5)]

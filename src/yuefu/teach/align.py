@@ -9,7 +9,8 @@ aligner explains each played note, one at a time, by one of:
 * **advance** -- the first note of the next cluster, or of a cluster up to ``max_skip`` ahead
   (the score notes in between are *missed*, ``miss_cost`` each);
 * **jump** -- the first note of *any* cluster, backwards (a restarted passage) or far forwards
-  (a skipped bar), for ``jump_cost`` plus ``jump_per_beat`` per beat of distance;
+  (a skipped bar), for ``jump_cost`` plus ``jump_per_beat`` per beat of distance, plus
+  ``jump_skip_cost`` per score note a forward jump leaves out;
 * **extra** -- an inserted note; the position in the score does not move (``insert_cost``).
 
 A note that lands on a cluster without its pitch being there is a *substitution* (a wrong pitch,
@@ -23,7 +24,11 @@ the time since cluster i began is compared with ``(beat_j - beat_i) * seconds_pe
 being ``timing_weight * |log((dt + 0.1) / (expected + 0.1))|`` capped at ``timing_cap`` (so a
 hesitation costs a bounded amount and never forces a wrong alignment); the path's tempo then moves
 towards the observed one (exponential smoothing, ``tempo_smoothing``). Tempo is thus local: a
-student who plays the whole piece slower, or drifts, is followed without penalty.
+student who plays the whole piece slower, or drifts, is followed without penalty. The time is
+measured from when cluster i began *or* from when the path expected it to begin, whichever fits
+better, so that one note struck late (a wrong one, often) before a note on time is charged once,
+not twice (late, then early against the late one); and an advance may leave from any of a
+cluster's sub-states (below), each with its own time.
 
 The Viterbi recursion keeps, for every cluster, four best paths -- three with the cluster's chord
 in hand (chord notes may still come, none of them wrong; chord notes may still come, one was a
@@ -38,8 +43,8 @@ to that chord, and restarts would be lost. Two further moves make the model tole
 substitution (``substitute_near_cost``), and a note of the previous cluster still unplayed there may
 come within ``chord_spread_s`` after the current cluster's first note (``reorder_cost``: two
 near-simultaneous moments played in the other order). One step costs
-``O(max_skip * n_clusters)``; the jumps are an L1 distance transform of the previous step's
-costs (two cumulative minima), also linear. The same
+``O(4 * max_skip * n_clusters)`` (vectorised over the four sub-states); the jumps are an L1
+distance transform of the previous step's costs (two cumulative minima), also linear. The same
 recursion runs offline (:func:`align`, then back-tracking) and live (:class:`Follower`, whose
 current best state is the live verdict).
 
@@ -116,6 +121,10 @@ class AlignConfig:
         The furthest advance (in clusters) priced note by note; further is a jump.
     tempo_smoothing : float
         Weight of the old tempo in the path's tempo update (0..1).
+    jump_skip_cost : float
+        Added to a forward jump per score note it leaves out (they are missed). Without it a path
+        could leave out a few notes before a skipped bar (calling the notes played there extra)
+        for less than an honest path pays for missing them one by one.
     """
 
     insert_cost: float = 1.0
@@ -131,11 +140,12 @@ class AlignConfig:
     chord_weight: float = 1.0
     max_skip: int = 8
     tempo_smoothing: float = 0.6
+    jump_skip_cost: float = 0.35
 
     def __post_init__(self) -> None:
         for name in ("insert_cost", "miss_cost", "substitute_cost", "substitute_near_cost", "reorder_cost",
                      "jump_cost", "jump_per_beat", "timing_weight", "timing_cap", "chord_spread_s",
-                     "chord_weight"):
+                     "chord_weight", "jump_skip_cost"):
             v = getattr(self, name)
             if not (v >= 0 and math.isfinite(v)):
                 raise ParameterError(f"AlignConfig.{name} must be a finite number >= 0, got {v}")
@@ -227,6 +237,7 @@ class Follower:
         self.D[0] = 0.0
         self.S = np.full(4 * n, np.nan)
         self.A = np.full(4 * n, np.nan)
+        self.X = np.full(4 * n, np.nan)  # when the path expected the cluster to begin (NaN: no guess)
         self.M = np.zeros(4 * n, dtype=np.int64)
         self.C = np.zeros(4 * n, dtype=np.int64)
         self.P = np.full(4 * n, -1, dtype=np.int64)  # pitches of the previous cluster played (-1: none can)
@@ -245,10 +256,17 @@ class Follower:
         An L1 distance transform in two cumulative passes (beats are sorted), so O(n).
         """
         lam, B, idx = self.cfg.jump_per_beat, self.beats, self._idx
-        v = E - lam * B
+        # forwards (from a cluster before j): the notes of the clusters in between are missed
+        # (``jump_skip_cost`` each), so that a path does not leave out a passage for less than it
+        # would pay for missing it note by note: E[i] + lam * (B[j] - B[i]) + k * (cum[j-1] - cum[i])
+        k = self.cfg.jump_skip_cost
+        v = E - lam * B - k * self.cum
         cm = np.minimum.accumulate(v)
         left_src = np.maximum.accumulate(np.where(v <= cm, idx, 0))
-        left = cm + lam * B
+        # exclusive: the best source strictly before j (a jump to j itself goes the other way)
+        cm = np.concatenate([[np.inf], cm[:-1]])
+        left_src = np.concatenate([[0], left_src[:-1]])
+        left = cm + lam * B + k * np.concatenate([[0.0], self.cum[:-1]])
         w = (E + lam * B)[::-1]
         cw = np.minimum.accumulate(w)
         right_src = (len(B) - 1 - np.maximum.accumulate(np.where(w <= cw, idx, 0)))[::-1]
@@ -271,39 +289,55 @@ class Follower:
         bpp = self.bitprev[int(pitch)]
         bitp = np.where(bpp >= 0, np.left_shift(np.int64(1), np.clip(bpp, 0, None)), 0)
         idx = self._idx
-        D, S2, A2, M2, C2, P2 = self.D, self.S, self.A, self.M, self.C, self.P
-        # a path leaves a cluster from whichever of its sub-states is cheapest
+        D, S2, A2, M2, C2, P2, X2 = self.D, self.S, self.A, self.M, self.C, self.P, self.X
+        # a jump leaves a cluster from whichever of its sub-states is cheapest
         sub4 = D.reshape(4, n)
         e_blk = np.argmin(sub4, axis=0)
         E = sub4[e_blk, idx]
         e_src = e_blk * n + idx
-        S, A = S2[e_src], A2[e_src]
         best = np.full(n, np.inf)
-        src = np.full(n, -1, dtype=np.int64)
+        src = np.full(n, -1, dtype=np.int64)  # the source state (sub-state block * n + cluster)
         kind = np.zeros(n, dtype=np.int8)
         with np.errstate(invalid="ignore", divide="ignore"):
+            # an advance leaves from every sub-state of a cluster, each with its own time: the
+            # cheapest sub-state may be one whose cluster began earlier (a wrong note taken for an
+            # extra one after a correct chord), which a timely next note would then pay for again
+            # The time is measured from when the cluster began or from when the path expected it
+            # to begin, whichever fits better: a note struck late (a wrong one, often) followed by
+            # one on time is one deviation, not two (late, then early after the late one)
+            A4, S4, X4 = A2.reshape(4, n), S2.reshape(4, n), X2.reshape(4, n)
             for d in range(1, self.W + 1):
-                Ai, Si, db = A[:n - d], S[:n - d], self._db[d - 1]
+                Ai, Si, Xi, db = A4[:, :n - d], S4[:, :n - d], X4[:, :n - d], self._db[d - 1]
                 expect = db * Si
-                tim = cfg.timing_weight * np.minimum(
-                    np.abs(np.log((t - Ai + _EPS_S) / (expect + _EPS_S))), cfg.timing_cap)
+                dev = np.abs(np.log((t - Ai + _EPS_S) / (expect + _EPS_S)))
+                dev_x = np.abs(np.log((t - Xi + _EPS_S) / (expect + _EPS_S)))
+                dev = np.where(dev_x < dev, dev_x, dev)  # NaN where the path has no guess: dev
+                tim = cfg.timing_weight * np.minimum(dev, cfg.timing_cap)
                 tim = np.where(np.isfinite(tim), tim, 0.0)
-                c = E[:n - d] + self._skipmiss[d - 1] + tim
+                c4 = sub4[:, :n - d] + tim
+                cb = np.argmin(c4, axis=0)
+                c = c4[cb, idx[:n - d]] + self._skipmiss[d - 1]
                 cur = best[d:]
                 better = c < cur
                 best[d:] = np.where(better, c, cur)
-                src[d:] = np.where(better, idx[:n - d], src[d:])
+                src[d:] = np.where(better, cb * n + idx[:n - d], src[d:])
                 kind[d:] = np.where(better, KIND_ADVANCE if d == 1 else KIND_SKIP, kind[d:])
             cj, g = self._jumps(E)
             better = cj < best
             best = np.where(better, cj, best)
-            src = np.where(better, g, src)
+            src = np.where(better, e_src[g], src)
             kind = np.where(better, KIND_JUMP, kind).astype(np.int8)
             best[0] = np.inf
             arrive = best + cfg.miss_cost * (self.size - 1) + pcost
             # the tempo of an arriving path
-            srcc = np.clip(src, 0, None)
-            As, Ss = A[srcc], S[srcc]
+            sst = np.clip(src, 0, None)
+            srcc = sst % n
+            As, Ss, Xs = A2[sst], S2[sst], X2[sst]
+            dbs0 = self.beats - self.beats[sst % n]
+            # the reference time the advance was priced from (see above)
+            dev_a = np.abs(np.log((t - As + _EPS_S) / (dbs0 * Ss + _EPS_S)))
+            dev_x = np.abs(np.log((t - Xs + _EPS_S) / (dbs0 * Ss + _EPS_S)))
+            As = np.where(dev_x < dev_a, Xs, As)
             dbs = self.beats - self.beats[srcc]
             obs = (t - As) / dbs
             ok = (dbs > 0.05) & np.isfinite(obs) & (kind != KIND_JUMP)
@@ -365,10 +399,10 @@ class Follower:
         is_prev = np.concatenate([mv == 3, no])
         # on arrival, which pitches of the cluster before were played: all that were on an advance,
         # none on a skip (they may still come, out of order); after a jump none may come
-        P_arr = np.where(kind == KIND_ADVANCE, M2[e_src[srcc]], np.where(kind == KIND_SKIP, 0, -1))
+        P_arr = np.where(kind == KIND_ADVANCE, M2[sst], np.where(kind == KIND_SKIP, 0, -1))
         bit4, bitp4 = np.tile(bit, 4), np.tile(bitp, 4)
         P_arr4, S_arr4, kind4 = np.tile(P_arr, 4), np.tile(S_arr, 4), np.tile(kind, 4)
-        arr_src = np.tile(np.where(src >= 0, e_src[srcc], -1), 4)
+        arr_src = np.tile(np.where(src >= 0, sst, -1), 4)
         m = float(np.min(newD))
         if not math.isfinite(m):  # cannot happen: an insertion is always possible
             raise RuntimeError("alignment lost every path")
@@ -376,6 +410,8 @@ class Follower:
         self.D = newD - m
         self.S = np.where(is_arr, S_arr4, S2[srcst])
         self.A = np.where(is_arr, t, A2[srcst])
+        X_arr = np.where((kind != KIND_JUMP) & np.isfinite(expected), expected, t)
+        self.X = np.where(is_arr, np.tile(X_arr, 4), X2[srcst])
         self.M = np.where(is_arr, bit4, np.where(is_stay, M2[srcst] | bit4, M2[srcst]))
         self.C = np.where(is_arr, 1, np.where(is_stay, C2[srcst] + 1, C2[srcst]))
         self.P = np.where(is_arr, P_arr4, np.where(is_prev, P2[srcst] | bitp4, P2[srcst]))
@@ -415,7 +451,9 @@ class Follower:
         if not self.keep_path:
             raise ParameterError("this follower was made with keep_path=False; it cannot back-track")
         cfg, n = self.cfg, self.n
-        rest = np.minimum(cfg.miss_cost * (self.cum[-1] - self.cum), cfg.jump_cost)
+        # the notes after the end of the path: missed, or left out as a forward jump would be
+        left = self.cum[-1] - self.cum
+        rest = np.minimum(cfg.miss_cost * left, cfg.jump_cost + cfg.jump_skip_cost * left)
         end = self.D + np.tile(rest, 4)
         j = int(np.argmin(end))
         cost = float(end[j]) + self.offset
