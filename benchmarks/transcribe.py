@@ -47,9 +47,14 @@ import time
 import types
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from _machine import machine
+
+if TYPE_CHECKING:
+    from yuefu.core.score import Score
+    from yuefu.listen.transcribe import TranscribeSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
@@ -65,7 +70,7 @@ KEYS = ("note", "onset", "energy", "fund")  # the arrays decode_segment reads
 # material
 # ------------------------------------------------------------------------------------------
 
-def _notes_of(score, program_tracks=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _notes_of(score: Score, program_tracks: set[str] | None = None) -> np.ndarray:
     rows = []
     for t in score.tracks:
         if t.is_drum or (program_tracks is not None and t.name not in program_tracks):
@@ -212,14 +217,14 @@ def ours_posteriors(y: np.ndarray) -> tuple[dict[str, np.ndarray], float, int]:
     return {k: v.astype(np.float16) for k, v in post.items()}, dt, n
 
 
-def _arrays(post: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """What decode_segment reads, back from the cached form."""
-    return [post["note"].astype(np.float32), post["onset"].astype(np.float32),
+def _arrays(post: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What decode_segment reads (note, onset, energy, fund), back from the cached form."""
+    return (post["note"].astype(np.float32), post["onset"].astype(np.float32),
             (10.0 ** (post["energy"].astype(np.float32) / 10.0)),
-            (10.0 ** (post["fund"].astype(np.float32) / 10.0))]
+            (10.0 ** (post["fund"].astype(np.float32) / 10.0)))
 
 
-def ours_notes(post: dict[str, np.ndarray], settings) -> np.ndarray:  # type: ignore[no-untyped-def]
+def ours_notes(post: dict[str, np.ndarray], settings: TranscribeSettings) -> np.ndarray:
     """(on_s, off_s, pitch, velocity) as transcribe_piano computes them."""
     from yuefu.listen.transcribe import piano
     from yuefu.listen.transcribe.decode import decode_segment, postprocess
@@ -317,7 +322,7 @@ def matches(ref: np.ndarray, est: np.ndarray) -> list[tuple[int, int]]:
                        onset_tolerance=0.05, offset_ratio=None)
 
 
-def evaluate(items: list[dict], settings) -> dict[tuple[int, str], np.ndarray]:  # type: ignore[no-untyped-def]
+def evaluate(items: list[dict], settings: TranscribeSettings) -> dict[tuple[int, str], np.ndarray]:
     """(program, condition) -> array of per-excerpt (P, R, F)."""
     res: dict[tuple[int, str], list] = {}
     for it in items:
@@ -326,13 +331,13 @@ def evaluate(items: list[dict], settings) -> dict[tuple[int, str], np.ndarray]: 
     return {k: np.array(v) for k, v in res.items()}
 
 
-def mean_f1(items: list[dict], settings) -> float:  # type: ignore[no-untyped-def]
+def mean_f1(items: list[dict], settings: TranscribeSettings) -> float:
     r = evaluate(items, settings)
     return float(np.mean([v[:, 2].mean() for v in r.values()]))
 
 
-def tune(items: list[dict], start) -> object:  # type: ignore[no-untyped-def]
-    grid = {
+def tune(items: list[dict], start: TranscribeSettings) -> TranscribeSettings:
+    grid: dict[str, list[Any]] = {
         "verify_threshold": [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7],
         "onset_threshold": [0.25, 0.3, 0.35, 0.4, 0.5],
         "frame_threshold": [0.2, 0.25, 0.3, 0.4],
@@ -361,7 +366,7 @@ def tune(items: list[dict], start) -> object:  # type: ignore[no-untyped-def]
     return best
 
 
-def fit_verifier(items: list[dict], settings, l2: float = 1e-2) -> tuple[float, ...]:  # type: ignore[no-untyped-def]
+def fit_verifier(items: list[dict], settings: TranscribeSettings, l2: float = 1e-2) -> tuple[float, ...]:
     """Logistic-regression weights of the note verifier on the candidates of ``items``."""
     from yuefu.listen.transcribe.decode import decode_segment, note_features, postprocess
 
@@ -494,7 +499,7 @@ def main() -> None:
         print("VERIFIER_WEIGHTS = (  # intercept, " + ", ".join(FEATURES))
         print("    " + ", ".join(f"{v:g}" for v in w) + ",\n)")
     if args.tune:
-        tuned = tune(tune_items, tuned)  # type: ignore[assignment]
+        tuned = tune(tune_items, tuned)
 
     # onset lag: median (estimate - reference) onset of matched notes, tuning split, clean
     errs = []
@@ -514,7 +519,7 @@ def main() -> None:
               "mir_eval, 50 ms, no offset")
         print("| program | condition | basic-pitch (defaults) | ours, bp defaults | ours, tuned | F1 ratio |")
         print("|---|---|---|---|---|---|")
-        allrows = {"a": [], "d": [], "t": []}
+        allrows: dict[str, list[np.ndarray]] = {"a": [], "d": [], "t": []}
         for prog in PROGRAMS:
             for cond in conds:
                 sel = [i for i in its if i["program"] == prog and i["cond"] == cond]

@@ -32,6 +32,7 @@ from yuefu.core.score import Score
 from yuefu.core.theory import pitch_to_name
 from yuefu.teach.align import AlignConfig, Alignment, align
 from yuefu.teach.errors import DifferentPieceError, PerformanceError
+from yuefu.teach.evidence import EvidenceConfig, reconsider
 from yuefu.teach.performance import Performance, load_performance, performance_from_score
 from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.scores import Scores, compute_scores
@@ -54,6 +55,8 @@ class AssessConfig:
         Costs of the alignment model.
     verdict : VerdictConfig
         Thresholds of the verdicts.
+    evidence : EvidenceConfig
+        The score-informed second look at a transcribed recording (audio only).
     bars : (int, int) or None
         Assess only these bars of the score (1-based, inclusive): a passage being practised.
     split_pitch : int
@@ -67,6 +70,7 @@ class AssessConfig:
 
     align: AlignConfig = field(default_factory=AlignConfig)
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     bars: tuple[int, int] | None = None
     split_pitch: int = 60
     min_fit: float = 0.5
@@ -222,8 +226,9 @@ def assess(score: Score | str | Path,
         The piece as written (MIDI or MusicXML; a score with two staves/tracks is judged per hand).
     performance : Performance, Score, path or iterable of (pitch, onset_s, offset_s, velocity)
         What was played: a MIDI file from a digital piano, an already transcribed score, audio
-        (WAV/MP3/FLAC/OGG, transcribed by :func:`yuefu.listen.transcribe.transcribe_piano`) or
-        the notes themselves.
+        (WAV/MP3/FLAC/OGG, transcribed by :func:`yuefu.listen.transcribe.transcribe`; the
+        transcriber's candidate notes are then re-decided knowing the score, see
+        :mod:`yuefu.teach.evidence`) or the notes themselves.
     config : AssessConfig, optional
 
     Returns
@@ -245,7 +250,16 @@ def assess(score: Score | str | Path,
     perf = _as_performance(performance)
     al = align(ref, perf, cfg.align)
     v = judge(ref, perf, al, cfg.verdict)
+    # whether it is the same piece at all is judged on what the transcriber heard by itself
     check_same_piece(ref, perf, v, cfg.min_fit)
+    if perf.candidates is not None and perf.transcribed:
+        # a transcription: ask the transcriber's candidates again, knowing what should sound; the
+        # Assessment's performance is then the corrected one (its notes are the ones judged)
+        better = reconsider(ref, perf, v, cfg.evidence)
+        if better is not None:
+            perf = better
+            al = align(ref, perf, cfg.align)
+            v = judge(ref, perf, al, cfg.verdict)
     s = compute_scores(ref, perf, v)
     sug = suggest(ref, v, s)
     return Assessment(ref, perf, al, v, s, tuple(sug), source)

@@ -12,7 +12,7 @@ transcribed score (MusicXML), and audio (WAV, MP3, FLAC, OGG) through the piano 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,48 @@ from yuefu.core.files import check_input
 from yuefu.core.score import Score
 from yuefu.teach.errors import PerformanceError
 
-__all__ = ["UNISON_S", "Performance", "load_performance", "performance_from_score"]
+__all__ = ["UNISON_S", "Candidates", "Performance", "load_performance", "performance_from_score",
+           "performance_from_transcription"]
 
 #: Same-pitch notes of a score file starting closer than this (seconds) are one key press.
 UNISON_S = 0.002
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """What a transcriber heard beyond the notes it kept: the evidence for a score-informed judge.
+
+    Parameters
+    ----------
+    pitch : np.ndarray [shape=(m,), int]
+        MIDI pitch of every candidate note (onset peaks of the note model, accepted or not).
+    onset_s, offset_s : np.ndarray [shape=(m,), float]
+        Seconds from the start of the recording.
+    velocity : np.ndarray [shape=(m,), int]
+        Estimated MIDI velocity 1..127.
+    probability : np.ndarray [shape=(m,), float]
+        The note verifier's probability that the candidate is a struck key (0..1).
+    threshold : float
+        The transcriber's own acceptance threshold (its played notes are the candidates at or above).
+    onset_post, note_post : np.ndarray [shape=(T, 88), float16] or None
+        The note model's onset and key posteriors (row g at ``g * frame_s`` s, column k is pitch
+        21 + k), when kept.
+    frame_s : float
+        Seconds per posterior frame.
+    """
+
+    pitch: np.ndarray
+    onset_s: np.ndarray
+    offset_s: np.ndarray
+    velocity: np.ndarray
+    probability: np.ndarray
+    threshold: float = 0.5
+    onset_post: np.ndarray | None = None
+    note_post: np.ndarray | None = None
+    frame_s: float = 256 / 22050
+
+    def __len__(self) -> int:
+        return int(self.pitch.shape[0])
 
 
 @dataclass(frozen=True)
@@ -46,6 +84,10 @@ class Performance:
     transcribed : bool
         Transcribed from audio (its notes may hold a transcription's artefacts: partials taken for
         notes, held notes split); the verdicts then allow for them (``VerdictConfig.audio``).
+    candidates : Candidates or None
+        For a transcription: every candidate note the transcriber weighed, with its probability
+        (the played notes are those it accepted), so that :func:`yuefu.teach.assess` can ask again
+        knowing the score.
     """
 
     pitch: np.ndarray
@@ -54,6 +96,7 @@ class Performance:
     velocity: np.ndarray
     source: str = ""
     transcribed: bool = False
+    candidates: Candidates | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
@@ -111,6 +154,26 @@ def performance_from_score(score: Score, *, source: str = "") -> Performance:
     return Performance.from_notes(merged, source=source or score.title)
 
 
+def performance_from_transcription(tr: Any, *, source: str = "") -> Performance:
+    """A transcribed performance: the transcriber's accepted notes, with every candidate kept.
+
+    Parameters
+    ----------
+    tr : yuefu.listen.transcribe.Transcription
+        What :func:`yuefu.listen.transcribe.transcribe` returned.
+    source : str
+        Where it came from, for messages.
+    """
+    rows = tr.rows()
+    cands = Candidates(rows[:, 0].astype(np.int64), rows[:, 1].copy(), rows[:, 2].copy(),
+                       rows[:, 3].astype(np.int64), rows[:, 4].copy(), float(tr.threshold),
+                       tr.onset, tr.note, float(tr.frame_s))
+    acc = rows[rows[:, 4] >= tr.threshold]
+    perf = Performance.from_notes([(int(r[0]), float(r[1]), float(r[2]), int(r[3])) for r in acc],
+                                  source=source)
+    return replace(perf, transcribed=True, candidates=cands)
+
+
 def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
     """Read a performance: MIDI or MusicXML as played notes, audio through the piano transcriber.
 
@@ -120,7 +183,9 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
         ``.mid``/``.midi`` (a digital piano's recording), ``.musicxml`` (already transcribed),
         or ``.wav``/``.mp3``/``.flac``/``.ogg`` (a recording, transcribed to notes).
     **transcribe_kwargs
-        Passed to :func:`yuefu.listen.transcribe.transcribe_piano` for audio.
+        Passed to :func:`yuefu.listen.transcribe.transcribe` for audio (``settings``, ``threads``,
+        ``progress``). A transcription keeps every candidate note and the model's posteriors
+        (:class:`Candidates`) for the score-informed judgement of :func:`yuefu.teach.assess`.
 
     Raises
     ------
@@ -139,14 +204,15 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
         perf = performance_from_score(score, source=str(p))
     elif is_audio_path(p):
         try:
-            from yuefu.listen.transcribe import transcribe_piano
+            from yuefu.listen.transcribe import check_heard, transcribe
         except ImportError:
             raise MissingDependencyError(
                 f"{p}: assessing an audio recording needs the piano transcriber "
                 "(yuefu.listen.transcribe), which this installation lacks; give the performance "
                 "as MIDI from a digital piano instead") from None
-        score = transcribe_piano(p, **transcribe_kwargs)
-        perf = replace(performance_from_score(score, source=str(p)), transcribed=True)
+        tr = transcribe(p, **transcribe_kwargs)
+        check_heard(tr, p)
+        perf = performance_from_transcription(tr, source=str(p))
     else:
         raise ScoreLoadError(
             f"{p}: unknown performance file type {p.suffix or '(no extension)'!r}; give MIDI "

@@ -65,12 +65,23 @@ class VerdictConfig:
         a played note left over as extra that is an octave, twelfth, double octave or 17th above
         another played note starting within ``partial_window_s`` is set aside as a likely
         partial, as is a re-strike of a held, judged note (``ExtraNote`` not reported;
-        ``Verdicts.artefacts``); a written note an octave, twelfth or double octave above a
-        correct note of its chord that is not heard is ``unheard`` (neither right nor missed) rather
-        than missed. None (default): when the performance was transcribed from audio
+        ``Verdicts.artefacts``); a written note that is not heard is ``unheard`` (neither right
+        nor missed) rather than missed when it lies an octave, twelfth or double octave above a
+        correct note of its chord, below one as a deep bass note (``low_pitch``), or where a
+        played note of its pitch still sounds when its chord is played (a re-struck key heard as
+        one long note). None (default): when the performance was transcribed from audio
         (``Performance.transcribed``).
     partial_window_s : float
         How close in time a partial's onset lies to its note's (audio only).
+    low_pitch : int
+        A written note below this MIDI pitch (36 = C2) doubled an octave, twelfth or two octaves
+        higher by a correct note of its chord and not heard is ``unheard`` rather than missed
+        (audio only): the note model hears almost nothing of a deep bass note under its own
+        octave (on rendered pianos: 121 such notes called missed, none of them omitted).
+    double_strike_s : float
+        A leftover played note within this many seconds of a judged note of the same key is set
+        aside as that strike heard twice (audio only; the transcriber itself merges onsets within
+        80 ms). 0: never.
     """
 
     timing_tolerance_s: float = 0.07
@@ -82,6 +93,8 @@ class VerdictConfig:
     sigma_beats: float = 2.0
     audio: bool | None = None
     partial_window_s: float = 0.05
+    low_pitch: int = 36
+    double_strike_s: float = 0.15
 
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
@@ -318,12 +331,14 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     audio = perf.transcribed if cfg.audio is None else cfg.audio
     artefacts: list[int] = []
     if audio:
-        extra_idx, artefacts = _partials_set_aside(ref, perf, extra_idx, played_for, cfg.partial_window_s)
+        extra_idx, artefacts = _partials_set_aside(ref, perf, extra_idx, played_for, cfg.partial_window_s,
+                                                   cfg.double_strike_s)
     notes: list[NoteVerdict] = []
     for rn in ref.notes:
         v = verdict_of.get(rn.index, "missed")
         if v == "missed":
-            if audio and _masked(ref, rn.index, verdict_of):
+            if audio and (_masked(ref, rn.index, verdict_of, cfg.low_pitch)
+                          or _held(perf, rn.pitch, float(cluster_time[rn.cluster]), cfg.partial_window_s)):
                 v = "unheard"
             notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v))
             continue
@@ -379,19 +394,36 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
                     lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts))
 
 
-def _masked(ref: Reference, i: int, verdict_of: dict[int, str]) -> bool:
-    """Whether written note ``i`` lies on a partial of a correct note of its chord (audio)."""
+def _masked(ref: Reference, i: int, verdict_of: dict[int, str], low_pitch: int = 0) -> bool:
+    """Whether written note ``i`` lies on a partial of a correct note of its chord, or is a deep bass
+    note (below ``low_pitch``) doubled an octave, twelfth or two octaves higher by one (audio)."""
     rn = ref.notes[i]
     cl = ref.clusters[rn.cluster]
-    return any(verdict_of.get(j) == "correct" and rn.pitch - ref.notes[j].pitch in PARTIAL_INTERVALS[:3]
-               for m in cl.members for j in m)
+    for m in cl.members:
+        for j in m:
+            if verdict_of.get(j) != "correct":
+                continue
+            d = rn.pitch - ref.notes[j].pitch
+            if d in PARTIAL_INTERVALS[:3] or (rn.pitch < low_pitch and -d in PARTIAL_INTERVALS[:3]):
+                return True
+    return False
+
+
+def _held(perf: Performance, pitch: int, t: float, window_s: float) -> bool:
+    """Whether a played note of ``pitch`` struck before ``t - window_s`` still sounds at ``t`` (a
+    transcription hears a re-struck key that still rings as one long note)."""
+    if not np.isfinite(t):
+        return False
+    same = perf.pitch == pitch
+    return bool(np.any(same & (perf.onset_s < t - window_s) & (perf.offset_s > t + window_s)))
 
 
 def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple[int, int]],
-                        played_for: dict[int, int], window_s: float
+                        played_for: dict[int, int], window_s: float, double_s: float = 0.0
                         ) -> tuple[list[tuple[int, int]], list[int]]:
     """Split the extra notes of a transcription into real extras and likely artefacts: partials of a
-    played note starting together, and re-strikes of a judged note still held as written."""
+    played note starting together, re-strikes of a judged note still held as written, and second
+    onsets of a judged note's key within ``double_s`` of it (one strike heard twice)."""
     judged = sorted(set(played_for.values()))
     if not judged or not extra_idx:
         return extra_idx, []
@@ -412,7 +444,8 @@ def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple
         restrike = any(j_on[n] < on - window_s
                        and min(held_until[int(jk[n])], float(j_off[n]) + window_s) > on
                        for n in np.flatnonzero(j_p == p))
-        if partial or restrike:
+        doubled = bool(np.any((j_p == p) & (np.abs(j_on - on) <= double_s)))
+        if partial or restrike or doubled:
             aside.append(k)
         else:
             keep.append((k, c))

@@ -71,6 +71,24 @@ def test_c_major_scale_transcribes_as_one(scale_audio: Audio) -> None:
         assert abs(on - (0.3 + 0.5 * i)) < 0.05, f"note {i}: onset {on:.3f} s, expected {0.3 + 0.5 * i} s"
 
 
+def test_transcribe_keeps_candidates_and_posteriors(scale_audio: Audio) -> None:
+    from yuefu.listen.transcribe import transcribe, transcribe_notes
+
+    tr = transcribe(scale_audio)
+    plain = transcribe_notes(scale_audio)
+    assert [(n.pitch, n.onset) for n in tr.notes] == [(n.pitch, n.onset) for n in plain]
+    assert len(tr.candidates) == len(tr.probability) >= len(tr.notes)
+    assert tr.onset is not None and tr.note is not None and tr.onset.shape == tr.note.shape
+    assert tr.onset.shape[1] == 88 and tr.onset.dtype == np.float16
+    assert abs(tr.onset.shape[0] * tr.frame_s - scale_audio.duration_s) < 2 * tr.frame_s
+    for i, p in enumerate(C_MAJOR):  # each struck key peaks in its onset posterior at its time
+        g = int(round((0.3 + 0.5 * i) / tr.frame_s))
+        assert tr.onset[g - 2:g + 3, p - 21].max() > 0.5
+    rows = tr.rows(accepted_only=True)
+    assert rows.shape == (len(C_MAJOR), 5) and rows[:, 0].tolist() == C_MAJOR
+    assert transcribe(scale_audio, keep_posteriors=False).onset is None
+
+
 def test_score_shape_and_beats(scale_audio: Audio) -> None:
     score = transcribe_piano(scale_audio)
     assert [t.name for t in score.tracks] == ["piano"]

@@ -20,6 +20,9 @@ from yuefu.listen.transcribe.piano import (
     TEMPO_BPM,
     NoNotesError,
     TranscribeSettings,
+    Transcription,
+    check_heard,
+    transcribe,
     transcribe_notes,
     transcribe_piano,
 )
@@ -32,7 +35,10 @@ __all__ = [
     "NoNotesError",
     "TEMPO_BPM",
     "TranscribeSettings",
+    "Transcription",
+    "check_heard",
     "model_file",
+    "transcribe",
     "transcribe_notes",
     "transcribe_piano",
 ]

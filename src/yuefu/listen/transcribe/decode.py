@@ -30,7 +30,7 @@ import numpy as np
 from yuefu.listen.transcribe.model import LOWEST_PITCH, N_KEYS
 
 __all__ = ["DecodeSettings", "RawNote", "FEATURES", "VERIFIER_WEIGHTS", "decode_segment",
-           "note_features", "verify", "postprocess"]
+           "note_features", "verify", "merge_retriggers", "candidates", "postprocess"]
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ FEATURES = (
 #: Logistic-regression weights (intercept first, then :data:`FEATURES`) of the note verifier,
 #: fitted by ``python benchmarks/transcribe.py --fit`` on the tuning split: 173,151 candidate notes
 #: (onset threshold 0.3) of 16 excerpts x 2 pianos x 5 conditions; labels: mir_eval onset matches.
-VERIFIER_WEIGHTS = (
+VERIFIER_WEIGHTS: tuple[float, ...] = (
     -3.9267, 9.0004, 6.1871, 0.1334, 0.1189, -1.6772, -4.0757, -0.4994, -4.146, -4.6331, -1.1642,
     -0.1634, 0.1555, -8.9521, 0.0371, 0.04, 0.1469,
 )
@@ -303,27 +303,46 @@ def verify(notes: list[RawNote], weights: tuple[float, ...] = VERIFIER_WEIGHTS) 
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
+def merge_retriggers(notes: list[RawNote], settings: DecodeSettings) -> list[RawNote]:
+    """Sort by onset and pitch and merge two onsets of one key closer than ``merge_frames``."""
+    notes = sorted(notes, key=lambda n: (n.onset, n.pitch))
+    if settings.merge_frames <= 0:
+        return notes
+    kept: list[RawNote] = []
+    last: dict[int, int] = {}
+    for n in notes:
+        i = last.get(n.pitch)
+        if i is not None and n.onset - kept[i].onset < settings.merge_frames:
+            # one strike seen twice: keep the stronger onset (a hammer's rebound comes after
+            # it, a weak precursor before it) and the later end
+            p = kept[i]
+            a, b = (p, n) if p.onset_strength >= n.onset_strength else (n, p)
+            kept[i] = RawNote(a.onset, max(p.end, n.end), p.pitch, max(p.amplitude, n.amplitude),
+                              a.onset_strength, max(p.energy, n.energy), max(p.fund, n.fund),
+                              p.pre_note, max(p.jump_db, n.jump_db))
+            continue
+        last[n.pitch] = len(kept)
+        kept.append(n)
+    return kept
+
+
+def candidates(notes: list[RawNote], settings: DecodeSettings) -> tuple[list[RawNote], np.ndarray]:
+    """Every candidate note (re-triggers merged) with the verifier's probability that it was struck.
+
+    Returns
+    -------
+    notes : list of RawNote
+        Sorted by onset, then pitch.
+    probability : np.ndarray [shape=(len(notes),)]
+        :func:`verify` of each (1.0 for all when ``verify_threshold`` is 0: no verifier).
+    """
+    notes = merge_retriggers(notes, settings)
+    if settings.verify_threshold > 0 and notes:
+        return notes, verify(notes, settings.verifier_weights)
+    return notes, np.ones(len(notes))
+
+
 def postprocess(notes: list[RawNote], settings: DecodeSettings) -> list[RawNote]:
     """Merge re-triggered notes and drop those the verifier rejects; sorted by onset, pitch."""
-    notes = sorted(notes, key=lambda n: (n.onset, n.pitch))
-    if settings.merge_frames > 0:
-        kept: list[RawNote] = []
-        last: dict[int, int] = {}
-        for n in notes:
-            i = last.get(n.pitch)
-            if i is not None and n.onset - kept[i].onset < settings.merge_frames:
-                # one strike seen twice: keep the stronger onset (a hammer's rebound comes after
-                # it, a weak precursor before it) and the later end
-                p = kept[i]
-                a, b = (p, n) if p.onset_strength >= n.onset_strength else (n, p)
-                kept[i] = RawNote(a.onset, max(p.end, n.end), p.pitch, max(p.amplitude, n.amplitude),
-                                  a.onset_strength, max(p.energy, n.energy), max(p.fund, n.fund),
-                                  p.pre_note, max(p.jump_db, n.jump_db))
-                continue
-            last[n.pitch] = len(kept)
-            kept.append(n)
-        notes = kept
-    if settings.verify_threshold > 0 and notes:
-        prob = verify(notes, settings.verifier_weights)
-        notes = [n for n, q in zip(notes, prob, strict=True) if q >= settings.verify_threshold]
-    return notes
+    notes, prob = candidates(notes, settings)
+    return [n for n, q in zip(notes, prob, strict=True) if q >= settings.verify_threshold]

@@ -23,8 +23,8 @@ from yuefu.listen.transcribe.decode import (
     VERIFIER_WEIGHTS,
     DecodeSettings,
     RawNote,
+    candidates,
     decode_segment,
-    postprocess,
 )
 from yuefu.listen.transcribe.frontend import frames
 from yuefu.listen.transcribe.model import HOP_SAMPLES, MODEL_SR, get_model
@@ -36,6 +36,9 @@ __all__ = [
     "TranscribeSettings",
     "BASIC_PITCH_DEFAULTS",
     "MAX_NOTE_S",
+    "Transcription",
+    "check_heard",
+    "transcribe",
     "transcribe_notes",
     "transcribe_piano",
     "velocity_from_energy",
@@ -204,6 +207,101 @@ def _source_duration(source: str | Path | Audio) -> tuple[float, str]:
     )
 
 
+@dataclass(frozen=True)
+class Transcription:
+    """A transcription with what a score-informed judge needs: the rejected candidates too.
+
+    Attributes
+    ----------
+    candidates : list of RawNote
+        Every candidate note the decoder found (onset peaks above ``onset_threshold``, re-triggers
+        merged), sorted by onset then pitch; times in frames (``frame_s`` seconds each).
+    probability : np.ndarray [shape=(len(candidates),)]
+        The note verifier's probability that each candidate is a struck key (0..1).
+    threshold : float
+        ``TranscribeSettings.verify_threshold``: the candidates at or above it are :attr:`notes`.
+    onset, note : np.ndarray [shape=(T, 88), dtype=float16] or None
+        The model's onset and key posteriors per frame (row g at ``g * frame_s`` seconds; column
+        k is MIDI pitch 21 + k), when kept (``keep_posteriors=True``).
+    frame_s : float
+        Seconds per frame (256 / 22,050).
+    stats : dict
+        ``sr``, ``n_samples`` (at 22,050 Hz) and ``peak`` of the source.
+    velocity_from : str
+        ``TranscribeSettings.velocity_from``: how :meth:`rows` estimates velocities.
+    """
+
+    candidates: list[RawNote]
+    probability: np.ndarray
+    threshold: float
+    onset: np.ndarray | None = None
+    note: np.ndarray | None = None
+    frame_s: float = _FRAME_S
+    stats: dict[str, float] | None = None
+    velocity_from: str = "energy"
+
+    @property
+    def notes(self) -> list[RawNote]:
+        """The accepted notes (what :func:`transcribe_notes` returns)."""
+        return [n for n, q in zip(self.candidates, self.probability, strict=True) if q >= self.threshold]
+
+    def rows(self, *, accepted_only: bool = False) -> np.ndarray:
+        """Candidates as seconds: ``(pitch, onset_s, offset_s, velocity, probability)`` rows.
+
+        Returns
+        -------
+        np.ndarray [shape=(n, 5), dtype=float64]
+            Times as :func:`transcribe_piano` gives them; velocity from the key energy.
+        """
+        keep = self.probability >= self.threshold if accepted_only else np.ones(len(self.candidates), bool)
+        raw = [n for n, k in zip(self.candidates, keep, strict=True) if k]
+        if not raw:
+            return np.zeros((0, 5))
+        end_s = (self.stats or {}).get("n_samples", 0.0) / MODEL_SR
+        if self.velocity_from == "energy":
+            vel = velocity_from_energy(np.array([n.energy for n in raw]))
+        else:
+            vel = np.clip(np.round(127 * np.array([n.amplitude for n in raw])), 1, 127).astype(int)
+        on = np.maximum(0.0, (np.array([n.onset for n in raw]) - ONSET_LAG_FRAMES) * self.frame_s)
+        off = np.array([n.end for n in raw]) * self.frame_s
+        off = np.minimum(np.maximum(off, on + self.frame_s), np.maximum(end_s, on + self.frame_s))
+        return np.stack([[n.pitch for n in raw], on, off, vel, self.probability[keep]], axis=1).astype(float)
+
+
+def transcribe(
+    source: str | Path | Audio,
+    *,
+    settings: TranscribeSettings | None = None,
+    threads: int = 1,
+    progress: Callable[[float, str], None] | None = None,
+    keep_posteriors: bool = True,
+) -> Transcription:
+    """Transcribe and keep the evidence: every candidate note, its probability, the posteriors.
+
+    The accepted notes (:attr:`Transcription.notes`) are those of :func:`transcribe_notes`; the
+    rest lets a judge that knows the score ask again (``yuefu.teach``: a written note whose
+    candidate fell just short, a partial the verifier let through). Kept posteriors take
+    2 x 88 x 2 bytes per frame (about 30 KB a second, 18 MB for 10 minutes).
+
+    Raises
+    ------
+    ParameterError
+        As :func:`transcribe_piano` (a bad source or setting, too short).
+    """
+    cfg = settings or TranscribeSettings()
+    stats: dict[str, float] = {}
+    kept: dict[str, list[np.ndarray]] | None = {"onset": [], "note": []} if keep_posteriors else None
+    raw = _decode(source, cfg, threads=threads, progress=progress, stats=stats, kept=kept)
+    cands, prob = candidates(raw, cfg.decode_settings())
+    post: dict[str, np.ndarray | None] = {"onset": None, "note": None}
+    if kept is not None:
+        n_frames = int(stats.get("n_samples", 0)) // HOP_SAMPLES + 1
+        for k, v in kept.items():
+            post[k] = (np.concatenate(v) if v else np.zeros((0, 88), np.float16))[:n_frames]
+    return Transcription(cands, prob, cfg.verify_threshold, post["onset"], post["note"], _FRAME_S, stats,
+                         cfg.velocity_from)
+
+
 def transcribe_notes(
     source: str | Path | Audio,
     *,
@@ -218,6 +316,21 @@ def transcribe_notes(
     so memory does not grow with the length of the recording (only the note list does).
     """
     cfg = settings or TranscribeSettings()
+    cands, prob = candidates(_decode(source, cfg, threads=threads, progress=progress, stats=stats),
+                             cfg.decode_settings())
+    return [n for n, q in zip(cands, prob, strict=True) if q >= cfg.verify_threshold]
+
+
+def _decode(
+    source: str | Path | Audio,
+    cfg: TranscribeSettings,
+    *,
+    threads: int,
+    progress: Callable[[float, str], None] | None,
+    stats: dict[str, float] | None,
+    kept: dict[str, list[np.ndarray]] | None = None,
+) -> list[RawNote]:
+    """Every candidate note (unsorted, before merging and verifying), decoded in chunks."""
     dec = cfg.decode_settings()
     duration_s, what = _source_duration(source)
     if duration_s < MIN_DURATION_S:
@@ -254,6 +367,9 @@ def transcribe_notes(
     for blk in frames(source, model, progress=tick, stats=st):
         for k in bufs:
             bufs[k].append(getattr(blk, k))
+        if kept is not None:
+            for k in kept:
+                kept[k].append(getattr(blk, k).astype(np.float16))
         buf_len += len(blk.note)
         while buf_start + buf_len >= done + _SEGMENT_FRAMES + _LOOKAHEAD_FRAMES:
             decode(done + _SEGMENT_FRAMES, final=False)
@@ -268,7 +384,26 @@ def transcribe_notes(
             buf_len -= extra
         if buf_len > 0:
             decode(buf_start + buf_len, final=True)
-    return postprocess(notes, dec)
+    return notes
+
+
+def check_heard(tr: Transcription, source: str | Path | Audio) -> list[RawNote]:
+    """The accepted notes of ``tr``, or :class:`NoNotesError` for a silent or note-less recording."""
+    what = str(source) if not isinstance(source, Audio) else "the audio"
+    peak = (tr.stats or {}).get("peak", 0.0)
+    peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
+    if peak_db < SILENCE_DBFS:
+        raise NoNotesError(
+            f"{what}: no notes heard; the recording is silent (peak {peak_db:.0f} dBFS). "
+            "Check that the microphone is on and the input level is up"
+        )
+    raw = tr.notes
+    if not raw:
+        raise NoNotesError(
+            f"{what}: no notes heard; there is sound (peak {peak_db:.0f} dBFS) but no piano note "
+            "could be found in it. Record the piano closer, with less background noise"
+        )
+    return raw
 
 
 def transcribe_piano(
@@ -328,21 +463,9 @@ def transcribe_piano(
     [60, 62, 64, 65, 67, 69, 71, 72]
     """
     cfg = settings or TranscribeSettings()
-    stats: dict[str, float] = {}
-    raw = transcribe_notes(source, settings=cfg, threads=threads, progress=progress, stats=stats)
-    what = str(source) if not isinstance(source, Audio) else "the audio"
-    peak = stats.get("peak", 0.0)
-    peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
-    if peak_db < SILENCE_DBFS:
-        raise NoNotesError(
-            f"{what}: no notes heard; the recording is silent (peak {peak_db:.0f} dBFS). "
-            "Check that the microphone is on and the input level is up"
-        )
-    if not raw:
-        raise NoNotesError(
-            f"{what}: no notes heard; there is sound (peak {peak_db:.0f} dBFS) but no piano note "
-            "could be found in it. Record the piano closer, with less background noise"
-        )
+    tr = transcribe(source, settings=cfg, threads=threads, progress=progress, keep_posteriors=False)
+    raw = check_heard(tr, source)
+    stats = tr.stats or {}
     if cfg.velocity_from == "energy":
         vels = velocity_from_energy(np.array([n.energy for n in raw]))
     else:

@@ -1,0 +1,202 @@
+"""Score-informed listening: a transcription asked again, knowing what the score says should sound.
+
+A transcriber is blind: it must decide whether a faint onset an octave above a loud note is a key
+or a partial without knowing the piece. The practice partner knows the piece. After a first
+alignment (:func:`yuefu.teach.assess`), :func:`reconsider` revisits the transcriber's candidate
+notes (:class:`~yuefu.teach.performance.Candidates`, each with the note verifier's probability
+that it was struck):
+
+* a written note judged missed, unheard or wrong is taken as played when a candidate of its pitch
+  starts within ``window_s`` of the time its chord was played (``window_far_s`` of the time
+  interpolated from its neighbours when no note of the chord was heard) and the verifier gives it
+  at least ``accept_expected`` -- the prior that a written note was played is high (the "wrong"
+  note is then dropped if the verifier doubts it: a ghost, such as a sub-octave, paired with the
+  written note it hid);
+* with no candidate there, a written note judged missed is taken as played when the note model's
+  onset posterior at its pitch peaks at least ``onset_expected`` in that window;
+* a played note judged extra (or set aside as an artefact) is dropped when the verifier gives it
+  less than ``reject_unexpected`` -- the prior that a student adds a note is low;
+
+and the performance so corrected is aligned and judged again. Bayes' rule in a threshold: the
+verifier's odds times the score's prior odds. Only a transcribed performance with its candidates
+(``load_performance`` of audio) is reconsidered; MIDI never is.
+
+>>> EvidenceConfig().accept_expected < 0.5 < EvidenceConfig().reject_unexpected
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from yuefu.core.errors import ParameterError
+from yuefu.teach.performance import Performance
+from yuefu.teach.reference import Reference
+from yuefu.teach.verdict import Verdicts
+
+__all__ = ["EvidenceConfig", "reconsider"]
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """Thresholds of the score-informed second look (fitted by ``benchmarks/practice.py --fit``).
+
+    Parameters
+    ----------
+    enabled : bool
+        Reconsider transcribed performances at all.
+    accept_expected : float
+        Verifier probability (0..1) at which a candidate where the score expects its pitch is
+        taken as played.
+    reject_unexpected : float
+        Verifier probability below which a note the score does not expect is dropped.
+    window_s : float
+        How far (seconds) a candidate may lie from the time its chord was played.
+    window_far_s : float
+        The same, when no note of the chord was heard (the time is interpolated from the
+        neighbouring chords).
+    onset_expected : float
+        Where no candidate is near, a written note judged missed is taken as played when the note
+        model's onset posterior at its pitch peaks at least this high (0..1) within the window
+        and no played note of that pitch is already there (1: never).
+    """
+
+    enabled: bool = True
+    accept_expected: float = 0.05
+    reject_unexpected: float = 0.9
+    window_s: float = 0.06
+    window_far_s: float = 0.15
+    onset_expected: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.accept_expected <= 1 or not 0 <= self.reject_unexpected <= 1:
+            raise ParameterError("EvidenceConfig probabilities must be in [0, 1]")
+        if self.window_s < 0 or self.window_far_s < 0:
+            raise ParameterError("EvidenceConfig windows must be >= 0 seconds")
+
+
+def expected_times(ref: Reference, v: Verdicts) -> np.ndarray:
+    """Played time (seconds) of every cluster: measured where played, else interpolated.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_clusters,)]
+        NaN where nothing around was played.
+    """
+    t = np.asarray(v.cluster_time_s, dtype=np.float64)
+    ok = np.flatnonzero(np.isfinite(t))
+    if len(ok) < 2:
+        return t.copy()
+    written = np.array([c.onset_s for c in ref.clusters])
+    # the judged pass runs forwards; keep the points whose time does too
+    keep = ok[np.concatenate([[True], np.diff(t[ok]) > 0])]
+    out = np.interp(written, written[keep], t[keep], left=np.nan, right=np.nan)
+    out[ok] = t[ok]
+    return out
+
+
+def reconsider(ref: Reference, perf: Performance, v: Verdicts,
+               config: EvidenceConfig | None = None) -> Performance | None:
+    """The performance with the transcriber's candidates re-decided knowing the score.
+
+    Parameters
+    ----------
+    ref : Reference
+    perf : Performance
+        A transcribed performance with :attr:`~Performance.candidates`.
+    v : Verdicts
+        The first judgement of ``perf``.
+    config : EvidenceConfig, optional
+
+    Returns
+    -------
+    Performance or None
+        The corrected performance (notes added and dropped), or None when nothing changes.
+    """
+    cfg = config or EvidenceConfig()
+    c = perf.candidates
+    if c is None or not cfg.enabled or len(c) == 0:
+        return None
+    accepted = c.probability >= c.threshold
+    # the played notes are the accepted candidates: find each one's candidate
+    key = {(int(p), round(float(t), 6)): i for i, (p, t) in enumerate(zip(c.pitch, c.onset_s, strict=True))}
+    cand_of = np.array([key.get((int(p), round(float(t), 6)), -1)
+                        for p, t in zip(perf.pitch, perf.onset_s, strict=True)], dtype=np.int64)
+    drop: set[int] = set()
+    for k in [e.index for e in v.extras] + list(v.artefacts):
+        i = cand_of[k]
+        if i >= 0 and c.probability[i] < cfg.reject_unexpected:
+            drop.add(k)
+    exp = expected_times(ref, v)
+    played = np.isfinite(np.asarray(v.cluster_time_s, dtype=np.float64))
+    add: set[int] = set()
+    extra_rows: list[tuple[int, float, float, int]] = []
+    for n in v.notes:
+        if n.verdict not in ("missed", "unheard", "wrong_pitch"):
+            continue
+        cl = ref.notes[n.index].cluster
+        t = exp[cl]
+        if not np.isfinite(t):
+            continue
+        w = cfg.window_s if played[cl] else cfg.window_far_s
+        near = np.flatnonzero((c.pitch == n.pitch) & ~accepted & (np.abs(c.onset_s - t) <= w)
+                              & (c.probability >= cfg.accept_expected))
+        near = np.array([i for i in near if i not in add], dtype=np.int64)
+        if len(near):
+            add.add(int(near[np.argmax(c.probability[near])]))
+            ghost = n.played
+            if n.verdict == "wrong_pitch" and ghost is not None and cand_of[ghost] >= 0 \
+                    and c.probability[cand_of[ghost]] < cfg.reject_unexpected:
+                drop.add(ghost)  # the written pitch was heard after all: the "wrong" note was a ghost
+        elif n.verdict != "wrong_pitch" and not any(r[0] == n.pitch and abs(r[1] - t) <= 2 * w
+                                                    for r in extra_rows):
+            row = _from_posterior(perf, n.pitch, t, w, cfg.onset_expected,
+                                  ref.notes[n.index].duration_beat * _seconds_per_beat(v, ref, cl))
+            if row is not None:
+                extra_rows.append(row)
+    if not drop and not add and not extra_rows:
+        return None
+    rows = [(int(perf.pitch[k]), float(perf.onset_s[k]), float(perf.offset_s[k]), int(perf.velocity[k]))
+            for k in range(len(perf)) if k not in drop]
+    rows += [(int(c.pitch[i]), float(c.onset_s[i]), float(c.offset_s[i]), int(c.velocity[i])) for i in add]
+    rows += extra_rows
+    if not rows:
+        return None
+    out = Performance.from_notes(rows, source=perf.source)
+    return replace(out, transcribed=perf.transcribed, candidates=c)
+
+
+def _seconds_per_beat(v: Verdicts, ref: Reference, cluster: int) -> float:
+    """The pace the piece was played at (median seconds per written beat of the first judgement;
+    the written pace at ``cluster`` when there is none)."""
+    spb = np.asarray(v.timing.seconds_per_beat, dtype=np.float64)
+    ok = spb[np.isfinite(spb)]
+    return float(np.median(ok)) if len(ok) else ref.clusters[cluster].seconds_per_beat
+
+
+def _from_posterior(perf: Performance, pitch: int, t: float, window_s: float, threshold: float,
+                    length_s: float) -> tuple[int, float, float, int] | None:
+    """A note of ``pitch`` near ``t`` read from the onset posterior, or None.
+
+    The note starts at the posterior's peak within ``t +- window_s`` when the peak reaches
+    ``threshold`` and no played note of that pitch starts within the window; it lasts
+    ``length_s`` (the written length at the played pace), with the median played velocity.
+    """
+    c = perf.candidates
+    if c is None or c.onset_post is None or threshold >= 1 or not 21 <= pitch <= 108:
+        return None
+    if np.any((perf.pitch == pitch) & (np.abs(perf.onset_s - t) <= window_s)):
+        return None
+    lo = max(0, int(np.floor((t - window_s) / c.frame_s)))
+    hi = min(len(c.onset_post), int(np.ceil((t + window_s) / c.frame_s)) + 1)
+    if hi <= lo:
+        return None
+    col = c.onset_post[lo:hi, pitch - 21].astype(np.float64)
+    g = int(np.argmax(col))
+    if col[g] < threshold:
+        return None
+    on = (lo + g) * c.frame_s
+    vel = int(np.median(perf.velocity)) if len(perf) else 64
+    return (pitch, on, on + max(length_s, 0.05), vel)

@@ -1,0 +1,196 @@
+"""Score-informed listening (issue 7, audio): the transcriber's candidates are asked again knowing
+the score -- a written note heard faintly is played, a doubtful note the score lacks is dropped."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yuefu.core import Note, Score, Tempo, Track
+from yuefu.core.errors import MissingDependencyError, ParameterError
+from yuefu.teach import AssessConfig, Performance, assess
+from yuefu.teach.evidence import EvidenceConfig
+from yuefu.teach.performance import Candidates
+
+Row = tuple[int, float, float, int]
+FRAME_S = 256 / 22050
+
+
+def _score() -> Score:
+    s = Score()
+    t = s.add_track(Track("piano"))
+    for i in range(12):  # a bass note and a melody note every beat (120 BPM: 0.5 s)
+        t.notes += [Note(48, i * 1.0, 1.0), Note(64 + i % 3, i * 1.0, 1.0)]
+    return s
+
+
+def _rows() -> list[Row]:
+    return [r for i in range(12) for r in ((48, 0.5 * i, 0.5 * i + 0.45, 70),
+                                           (64 + i % 3, 0.5 * i + 0.002, 0.5 * i + 0.45, 80))]
+
+
+def _transcribed(rows: list[Row], extra: list[tuple[Row, float]], *,
+                 onset_post: np.ndarray | None = None) -> Performance:
+    """A transcription: ``rows`` accepted (probability 0.99) plus ``extra`` candidates with theirs."""
+    cand = [(r, 0.99) for r in rows] + extra
+    cand.sort(key=lambda x: (x[0][1], x[0][0]))
+    arr = np.array([r for r, _ in cand], dtype=np.float64)
+    prob = np.array([q for _, q in cand])
+    c = Candidates(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64), prob, 0.5,
+                   onset_post, None if onset_post is None else np.zeros_like(onset_post), FRAME_S)
+    acc = [r for r, q in cand if q >= 0.5]
+    return replace(Performance.from_notes(acc), transcribed=True, candidates=c)
+
+
+def test_a_written_note_heard_faintly_is_played() -> None:
+    rows = _rows()
+    faint = rows.pop(11)  # the melody note of beat 5: F#4
+    assert faint[0] == 66
+    got = assess(_score(), _transcribed(rows, [(faint, 0.2)]))
+    assert got.summary()["missed"] == 0 and got.summary()["correct"] == 24
+    # the same candidate but hardly believed: the note is missed
+    got = assess(_score(), _transcribed(rows, [(faint, 0.01)]))
+    assert got.summary()["missed"] == 1
+    # and with the second look off, a candidate the transcriber rejected counts for nothing
+    off = AssessConfig(evidence=EvidenceConfig(enabled=False))
+    assert assess(_score(), _transcribed(rows, [(faint, 0.2)]), config=off).summary()["missed"] == 1
+
+
+def test_a_doubtful_unwritten_note_is_dropped_and_a_sure_one_reported() -> None:
+    ghost: Row = (71, 2.25, 2.4, 60)  # off the beat, a pitch the score does not have there
+    doubtful = assess(_score(), _transcribed(_rows(), [(ghost, 0.6)]))
+    assert doubtful.summary()["extra"] == 0 and doubtful.scores.pitch == 100.0
+    sure = assess(_score(), _transcribed(_rows(), [(ghost, 0.99)]))
+    assert [e.pitch for e in sure.extras] == [71]
+
+
+def test_onset_posterior_alone_recovers_a_written_note() -> None:
+    rows = _rows()
+    lost = rows.pop(11)  # no candidate at all: the decoder found no onset peak above its threshold
+    post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
+    g = int(round(lost[1] / FRAME_S))
+    post[g - 1:g + 2, lost[0] - 21] = [0.3, 0.7, 0.3]
+    got = assess(_score(), _transcribed(rows, [], onset_post=post))
+    assert got.summary()["missed"] == 0
+    n = next(n for n in got.notes if n.pitch == 66 and n.onset_beat == 5.0)
+    assert n.verdict == "correct" and abs(n.played_onset_s - lost[1]) < 2 * FRAME_S
+    weak = post.copy()
+    weak[g - 1:g + 2, lost[0] - 21] = [0.1, 0.2, 0.1]
+    assert assess(_score(), _transcribed(rows, [], onset_post=weak)).summary()["missed"] == 1
+
+
+def test_midi_is_never_reconsidered() -> None:
+    rows = _rows() + [(71, 2.25, 2.4, 60)]
+    a = assess(_score(), Performance.from_notes(rows))
+    assert a.summary()["extra"] == 1 and a.performance.candidates is None
+
+
+def _judged(rows: list[Row], score: Score | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """(MIDI summary, audio summary) of the same notes, without candidates (the verdict rules only)."""
+    sc = score or _score()
+    midi = assess(sc, Performance.from_notes(rows)).summary()
+    audio = assess(sc, replace(Performance.from_notes(rows), transcribed=True)).summary()
+    return midi, audio
+
+
+def test_deep_bass_under_its_octave_is_unheard_in_audio() -> None:
+    s = Score()
+    t = s.add_track(Track("piano"))
+    for i in range(12):
+        t.notes += [Note(31, i * 1.0, 1.0), Note(43, i * 1.0, 1.0), Note(67 + i % 3, i * 1.0, 1.0)]
+    rows = [r for i in range(12)
+            for r in ((43, 0.5 * i, 0.5 * i + 0.45, 70), (67 + i % 3, 0.5 * i, 0.5 * i + 0.45, 80))]
+    rows += [(31, 0.5 * i, 0.5 * i + 0.45, 70) for i in range(12) if i != 4]  # G1 of beat 4 not heard
+    midi, audio = _judged(rows, s)
+    assert midi["missed"] == 1 and (audio["missed"], audio["unheard"]) == (0, 1)
+
+
+def test_a_restruck_key_heard_as_one_long_note_is_unheard_in_audio() -> None:
+    rows = _rows()
+    i = next(j for j, r in enumerate(rows) if r[0] == 48 and r[1] == 1.0)  # the bass of beat 2 ...
+    rows[i - 2] = (48, 0.5, 1.45, 70)                                       # ... merged into beat 1's
+    del rows[i]
+    midi, audio = _judged(rows)
+    assert midi["missed"] == 1 and (audio["missed"], audio["unheard"]) == (0, 1)
+
+
+def test_one_strike_heard_twice_is_an_artefact_in_audio() -> None:
+    rows = _rows() + [(64, 1.4, 1.45, 60)]  # E4 100 ms before the E4 of beat 3 (at 1.5 s)
+    midi, audio = _judged(rows)
+    assert midi["extra"] == 1 and (audio["extra"], audio["artefacts"]) == (0, 1)
+
+
+def test_evidence_config_is_checked() -> None:
+    with pytest.raises(ParameterError):
+        EvidenceConfig(accept_expected=1.5)
+    with pytest.raises(ParameterError):
+        EvidenceConfig(window_s=-0.1)
+
+
+# -- rendered piano, through the product's audio route ---------------------------------------------
+
+
+def _audio_missing() -> str | None:
+    try:
+        from yuefu.listen.transcribe import model_file
+        from yuefu.render import fluidsynth as fs
+
+        fs._load_lib()
+        fs.find_soundfont()
+        model_file()
+        import onnxruntime  # noqa: F401
+    except (ImportError, MissingDependencyError) as e:
+        return str(e)
+    return None
+
+
+def _piece() -> Score:
+    """Two bars at 100 BPM: an eighth-note melody over two-note left-hand chords on every beat."""
+    s = Score(tempos=[Tempo(0, 100)])
+    rh, lh = s.add_track(Track("right")), s.add_track(Track("left"))
+    melody = [72, 74, 76, 79, 77, 76, 74, 72, 71, 72, 74, 76, 77, 79, 81, 79]
+    rh.notes += [Note(p, 0.5 * i, 0.5, 80) for i, p in enumerate(melody)]
+    for b, root in enumerate([48, 53, 55, 48, 45, 50, 55, 48]):
+        lh.notes += [Note(root, float(b), 1.0, 70), Note(root + 7, float(b), 1.0, 70)]
+    return s.normalize()
+
+
+def _render(rows: list[Row], path: Path) -> Path:
+    import soundfile as sf
+
+    from yuefu.render import render_stems
+
+    sc = Score(tempos=[Tempo(0, 120)])
+    t = sc.add_track(Track("piano", program=0))
+    for p, a, b, v in rows:
+        t.notes.append(Note(p, 2 * a, 2 * (b - a), v))
+    stems = render_stems(sc.normalize(), path, force=True, tail_s=1.0)
+    y, sr = sf.read(next(iter(stems.values())), dtype="float32", always_2d=True)
+    mono = y.mean(axis=1)
+    noise = np.random.default_rng(0).normal(0, np.sqrt(np.mean(mono ** 2) / 1000), mono.shape)  # 30 dB
+    f = path / "take.wav"
+    sf.write(f, (mono + noise).astype(np.float32), sr)
+    return f
+
+
+@pytest.mark.skipif(_audio_missing() is not None, reason=f"audio route: {_audio_missing()}")
+def test_rendered_clean_take_reports_no_errors_and_real_errors_are_found(tmp_path: Path) -> None:
+    score = _piece()
+    spb = 0.6
+    rows: list[Row] = sorted(((n.pitch, n.onset * spb, (n.onset + n.duration) * spb - 0.02, n.velocity)
+                              for t in score.tracks for n in t.notes), key=lambda r: (r[1], r[0]))
+    clean = assess(score, _render(rows, tmp_path / "clean"))
+    s = clean.summary()
+    assert (s["wrong_pitch"], s["missed"], s["extra"]) == (0, 0, 0), s
+    # one melody note left out (E5 of beat 1), one octave struck between two melody notes
+    omitted = next(r for r in rows if r[0] == 76)
+    octave: Row = (74 + 12, 0.5 * spb + 0.12, 0.5 * spb + 0.3, 80)
+    played = sorted([r for r in rows if r != omitted] + [octave], key=lambda r: (r[1], r[0]))
+    got = assess(score, _render(played, tmp_path / "errors"))
+    s = got.summary()
+    assert [(n.pitch, n.onset_beat) for n in got.notes if n.verdict == "missed"] == [(76, 1.0)], s
+    assert [e.pitch for e in got.extras] == [86], s
+    assert s["wrong_pitch"] == 0
