@@ -15,7 +15,8 @@ comes from one seeded generator.
 Calibration (``--calibrate``): the acceptance thresholds of ``MatchSettings`` are chosen on a
 separate query set (another seed, against the 100-track catalog) whose out-of-catalog clips
 come from POP909 songs that the benchmark never uses as out-of-catalog songs; it prints the
-ROC points and the rule with the most top-1 at <= 0.5% false accepts.
+ROC points and the rule with the most top-1 at <= 0.5% false accepts, then the ROC of the
+peak-level rule (``peak_min``, ``peak_ratio``) applied where the code's hash rule refuses.
 
 Ours: ``Catalog.query(path)`` on an SQLite catalog (read, fingerprint, look up, verify), one
 query at a time on one core. Anchor: audfprint (dpwe/audfprint, run from a copy outside the
@@ -328,7 +329,8 @@ def run_ours(db: Path, files: list[Path], queries: list[dict], qdir: Path, jobs:
             m = r.match
             answers.append({"track": m.track if m else None, "offset_s": m.offset_s if m else None,
                             "s": dt, "aligned": r.best_aligned, "second": r.second_aligned,
-                            "spread": r.best_spread, "second_spread": r.second_spread})
+                            "spread": r.best_spread, "second_spread": r.second_spread,
+                            "by": r.accepted_by})
     return {"answers": answers, "ingest_s": ingest_s, "audio_s": rep.audio_s,
             "one_core_x": one_core_x, "size_bytes": st.size_bytes, "skipped": rep.skipped,
             "tracks": st.tracks, "query_load": [min(load), float(np.mean(load)), max(load)]}
@@ -474,7 +476,7 @@ def _calibration_rows(args: argparse.Namespace, files: list[Path], queries: list
     from yuefu.core.io import read_audio
     from yuefu.listen.identify import find_peaks, open_catalog
     from yuefu.listen.identify.fingerprint import query_hashes, speed_grid
-    from yuefu.listen.identify.match import MatchSettings, vote
+    from yuefu.listen.identify.match import MatchSettings, peak_scores, vote
 
     db = args.work / f"ours-{len(files)}.db"
     if db.exists():
@@ -499,6 +501,11 @@ def _calibration_rows(args: argparse.Namespace, files: list[Path], queries: list
                          settings=replace(base, block_s=bs, block_cap=cap))
                 row[v] = None if c is None else (tname[c.track_id], c.aligned, c.second, c.spread,
                                                  c.second_spread)
+                if v == "0.25 s cap 3":  # the peak-level scores of the default's candidates
+                    bins = c.bins[: base.peak_candidates] if c is not None else ()
+                    ps = peak_scores(pk, bins, cat.store.peaks(sorted({b[0] for b in bins})),
+                                     settings=base, frame_s=cat.config.frame_s)
+                    row["peaks"] = [(tname[x.track_id], x.spread, x.hits) for x in ps]
             rows.append(row)
     print(f"{len(rows)} calibration queries scored in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return rows
@@ -574,6 +581,65 @@ def calibrate(args: argparse.Namespace, files: list[Path], per_cell: int) -> Non
             print(f"Most top-1 with {what}: {v}, min_ratio {st.min_ratio:g}, "
                   f"min_spread_ratio {st.min_spread_ratio:g}, min_spread {st.min_spread:g}: "
                   f"{fa}/{len(neg)} false accepts, {hit}/{len(pos)} top-1")
+    calibrate_peaks(pos, neg)
+
+
+def calibrate_peaks(pos: list[dict], neg: list[dict]) -> None:
+    """ROC of the peak-level rule (``peak_min``, ``peak_ratio``), applied when the hash rule of
+    the code's defaults does not accept (rows of :func:`_calibration_rows`)."""
+    from yuefu.listen.identify.match import MatchSettings, accept
+
+    if not all("peaks" in r for r in pos + neg):
+        print("\n(no peak-level scores in these rows: run without --reuse-rows)")
+        return
+    base = MatchSettings()
+    col = "0.25 s cap 3"
+
+    def answer(r: dict, pmin: float, pratio: float) -> str | None:
+        c = r[col]
+        if c is not None and accept(c[1], c[2], c[3], c[4], base):
+            return str(c[0])
+        ps = r["peaks"]
+        if not ps:
+            return None
+        best = min(range(len(ps)), key=lambda i: (-ps[i][1], -ps[i][2], i))
+        p2 = max((x[1] for x in ps if x[0] != ps[best][0]), default=0.0)
+        ok = ps[best][1] >= pmin and ps[best][1] >= pratio * max(p2, 1.0)
+        return str(ps[best][0]) if ok else None
+
+    def noisy10(rows: list[dict], pmin: float, pratio: float) -> int:
+        return sum(1 for r in rows if r["dur"] == 10.0 and r["cond"] in
+                   ("white +0 dB", "babble +0 dB", "white -5 dB", "babble -5 dB")
+                   and answer(r, pmin, pratio) == r["truth"])
+
+    print()
+    print("Peak-level verification (when the hash rule above, the code's, does not accept): for")
+    print("each false-accept count, the (peak_min, peak_ratio) with the most top-1:")
+    print()
+    print("| peak_min | peak_ratio | false accepts | top-1 (in-catalog) | 10 s at 0 / -5 dB |")
+    print("|---|---|---|---|---|")
+    off = (float("inf"), 1.0)
+    grid = [off] + [(m, r) for m in (10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
+                    for r in (1.5, 1.75, 2.0, 2.25, 2.5, 3.0)]
+    res = []
+    for pmin, pratio in grid:
+        fa = sum(1 for r in neg if answer(r, pmin, pratio) is not None)
+        hit = sum(1 for r in pos if answer(r, pmin, pratio) == r["truth"])
+        res.append((fa, hit, noisy10(pos, pmin, pratio), pmin, pratio))
+    n10 = sum(1 for r in pos if r["dur"] == 10.0 and r["cond"] in
+              ("white +0 dB", "babble +0 dB", "white -5 dB", "babble -5 dB"))
+    best: dict[int, tuple] = {}
+    for x in res:
+        if x[0] not in best or x[1] > best[x[0]][1]:
+            best[x[0]] = x
+    top = -1
+    for fa in sorted(best):
+        x = best[fa]
+        if x[1] > top:
+            top = x[1]
+            name = "(hash rule only)" if x[3] == float("inf") else f"{x[3]:g}"
+            print(f"| {name} | {x[4]:g} | {fa}/{len(neg)} ({100 * fa / len(neg):.2f}%) | "
+                  f"{x[1]}/{len(pos)} ({100 * x[1] / len(pos):.1f}%) | {x[2]}/{n10} |")
 
 
 def latency_only(db: Path, queries: list[dict], qdir: Path, n: int) -> None:

@@ -207,14 +207,44 @@ def test_pack_round_trip():
     assert [unpack(np.frombuffer(b, "<i8"))[0].tolist() for b in blobs] == [[4, 5], [4, 4]]
 
 
-def test_old_catalog_format_is_refused_with_how_to_rebuild(tmp_path):
-    """A catalog of format v1 (one row per occurrence) gives one clear line, not a crash."""
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_old_catalog_format_is_refused_with_how_to_rebuild(tmp_path, version):
+    """A catalog of format v1 (one row per occurrence) or v2 (no stored peaks) gives one clear
+    line, not a crash."""
     p = tmp_path / "old.db"
     with open_catalog(p, create=True):
         pass
     con = sqlite3.connect(p)
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (version,))
+    con.execute("DROP TABLE peaks")
     con.commit()
     con.close()
-    with pytest.raises(CatalogError, match=r"catalog format v1, .*rebuild it with `yuefu id add"):
+    with pytest.raises(CatalogError, match=rf"catalog format v{version}, this yuefu reads format v3; "
+                                           r"rebuild it with `yuefu id add") as e:
         open_catalog(p)
+    assert "\n" not in str(e.value)
+
+
+def test_store_keeps_each_tracks_peaks_and_deletes_them(db):
+    """A track's peaks come back as stored (float32), in one call for several tracks, and go
+    with the track."""
+    from yuefu.listen.identify.store import pack_peaks, unpack_peaks
+
+    rng = np.random.default_rng(8)
+    pk = [(np.sort(rng.uniform(0, 900, 50 + k)), rng.uniform(5, 250, 50 + k)) for k in range(3)]
+    tracks = [NewTrack(f"t{k}", f"/m/t{k}.flac", f"{k}" * 64, 10.0, np.arange(5, dtype=np.int64) + k,
+                       np.arange(5, dtype=np.int32), peak_t=pk[k][0], peak_f=pk[k][1]) for k in range(3)]
+    with open_catalog(db, create=True) as cat:
+        ids = cat.store.add_tracks(tracks)
+        got = cat.store.peaks([ids[2], ids[0], 12345])
+        assert sorted(got) == sorted([ids[0], ids[2]])
+        for k in (0, 2):
+            t, f = got[ids[k]]
+            np.testing.assert_allclose(t, pk[k][0], atol=1e-3)  # float32 of frames < 1000
+            np.testing.assert_allclose(f, pk[k][1], atol=1e-4)
+        cat.store.delete_tracks([ids[0]])
+        assert sorted(cat.store.peaks(ids)) == sorted(ids[1:])
+    t, f = unpack_peaks(pack_peaks(np.array([1.5, 2.25]), np.array([3.0, 4.5])))
+    assert t.tolist() == [1.5, 2.25] and f.tolist() == [3.0, 4.5]
+    with pytest.raises(ValueError, match="one length"):
+        pack_peaks(np.zeros(3), np.zeros(2))

@@ -102,3 +102,25 @@ def test_db_that_is_not_a_catalog_exits_2(songs_dir, tmp_path, capsys):
     assert not (tmp_path / "none.db").exists()
     assert main(["id"]) == 2
     assert "give an id command" in _one_line_error(capsys)
+
+
+def test_catalog_of_format_v2_exits_2_with_how_to_rebuild(songs_dir, tmp_path, capsys):
+    """Regression (format v3 stores each track's peaks): a v2 catalog is one line and exit 2
+    that names the rebuild command, for every command, and is left as it was."""
+    import sqlite3
+
+    db = tmp_path / "v2.db"
+    assert main(["id", "add", str(songs_dir / "library" / "song0.flac"), "--db", str(db), "-q"]) == 0
+    con = sqlite3.connect(db)
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    con.execute("DROP TABLE peaks")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    clip = songs_dir / "outside.flac"
+    for argv in (["id", "query", str(clip), "--db", str(db)], ["id", "stats", "--db", str(db)],
+                 ["id", "add", str(clip), "--db", str(db)]):
+        assert main(argv) == 2
+        err = _one_line_error(capsys)
+        assert "catalog format v2, this yuefu reads format v3" in err and "yuefu id add" in err, err
+    assert db.read_bytes() == before

@@ -111,12 +111,41 @@ def test_clip_from_outside_the_catalog_is_no_match(catalog, songs_dir):
         assert res.to_dict() == {"match": None}
 
 
+def test_catalog_verifies_at_the_peak_level_when_the_hash_rule_refuses(catalog, rng, songs_dir):
+    """End to end through the catalog's stored peaks: with the hash rule switched off
+    (``min_aligned`` out of reach) clips are still found, by the peaks, at the right offset and
+    speed, and a clip from outside the catalog is still no match."""
+    from yuefu.core.io import read_audio
+    from yuefu.listen.identify.catalog import Catalog
+    from yuefu.listen.identify.match import MatchSettings
+
+    peaks_only = Catalog(catalog.store, settings=MatchSettings(min_aligned=10**9))
+    for song, start_s, speed, snr_db in ((2, 4.0, 1.0, 0.0), (3, 6.0, 0.97, None)):
+        seg = synth_song(100 + song)[int(start_s * SR): int((start_s + 7.0 * speed) * SR)]
+        if speed != 1.0:
+            seg = _resample(seg, speed)
+        if snr_db is not None:
+            noise = rng.standard_normal(seg.shape[0]).astype(np.float32)
+            seg = seg + noise * np.sqrt(np.mean(seg ** 2) / np.mean(noise ** 2) / 10 ** (snr_db / 10))
+        res = peaks_only.query(Audio(seg, SR))
+        assert res.match is not None and res.accepted_by == "peaks", (res.candidate, res.best_aligned)
+        assert res.match.track == f"song{song}"
+        assert abs(res.match.offset_s - start_s) <= 0.1 and abs(res.match.speed - speed) <= 0.011
+        assert catalog.query(Audio(seg, SR)).accepted_by == "hashes"  # the default rule takes it
+    x = read_audio(songs_dir / "outside.flac").samples[0]
+    for start in (0.0, 6.0, 12.0):
+        res = peaks_only.query(Audio(x[int(start * SR): int((start + 7) * SR)], SR))
+        assert res.match is None and res.accepted_by == "", (res.candidate, res.best_aligned)
+
+
 class _RowsStore:
     """A stand-in store whose lookup answers with the rows given (hash, track, time)."""
 
-    def __init__(self, rows: np.ndarray):
+    def __init__(self, rows: np.ndarray, peaks: dict | None = None):
         self.rows = rows
         self.asked: list[int | None] = []
+        self.stored_peaks = peaks or {}
+        self.peaks_asked: list[list[int]] = []
 
     def counts(self):
         return np.unique(self.rows[:, 1]).shape[0], self.rows.shape[0], 0.0
@@ -129,6 +158,10 @@ class _RowsStore:
             m &= np.isin(self.rows[:, 0], u[n <= max_occurrences])
         r = self.rows[m]
         return r[:, 0], r[:, 1], r[:, 2]
+
+    def peaks(self, ids):
+        self.peaks_asked.append(list(ids))
+        return {i: self.stored_peaks[i] for i in ids if i in self.stored_peaks}
 
 
 def _aligned_rows(qh, qt, qk, pick, track, offset):
@@ -173,6 +206,67 @@ def test_evidence_piled_into_one_second_is_not_a_match():
     assert cand is not None and cand.track_id == 1 and cand.accepted, (cand.spread, cand.second_spread)
 
 
+def _random_peaks(rng, n, n_frames):
+    t = np.sort(rng.uniform(0, n_frames, n))
+    return t, rng.uniform(5, 240, n)
+
+
+def test_weak_hash_evidence_is_verified_at_the_peak_level():
+    """A clip whose pairs mostly broke (6 aligned hashes: the hash rule refuses) is accepted when
+    its peaks land on the candidate track's stored peaks at the voted offset, and only then:
+    the same vote with unrelated stored peaks, or with the peak level off, is no match."""
+    from yuefu.listen.identify.fingerprint import query_hashes
+    from yuefu.listen.identify.match import MatchSettings, match_peaks
+
+    cfg = FingerprintConfig()
+    s = MatchSettings()
+    rng = np.random.default_rng(3)
+    peaks = find_peaks(Audio(synth_song(11, 10.0), SR), cfg)
+    speeds = speed_grid(s.max_speed_change, s.speed_step)
+    qh, qt, qk = query_hashes(peaks, speeds, cfg)
+    pick1 = np.zeros(qh.shape[0], bool)
+    pick1[np.flatnonzero(qk == 0)[::97][:6]] = True
+    pick2 = np.zeros(qh.shape[0], bool)
+    pick2[np.flatnonzero(qk == 0)[50::89][:5]] = True
+    rows = np.concatenate([_aligned_rows(qh, qt, qk, pick1, 1, 500),
+                           _aligned_rows(qh, qt, qk, pick2, 2, 900)])
+    n = peaks.t.shape[0]
+    # track 1 holds the clip at frame 500: half of the clip's peaks (the rest was noise), and
+    # peaks of its own; track 2 is an unrelated song
+    keep = np.sort(rng.choice(n, n // 2, replace=False))
+    t1, f1 = _random_peaks(rng, n, 2000)
+    t1 = np.concatenate([t1, peaks.t[keep] + 500.0])
+    f1 = np.concatenate([f1, peaks.f[keep]])
+    o = np.argsort(t1)
+    true_peaks = {1: (t1[o], f1[o]), 2: _random_peaks(rng, 2 * n, 2000)}
+    cand = match_peaks(_RowsStore(rows, true_peaks), peaks, config=cfg)
+    assert cand is not None and cand.accepted and cand.by == "peaks" and cand.track_id == 1
+    assert abs(cand.offset_frames - 500) <= 1 and cand.speed == pytest.approx(1.0, abs=0.006)
+    assert cand.peak_spread >= s.peak_ratio * max(cand.second_peak_spread, 1.0)
+    assert match_peaks(_RowsStore(rows, true_peaks), peaks, config=cfg,
+                       settings=MatchSettings(peak_candidates=0)).accepted is False
+    unrelated = {1: _random_peaks(rng, 2 * n, 2000), 2: true_peaks[2]}
+    store = _RowsStore(rows, unrelated)
+    cand = match_peaks(store, peaks, config=cfg)
+    assert cand is not None and not cand.accepted and cand.by == ""
+    assert store.peaks_asked == [[1, 2]]  # one round trip for the candidates' peaks
+
+
+def test_peak_scores_count_each_block_at_most_block_cap_times():
+    """Peaks piled into one second count at most block_cap per block (the time-diverse count)."""
+    from yuefu.listen.identify.fingerprint import Peaks
+    from yuefu.listen.identify.match import MatchSettings, peak_scores
+
+    s = MatchSettings(block_s=0.25, block_cap=3)
+    frame_s = 0.032
+    t = np.repeat(np.arange(0, 31, 8.0), 6) + np.tile(np.arange(6) * 0.1, 4)  # 4 blocks, 6 each
+    f = np.tile(np.arange(6) * 20.0 + 10, 4)
+    q = Peaks(t, f, 40)
+    (sc,) = peak_scores(q, [(7, 1.0, 100.0)], {7: (t + 100.0, f)}, settings=s, frame_s=frame_s)
+    assert sc.track_id == 7 and sc.hits == 24 and sc.spread == 4 * 3
+    assert peak_scores(q, [(8, 1.0, 100.0)], {}, settings=s, frame_s=frame_s)[0].spread == 0
+
+
 def test_bad_match_settings_are_refused():
     from yuefu.listen.identify.match import MatchSettings
 
@@ -180,6 +274,8 @@ def test_bad_match_settings_are_refused():
         MatchSettings(block_s=0.0)
     with pytest.raises(ParameterError, match="block_cap"):
         MatchSettings(block_cap=0)
+    with pytest.raises(ParameterError, match="peak_candidates"):
+        MatchSettings(peak_tol_bins=0.0)
 
 
 def test_vote_counts_aligned_hashes_with_one_frame_of_jitter():

@@ -28,7 +28,6 @@ from yuefu.listen.identify.fingerprint import (
     check_query_audio,
     find_peaks,
     find_peaks_stream,
-    fingerprint_audio,
     fingerprint_peaks,
 )
 from yuefu.listen.identify.match import MatchSettings, match_peaks
@@ -87,6 +86,7 @@ class QueryResult:
     candidate: str | None = None  # the best-scoring track, accepted or not (for diagnostics)
     best_spread: float = 0.0  # its time-diverse aligned count (see MatchSettings)
     second_spread: float = 0.0  # the best time-diverse count among the other verified tracks
+    accepted_by: str = ""  # "hashes" or "peaks" (the peak-level verification), "" for no match
 
     def to_dict(self) -> dict[str, Any]:
         m = self.match
@@ -176,12 +176,14 @@ def _fingerprint_file(path: str, digest: str, cfg: FingerprintConfig) -> NewTrac
             audio = read_audio(path)
             if audio.peak() < 1e-4:
                 return (path, "silent (peak below -80 dBFS)")
-            fp = fingerprint_audio(audio, cfg)
+            pk = find_peaks(audio, cfg)
+            fp = fingerprint_peaks(pk, audio.duration_s, cfg)
         if fp.hashes.size == 0:
             return (path, "no spectral peaks found (silence or noise only)")
         key = np.unique((fp.hashes << 24) | fp.times.astype(np.int64))
         return NewTrack(name=Path(path).stem, path=path, digest=digest, duration_s=fp.duration_s,
-                        hashes=key >> 24, times=(key & 0xFFFFFF).astype(np.int32))
+                        hashes=key >> 24, times=(key & 0xFFFFFF).astype(np.int32),
+                        peak_t=pk.t, peak_f=pk.f)
     except YuefuError as e:
         return (path, str(e))
     except MemoryError:
@@ -347,7 +349,8 @@ class Catalog:
                               confidence=cand.confidence, speed=cand.speed, aligned=cand.aligned)
         return QueryResult(match, time.perf_counter() - t0, int(peaks.t.shape[0]),
                            cand.n_query_hashes, cand.aligned, cand.second,
-                           rec[0].name if rec else None, cand.spread, cand.second_spread)
+                           rec[0].name if rec else None, cand.spread, cand.second_spread,
+                           cand.by if match is not None else "")
 
     # -- delete, stats -----------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The PostgreSQL catalog backend (``--db postgresql://user@host/dbname``), for catalogs that
 outgrow one file. Same tables as the SQLite store (a hash's occurrences packed in ``bytea``
-parts); a batch of tracks is loaded with ``COPY`` into a temporary table and written with one
-``INSERT ... ON CONFLICT``, deleting a track rewrites the rows that hold it, and every change is
-one transaction.
+parts, each track's peaks in one ``bytea``); a batch of tracks is loaded with ``COPY`` into a
+temporary table and written with one ``INSERT ... ON CONFLICT``, deleting a track rewrites the
+rows that hold it, and every change is one transaction.
 
 Needs psycopg 3: ``pip install 'yuefu[pg]'``.
 """
@@ -28,6 +28,8 @@ from yuefu.listen.identify.store import (
     _meta_rows,
     _rewrites,
     group_by_hash,
+    pack_peaks,
+    unpack_peaks,
 )
 
 __all__ = ["PostgresStore"]
@@ -91,6 +93,7 @@ class PostgresStore(Store):
                   " n_hashes INTEGER NOT NULL, added_at TIMESTAMPTZ NOT NULL DEFAULT now())")
         c.execute("CREATE TABLE yuefu_hashes (hash INTEGER NOT NULL, part INTEGER NOT NULL,"
                   " data BYTEA NOT NULL, PRIMARY KEY (hash, part))")
+        c.execute("CREATE TABLE yuefu_peaks (track_id BIGINT PRIMARY KEY, data BYTEA NOT NULL)")
         with c.cursor() as cur:
             cur.executemany("INSERT INTO yuefu_meta VALUES (%s, %s)", _meta_rows(self.config))
 
@@ -117,6 +120,9 @@ class PostgresStore(Store):
                 tid = int(row[0])
                 ids.append(tid)
                 new.append((tid, tr.hashes, tr.times))
+                cur.execute("INSERT INTO yuefu_peaks (track_id, data) VALUES (%s, %s) ON CONFLICT"
+                            " (track_id) DO UPDATE SET data = EXCLUDED.data",
+                            (tid, pack_peaks(tr.peak_t, tr.peak_f)))
             uh, blobs = group_by_hash(new)
             if uh.size:
                 rows = cur.execute(
@@ -143,6 +149,7 @@ class PostgresStore(Store):
         drop = np.asarray(sorted({int(i) for i in ids}), dtype=np.int64)
         with self.con.transaction(), self.con.cursor() as cur:
             n = int(cur.execute("DELETE FROM yuefu_tracks WHERE id = ANY(%s)", (drop.tolist(),)).rowcount)
+            cur.execute("DELETE FROM yuefu_peaks WHERE track_id = ANY(%s)", (drop.tolist(),))
             last = (-(1 << 31), 0)
             while True:  # the rows that hold these tracks, a chunk of rows at a time
                 rows = cur.execute("SELECT hash, part, data FROM yuefu_hashes WHERE (hash, part) > (%s, %s)"
@@ -166,6 +173,12 @@ class PostgresStore(Store):
             rows = self.con.execute("SELECT hash, data FROM yuefu_hashes WHERE hash = ANY(%s::integer[])",
                                     (np.asarray(hashes, dtype=np.int64).tolist(),)).fetchall()
         return _decode(rows, max_occurrences)
+
+    def peaks(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        with self.con.transaction():
+            rows = self.con.execute("SELECT track_id, data FROM yuefu_peaks WHERE track_id = ANY(%s)",
+                                    ([int(i) for i in ids],)).fetchall()
+        return {int(i): unpack_peaks(d) for i, d in rows}
 
     def scan(self, *, chunk_rows: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         last = (-(1 << 31), 0)
@@ -208,7 +221,8 @@ class PostgresStore(Store):
         with self.con.transaction():
             row = self.con.execute(
                 "SELECT COALESCE(SUM(pg_total_relation_size(c)), 0) FROM unnest(ARRAY["
-                "'yuefu_meta'::regclass, 'yuefu_tracks'::regclass, 'yuefu_hashes'::regclass]) AS c"
+                "'yuefu_meta'::regclass, 'yuefu_tracks'::regclass, 'yuefu_hashes'::regclass,"
+                " 'yuefu_peaks'::regclass]) AS c"
             ).fetchone()
         return int(row[0]) if row else 0
 

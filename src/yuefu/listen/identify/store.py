@@ -1,16 +1,19 @@
 """Where fingerprints live: one interface, an embedded SQLite file or a PostgreSQL database.
 
-A catalog holds three tables: ``meta`` (a format stamp and the fingerprint settings),
+A catalog holds four tables: ``meta`` (a format stamp and the fingerprint settings),
 ``tracks`` (one row per recording, with the sha256 of its file so that re-adding the same file
-changes nothing) and ``hashes`` (``hash, part, data``: the occurrences of a hash packed as
+changes nothing), ``peaks`` (``track_id, data``: the track's spectral peaks as float32 times and
+frequencies, see :func:`pack_peaks`; 8 bytes a peak, about 0.9 MB per hour of audio, read for a
+handful of candidate tracks when a query's hash vote is not conclusive) and ``hashes``
+(``hash, part, data``: the occurrences of a hash packed as
 little-endian int64 ``track_id << 32 | t``, see :func:`pack` and :func:`unpack`, in parts of
 about :data:`PART_BYTES`; a hash held fewer than 512 times has one row). A query looks up a few
 thousand hashes and gets a few hundred thousand occurrences: one row per hash makes that a few
 thousand rows and one ``np.frombuffer``, not a Python tuple per occurrence. Adding tracks
 appends to the last part of each hash they hold (a bounded rewrite: ingest stays linear in the
-catalog's size). Format v1 had one row per occurrence; a v1 catalog is refused with a message
-that says how to rebuild it. Every change is one transaction: an interrupted ingest leaves
-whole tracks or none.
+catalog's size). Format v1 had one row per occurrence, v2 had no peaks; an older catalog is
+refused with one line that says how to rebuild it. Every change is one transaction: an
+interrupted ingest leaves whole tracks or none.
 
 :func:`open_store` picks the backend from the ``db`` string: ``postgresql://...`` (or
 ``postgres://...``) is PostgreSQL (needs ``pip install 'yuefu[pg]'``), anything else a path to
@@ -24,7 +27,7 @@ import sqlite3
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +38,12 @@ from yuefu.listen.identify.fingerprint import FingerprintConfig
 
 __all__ = ["CatalogError", "TrackRecord", "NewTrack", "Store", "SQLiteStore", "open_store",
            "is_postgres_url", "FORMAT_NAME", "SCHEMA_VERSION", "PART_BYTES", "pack", "unpack",
-           "group_by_hash"]
+           "group_by_hash", "pack_peaks", "unpack_peaks"]
 
 FORMAT_NAME = "yuefu-identify-catalog"
-#: v1: one ``(hash, track_id, t)`` row per occurrence; v2: occurrences packed per hash
-SCHEMA_VERSION = 2
+#: v1: one ``(hash, track_id, t)`` row per occurrence; v2: occurrences packed per hash;
+#: v3: v2 and each track's spectral peaks (for the peak-level verification of a query)
+SCHEMA_VERSION = 3
 
 #: A part of a hash's occurrences stops growing at this size (bytes; 8 per occurrence): adding
 #: tracks rewrites at most one part per hash, and a lookup reads few rows per hash.
@@ -57,6 +61,23 @@ def unpack(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(track_ids, times)`` of packed occurrences (the inverse of :func:`pack`)."""
     v = np.asarray(values, dtype=np.int64)
     return v >> 32, v & _T_MASK
+
+
+def pack_peaks(t: np.ndarray, f: np.ndarray) -> bytes:
+    """A track's peaks as bytes: little-endian float32 times (frames), then frequencies (bins)."""
+    t32 = np.asarray(t, dtype="<f4")
+    f32 = np.asarray(f, dtype="<f4")
+    if t32.shape != f32.shape or t32.ndim != 1:
+        raise ValueError(f"peak times and frequencies must be 1-d of one length, got {t32.shape}, "
+                         f"{f32.shape}")
+    return t32.tobytes() + f32.tobytes()
+
+
+def unpack_peaks(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, f)`` float64 arrays of :func:`pack_peaks` bytes."""
+    v = np.frombuffer(bytes(data), dtype="<f4").astype(np.float64)
+    n = v.shape[0] // 2
+    return v[:n], v[n: 2 * n]
 
 
 def _decode(rows: Sequence[tuple[Any, Any]], max_occurrences: int | None = None
@@ -161,7 +182,9 @@ class NewTrack:
     """A fingerprinted recording waiting to be stored.
 
     ``hashes`` and ``times`` are int64/int32 arrays of the same length (see
-    :class:`~yuefu.listen.identify.fingerprint.Fingerprint`).
+    :class:`~yuefu.listen.identify.fingerprint.Fingerprint`); ``peak_t`` and ``peak_f`` are the
+    track's spectral peaks (frames, bins; :class:`~yuefu.listen.identify.fingerprint.Peaks`),
+    stored for the peak-level verification of queries.
     """
 
     name: str
@@ -170,6 +193,8 @@ class NewTrack:
     duration_s: float
     hashes: np.ndarray
     times: np.ndarray
+    peak_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    peak_f: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def is_postgres_url(db: str | Path) -> bool:
@@ -206,6 +231,11 @@ class Store(ABC):
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every stored ``(hash, track_id, t)`` whose hash is in ``hashes`` (unique int64),
         leaving out the hashes stored more than ``max_occurrences`` times (a stop-list)."""
+
+    @abstractmethod
+    def peaks(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The stored spectral peaks ``(t, f)`` (frames, bins; sorted by time) of the tracks
+        ``ids`` that exist, in one round trip."""
 
     @abstractmethod
     def scan(self, *, chunk_rows: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -327,6 +357,7 @@ class SQLiteStore(Store):
         # track: it would double the file for a rare operation).
         c.execute("CREATE TABLE hashes (hash INTEGER NOT NULL, part INTEGER NOT NULL,"
                   " data BLOB NOT NULL, PRIMARY KEY (hash, part)) WITHOUT ROWID")
+        c.execute("CREATE TABLE peaks (track_id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
         c.executemany("INSERT INTO meta VALUES (?, ?)", _meta_rows(self.config))
         c.execute("COMMIT")
 
@@ -354,6 +385,8 @@ class SQLiteStore(Store):
                 tid = int(cur.lastrowid or 0)
                 ids.append(tid)
                 new.append((tid, tr.hashes, tr.times))
+                c.execute("INSERT OR REPLACE INTO peaks (track_id, data) VALUES (?, ?)",
+                          (tid, pack_peaks(tr.peak_t, tr.peak_f)))
             uh, blobs = group_by_hash(new)
             if uh.size:
                 # the last part of every hash these tracks hold (SQLite: the bare column comes
@@ -384,6 +417,7 @@ class SQLiteStore(Store):
         c.execute("BEGIN IMMEDIATE")
         try:
             n = c.execute("DELETE FROM tracks WHERE id IN (SELECT value FROM json_each(?))", (q,)).rowcount
+            c.execute("DELETE FROM peaks WHERE track_id IN (SELECT value FROM json_each(?))", (q,))
             last = (-(1 << 62), 0)
             while True:  # the rows that hold these tracks, a chunk of rows at a time
                 rows = c.execute("SELECT hash, part, data FROM hashes WHERE (hash, part) > (?, ?)"
@@ -409,6 +443,11 @@ class SQLiteStore(Store):
         return _decode(self.con.execute(
             "SELECT hash, data FROM hashes WHERE hash IN (SELECT value FROM json_each(?))",
             (q,)).fetchall(), max_occurrences)
+
+    def peaks(self, ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        q = json.dumps([int(i) for i in ids])
+        return {int(i): unpack_peaks(d) for i, d in self.con.execute(
+            "SELECT track_id, data FROM peaks WHERE track_id IN (SELECT value FROM json_each(?))", (q,))}
 
     def scan(self, *, chunk_rows: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         last = (-(1 << 62), 0)
