@@ -359,6 +359,9 @@ EVIDENCE_GRID = {
     "accept_expected": (0.02, 0.05, 0.1),
     "reject_unexpected": (0.8, 0.9, 0.95),
     "onset_expected": (0.4, 0.5, 1.0),
+    "onset_chord": (0.3, 0.35, 0.4, 0.45, 0.5),
+    "repeat_s": (0.0, 0.07, 0.1, 0.15),
+    "note_repeat": (0.1, 0.2, 0.3, 0.5),
 }
 
 

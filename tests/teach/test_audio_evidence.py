@@ -33,14 +33,15 @@ def _rows() -> list[Row]:
 
 
 def _transcribed(rows: list[Row], extra: list[tuple[Row, float]], *,
-                 onset_post: np.ndarray | None = None) -> Performance:
+                 onset_post: np.ndarray | None = None, note_post: np.ndarray | None = None) -> Performance:
     """A transcription: ``rows`` accepted (probability 0.99) plus ``extra`` candidates with theirs."""
     cand = [(r, 0.99) for r in rows] + extra
     cand.sort(key=lambda x: (x[0][1], x[0][0]))
     arr = np.array([r for r, _ in cand], dtype=np.float64)
     prob = np.array([q for _, q in cand])
     c = Candidates(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64), prob, 0.5,
-                   onset_post, None if onset_post is None else np.zeros_like(onset_post), FRAME_S)
+                   onset_post, note_post if note_post is not None or onset_post is None
+                   else np.zeros_like(onset_post), FRAME_S)
     acc = [r for r, q in cand if q >= 0.5]
     return replace(Performance.from_notes(acc), transcribed=True, candidates=c)
 
@@ -80,6 +81,57 @@ def test_onset_posterior_alone_recovers_a_written_note() -> None:
     weak = post.copy()
     weak[g - 1:g + 2, lost[0] - 21] = [0.1, 0.2, 0.1]
     assert assess(_score(), _transcribed(rows, [], onset_post=weak)).summary()["missed"] == 1
+
+
+def test_a_weaker_onset_suffices_where_its_chord_was_struck() -> None:
+    rows = _rows()
+    lost = rows.pop(11)  # the melody note of beat 5; its bass (the rest of its chord) was heard
+    post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
+    g = int(round(lost[1] / FRAME_S))
+    post[g - 1:g + 2, lost[0] - 21] = [0.2, 0.45, 0.2]
+    assert assess(_score(), _transcribed(rows, [], onset_post=post)).summary()["missed"] == 0
+    strict = AssessConfig(evidence=EvidenceConfig(onset_chord=0.5))
+    assert assess(_score(), _transcribed(rows, [], onset_post=post), config=strict).summary()["missed"] == 1
+
+
+def _trill_score() -> Score:
+    """Quarter notes (bass and melody, 120 BPM), then two beats of a 64th-note trill E4-F#4 (a key
+    struck every 62 ms) over a held bass, then quarter notes again."""
+    s = Score()
+    t = s.add_track(Track("piano"))
+    for i in range(12):
+        if i in (4, 5):
+            continue
+        t.notes += [Note(48, i * 1.0, 1.0), Note(72 + i % 3, i * 1.0, 1.0)]
+    t.notes.append(Note(43, 4.0, 2.0))
+    t.notes += [Note(64 + 2 * (k % 2), 4.0 + k / 16, 1 / 16) for k in range(32)]
+    return s
+
+
+def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() -> None:
+    rows: list[Row] = [r for i in range(12) if i not in (4, 5) for r in
+                       ((48, 0.5 * i, 0.5 * i + 0.45, 70), (72 + i % 3, 0.5 * i, 0.5 * i + 0.45, 80))]
+    rows.append((43, 2.0, 2.95, 70))
+    # the transcriber told only every fourth strike of each key apart (each heard as a long note)
+    rows += [(64 + 2 * (k % 2), 2.0 + k / 32, 2.0 + k / 32 + 0.12, 70) for k in range(32) if k % 8 < 2]
+    rows.sort(key=lambda r: (r[1], r[0]))
+    keys = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
+    span = slice(int(2.0 / FRAME_S), int(3.0 / FRAME_S))
+    keys[span, 64 - 21] = keys[span, 66 - 21] = 0.5  # both keys sound throughout the trill
+    onset = np.zeros_like(keys)
+    got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys))
+    assert got.summary()["missed"] == 0, got.summary()
+    off = AssessConfig(evidence=EvidenceConfig(note_repeat=1.0))
+    assert assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys),
+                  config=off).summary()["missed"] >= 16
+    # F#4 never struck: no strike heard and its key silent -- its notes stay missed
+    no_f = [r for r in rows if r[0] != 66]
+    silent = keys.copy()
+    silent[:, 66 - 21] = 0
+    got = assess(_trill_score(), _transcribed(no_f, [], onset_post=onset, note_post=silent))
+    assert {n.pitch for n in got.notes if n.verdict == "missed"} == {66}
+    assert not any(n.verdict in ("correct", "unheard") for n in got.notes if n.pitch == 66)
+    assert got.summary()["missed"] >= 13  # (a few of them paired with an E4 strike: wrong)
 
 
 def test_midi_is_never_reconsidered() -> None:
@@ -128,6 +180,8 @@ def test_evidence_config_is_checked() -> None:
         EvidenceConfig(accept_expected=1.5)
     with pytest.raises(ParameterError):
         EvidenceConfig(window_s=-0.1)
+    with pytest.raises(ParameterError):
+        EvidenceConfig(note_repeat=2.0)
 
 
 # -- rendered piano, through the product's audio route ---------------------------------------------

@@ -13,7 +13,11 @@ that it was struck):
   note is then dropped if the verifier doubts it: a ghost, such as a sub-octave, paired with the
   written note it hid);
 * with no candidate there, a written note judged missed is taken as played when the note model's
-  onset posterior at its pitch peaks at least ``onset_expected`` in that window;
+  onset posterior at its pitch peaks at least ``onset_expected`` in that window (``onset_chord``
+  when other notes of its chord were heard: the chord was struck then);
+* a written note judged missed whose key the score strikes again within ``repeat_s`` (a trill, a
+  tremolo: re-strikes faster than the transcriber tells apart) is taken as played where the key
+  posterior at its pitch averages at least ``note_repeat`` and no lower note's partial explains it;
 * a played note judged extra (or set aside as an artefact) is dropped when the verifier gives it
   less than ``reject_unexpected`` -- the prior that a student adds a note is low;
 
@@ -34,7 +38,7 @@ import numpy as np
 from yuefu.core.errors import ParameterError
 from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference
-from yuefu.teach.verdict import Verdicts
+from yuefu.teach.verdict import NoteVerdict, Verdicts
 
 __all__ = ["EvidenceConfig", "reconsider"]
 
@@ -61,6 +65,19 @@ class EvidenceConfig:
         Where no candidate is near, a written note judged missed is taken as played when the note
         model's onset posterior at its pitch peaks at least this high (0..1) within the window
         and no played note of that pitch is already there (1: never).
+    onset_chord : float
+        The same threshold for a note of a chord whose other notes were heard (its time is then
+        measured, not interpolated, and the chord was struck: a weaker onset suffices).
+    repeat_s : float
+        A written note whose key the score strikes again within this many seconds (at the played
+        pace; a trill, a tremolo, a fast repeated note) is re-struck faster than the transcriber
+        can tell strikes apart: judged missed, it is taken as played when the note model's key
+        posterior at its pitch averages at least ``note_repeat`` over its start (up to 0.15 s),
+        unless a played note an octave, a twelfth or two octaves below sounds then (its partials
+        would light the key). Its time is interpolated from the chords around that are not such
+        repeats (the first alignment's times inside a trill are not trusted). 0: never.
+    note_repeat : float
+        The key posterior (0..1) that such a fast-repeated written note needs (1: never).
     """
 
     enabled: bool = True
@@ -69,23 +86,33 @@ class EvidenceConfig:
     window_s: float = 0.06
     window_far_s: float = 0.15
     onset_expected: float = 0.5
+    onset_chord: float = 0.4
+    repeat_s: float = 0.1
+    note_repeat: float = 0.2
 
     def __post_init__(self) -> None:
         if not 0 <= self.accept_expected <= 1 or not 0 <= self.reject_unexpected <= 1:
             raise ParameterError("EvidenceConfig probabilities must be in [0, 1]")
-        if self.window_s < 0 or self.window_far_s < 0:
+        if not all(0 <= x <= 1 for x in (self.onset_expected, self.onset_chord, self.note_repeat)):
+            raise ParameterError("EvidenceConfig posterior thresholds must be in [0, 1]")
+        if self.window_s < 0 or self.window_far_s < 0 or self.repeat_s < 0:
             raise ParameterError("EvidenceConfig windows must be >= 0 seconds")
 
 
-def expected_times(ref: Reference, v: Verdicts) -> np.ndarray:
+def expected_times(ref: Reference, v: Verdicts, unsure: np.ndarray | None = None) -> np.ndarray:
     """Played time (seconds) of every cluster: measured where played, else interpolated.
+
+    ``unsure`` (bool per cluster) marks clusters whose measured time is not trusted (it is
+    interpolated as if they had not been played).
 
     Returns
     -------
     np.ndarray [shape=(n_clusters,)]
         NaN where nothing around was played.
     """
-    t = np.asarray(v.cluster_time_s, dtype=np.float64)
+    t = np.array(v.cluster_time_s, dtype=np.float64)
+    if unsure is not None:
+        t[unsure] = np.nan
     ok = np.flatnonzero(np.isfinite(t))
     if len(ok) < 2:
         return t.copy()
@@ -132,6 +159,17 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
     exp = expected_times(ref, v)
     played = np.isfinite(np.asarray(v.cluster_time_s, dtype=np.float64))
     add: set[int] = set()
+    spb = _seconds_per_beat(v, ref, 0)
+    by_index = {n.index: n for n in v.notes}
+    rep_beats = cfg.repeat_s / spb if spb > 0 else 0.0  # repeat_s in written beats
+    by_pitch: dict[int, list[float]] = {}
+    for rn in ref.notes:
+        by_pitch.setdefault(rn.pitch, []).append(rn.onset_beat)
+    beats_of = {p: np.unique(np.asarray(b, dtype=np.float64)) for p, b in by_pitch.items()}
+    # a cluster of fast-repeated keys only (a trill): its first judgement's time is not trusted
+    fast_cl = np.array([all(_fast_repeat(beats_of, ref.notes[i].pitch, cl.beat, rep_beats)
+                            for i in cl.note_indices) for cl in ref.clusters], dtype=bool)
+    exp_fast = expected_times(ref, v, fast_cl) if fast_cl.any() else exp
     extra_rows: list[tuple[int, float, float, int]] = []
     for n in v.notes:
         if n.verdict not in ("missed", "unheard", "wrong_pitch"):
@@ -150,10 +188,22 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
             if n.verdict == "wrong_pitch" and ghost is not None and cand_of[ghost] >= 0 \
                     and c.probability[cand_of[ghost]] < cfg.reject_unexpected:
                 drop.add(ghost)  # the written pitch was heard after all: the "wrong" note was a ghost
+        elif n.verdict == "missed" and _fast_repeat(beats_of, n.pitch, ref.notes[n.index].onset_beat,
+                                                    rep_beats):
+            if np.isfinite(exp_fast[cl]):
+                t = exp_fast[cl]
+            # a key written to be struck again and again faster than the transcriber can tell the
+            # strikes apart (a trill, a tremolo): taken as played where the key sounds
+            row = _from_key_posterior(perf, n.pitch, t, w, cfg.note_repeat,
+                                      ref.notes[n.index].duration_beat * spb)
+            if row is not None:
+                extra_rows.append(row)
         elif n.verdict != "wrong_pitch" and not any(r[0] == n.pitch and abs(r[1] - t) <= 2 * w
                                                     for r in extra_rows):
-            row = _from_posterior(perf, n.pitch, t, w, cfg.onset_expected,
-                                  ref.notes[n.index].duration_beat * _seconds_per_beat(v, ref, cl))
+            length = ref.notes[n.index].duration_beat * _seconds_per_beat(v, ref, cl)
+            chord = played[cl] and any(m.played is not None for m in _mates(ref, by_index, n.index))
+            row = _from_posterior(perf, n.pitch, t, w, cfg.onset_chord if chord else cfg.onset_expected,
+                                  length)
             if row is not None:
                 extra_rows.append(row)
     if not drop and not add and not extra_rows:
@@ -166,6 +216,21 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
         return None
     out = Performance.from_notes(rows, source=perf.source)
     return replace(out, transcribed=perf.transcribed, candidates=c)
+
+
+def _fast_repeat(beats_of: dict[int, np.ndarray], pitch: int, beat: float, within_beats: float) -> bool:
+    """Whether the score strikes ``pitch`` again within ``within_beats`` of ``beat`` (either side)."""
+    b = beats_of.get(pitch)
+    if b is None or within_beats <= 0:
+        return False
+    d = np.abs(b - beat)
+    return bool(np.any((d > 1e-6) & (d <= within_beats)))
+
+
+def _mates(ref: Reference, by_index: dict[int, NoteVerdict], index: int) -> list[NoteVerdict]:
+    """The verdicts on the other notes of the chord of score note ``index``."""
+    cl = ref.clusters[ref.notes[index].cluster]
+    return [by_index[i] for i in cl.note_indices if i != index and i in by_index]
 
 
 def _seconds_per_beat(v: Verdicts, ref: Reference, cluster: int) -> float:
@@ -200,3 +265,33 @@ def _from_posterior(perf: Performance, pitch: int, t: float, window_s: float, th
     on = (lo + g) * c.frame_s
     vel = int(np.median(perf.velocity)) if len(perf) else 64
     return (pitch, on, on + max(length_s, 0.05), vel)
+
+
+#: Intervals (semitones) below a pitch whose played note's partials can light the pitch's key
+#: posterior: an octave, a twelfth, two octaves.
+_PARTIALS_BELOW = (12, 19, 24)
+
+
+def _from_key_posterior(perf: Performance, pitch: int, t: float, window_s: float, threshold: float,
+                        length_s: float, span_s: float = 0.15) -> tuple[int, float, float, int] | None:
+    """A note of ``pitch`` at ``t`` read from the key (frame) posterior, or None.
+
+    Taken when the posterior at ``pitch`` averages at least ``threshold`` over ``t`` to ``t +
+    min(length_s, span_s)`` (at least three frames) and no played note sounding then explains it
+    (one an octave, a twelfth or two octaves below). A played note of the same pitch does not: the
+    key is written to be struck again and again, and the transcriber heard the strikes as one.
+    """
+    c = perf.candidates
+    if c is None or c.note_post is None or threshold >= 1 or not 21 <= pitch <= 108:
+        return None
+    sounding = (perf.onset_s <= t + window_s) & (perf.offset_s >= t)
+    if np.any(sounding & np.isin(perf.pitch, [pitch - d for d in _PARTIALS_BELOW])):
+        return None
+    lo = max(0, int(round(t / c.frame_s)))
+    hi = min(len(c.note_post), lo + max(3, int(round(min(length_s, span_s) / c.frame_s))))
+    if hi - lo < 3:
+        return None
+    if float(np.mean(c.note_post[lo:hi, pitch - 21].astype(np.float64))) < threshold:
+        return None
+    vel = int(np.median(perf.velocity)) if len(perf) else 64
+    return (pitch, t, t + max(length_s, 0.05), vel)
