@@ -248,3 +248,15 @@ def test_rendered_clean_take_reports_no_errors_and_real_errors_are_found(tmp_pat
     assert [(n.pitch, n.onset_beat) for n in got.notes if n.verdict == "missed"] == [(76, 1.0)], s
     assert [e.pitch for e in got.extras] == [86], s
     assert s["wrong_pitch"] == 0
+
+
+def test_held_lengths_are_not_judged_from_a_recording() -> None:
+    # every note played at a fifth of its written length: MIDI says "cut short"; a recording's note
+    # ends are where the sound fades, so neither the verdict nor the expression mark counts them
+    rows = [r for i in range(12)
+            for r in ((48, 0.5 * i, 0.5 * i + 0.1, 70), (64 + i % 3, 0.5 * i, 0.5 * i + 0.1, 80))]
+    midi = assess(_score(), Performance.from_notes(rows))
+    audio = assess(_score(), replace(Performance.from_notes(rows), transcribed=True))
+    assert midi.summary()["too_short"] == 24 and audio.summary()["too_short"] == 0
+    assert all(n.duration is None and n.duration_ratio is not None for n in audio.notes)
+    assert audio.scores.expression > midi.scores.expression

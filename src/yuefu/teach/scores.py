@@ -25,7 +25,8 @@ the score marks dynamics) =
 ``max(0, correlation)`` of the per-bar mean velocity, played against written; *articulation* =
 the share of played notes whose held length is neither too short nor too long. With markings:
 100 * (0.4 * dynamics + 0.3 * shape + 0.3 * articulation); without: 100 * (0.6 * dynamics +
-0.4 * articulation).
+0.4 * articulation). Where no held length is judged (a recording: its note ends are where the
+sound fades), articulation is left out and the other parts keep their proportions.
 
 **Overall** = 0.4 * pitch + 0.25 * rhythm + 0.2 * fluency + 0.15 * expression.
 """
@@ -108,9 +109,10 @@ def compute_scores(ref: Reference, perf: Performance, v: Verdicts) -> Scores:
                        for b in bars])
         if len(bars) >= 3 and np.std(pv) > 0 and np.std(wv) > 0:
             shape = max(0.0, float(np.corrcoef(pv, wv)[0, 1]))
-        expression = 100.0 * (0.4 * dyn + 0.3 * shape + 0.3 * artic)
+        expression = 100.0 * ((0.4 * dyn + 0.3 * shape + 0.3 * artic) if judged
+                              else (0.4 * dyn + 0.3 * shape) / 0.7)
     else:
-        expression = 100.0 * (0.6 * dyn + 0.4 * artic)
+        expression = 100.0 * ((0.6 * dyn + 0.4 * artic) if judged else dyn)
     if not played:
         expression = 0.0
     parts = {"pitch": pitch, "rhythm": rhythm, "fluency": fluency, "expression": expression}

@@ -17,7 +17,9 @@ From an :class:`~yuefu.teach.align.Alignment`:
    A note is ``early``/``late`` when it is off by at least ``timing_tolerance_s`` *and*
    ``timing_tolerance_beats``; pauses are events, not lateness.
 4. **Duration.** Held time against the written length at the local tempo: ``too_short`` below
-   ``short_ratio`` (and 0.1 s shorter), ``too_long`` above ``long_ratio`` (and 0.15 s longer).
+   ``short_ratio`` (and 0.1 s shorter), ``too_long`` above ``long_ratio`` (and 0.15 s longer);
+   not judged for a transcribed recording, whose note ends are where the sound fades, not where
+   the key was released.
 """
 
 from __future__ import annotations
@@ -356,7 +358,12 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
                 timing = "on_time"
             want = rn.duration_beat * spb
             ratio = round((off - on) / want, 3)
-            if ratio < cfg.short_ratio and want - (off - on) > 0.1:
+            if audio:
+                # a transcribed note ends where its sound fades below the note model's threshold
+                # (a piano note decays; the pedal prolongs it), not where the key was released:
+                # held lengths are not judged from a recording (the ratio is still reported)
+                duration = None
+            elif ratio < cfg.short_ratio and want - (off - on) > 0.1:
                 duration = "too_short"
             elif ratio > cfg.long_ratio and (off - on) - want > 0.15:
                 duration = "too_long"
