@@ -3,7 +3,7 @@
 A catalog holds four tables: ``meta`` (a format stamp and the fingerprint settings),
 ``tracks`` (one row per recording, with the sha256 of its file so that re-adding the same file
 changes nothing), ``peaks`` (``track_id, data``: the track's spectral peaks as float32 times and
-frequencies, see :func:`pack_peaks`; 8 bytes a peak, about 0.9 MB per hour of audio, read for a
+frequencies, see :func:`pack_peaks`; 8 bytes a peak, about 0.7 MB per hour of audio, read for a
 handful of candidate tracks when a query's hash vote is not conclusive) and ``hashes``
 (``hash, part, data``: the occurrences of a hash packed as
 little-endian int64 ``track_id << 32 | t``, see :func:`pack` and :func:`unpack`, in parts of
