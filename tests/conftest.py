@@ -9,6 +9,31 @@ from typing import Any
 import numpy as np
 import pytest
 
+_FLUIDSYNTH: list[str | None] = []
+
+
+def _fluidsynth_missing() -> str | None:
+    """Why FluidSynth cannot render here (its library or a SoundFont is missing), or None."""
+    if not _FLUIDSYNTH:
+        from yuefu.core.errors import MissingDependencyError
+        from yuefu.render import fluidsynth
+
+        try:
+            fluidsynth._load_lib()
+            fluidsynth.find_soundfont()
+            _FLUIDSYNTH.append(None)
+        except MissingDependencyError as e:
+            _FLUIDSYNTH.append(str(e))
+    return _FLUIDSYNTH[0]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``fluidsynth`` skip, with the reason, where FluidSynth cannot render."""
+    if item.get_closest_marker("fluidsynth") is not None:
+        why = _fluidsynth_missing()
+        if why is not None:
+            pytest.skip(f"FluidSynth: {why}")
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

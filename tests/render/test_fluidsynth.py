@@ -22,16 +22,7 @@ from yuefu.render import render_stems, stem_filename
 SR = 44100
 
 
-def _available() -> str | None:
-    try:
-        fs._load_lib()
-        fs.find_soundfont()
-    except MissingDependencyError as e:
-        return str(e)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_available() is not None, reason=f"FluidSynth: {_available()}")
+pytestmark = pytest.mark.fluidsynth
 
 
 def band_score() -> Score:

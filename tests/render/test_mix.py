@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from yuefu.core.errors import MissingDependencyError, OutputExistsError, ParameterError
+from yuefu.core.errors import OutputExistsError, ParameterError
 from yuefu.core.io.audio import read_audio
 from yuefu.core.score import ROLES, Note, Score, Tempo, Track
 from yuefu.render import (
@@ -185,19 +185,7 @@ def test_mix_errors(tmp_path: Path) -> None:
 
 # -- the whole render (needs FluidSynth) -----------------------------------------------------
 
-def _fluidsynth_missing() -> str | None:
-    from yuefu.render import fluidsynth
-
-    try:
-        fluidsynth._load_lib()
-        fluidsynth.find_soundfont()
-    except MissingDependencyError as e:
-        return str(e)
-    return None
-
-
-needs_fluidsynth = pytest.mark.skipif(_fluidsynth_missing() is not None,
-                                      reason=f"FluidSynth: {_fluidsynth_missing()}")
+needs_fluidsynth = pytest.mark.fluidsynth
 
 
 def song() -> Score:

@@ -187,13 +187,10 @@ def test_evidence_config_is_checked() -> None:
 # -- rendered piano, through the product's audio route ---------------------------------------------
 
 
-def _audio_missing() -> str | None:
+def _transcriber_missing() -> str | None:
     try:
         from yuefu.listen.transcribe import model_file
-        from yuefu.render import fluidsynth as fs
 
-        fs._load_lib()
-        fs.find_soundfont()
         model_file()
         import onnxruntime  # noqa: F401
     except (ImportError, MissingDependencyError) as e:
@@ -230,7 +227,8 @@ def _render(rows: list[Row], path: Path) -> Path:
     return f
 
 
-@pytest.mark.skipif(_audio_missing() is not None, reason=f"audio route: {_audio_missing()}")
+@pytest.mark.fluidsynth
+@pytest.mark.skipif(_transcriber_missing() is not None, reason=f"transcriber: {_transcriber_missing()}")
 def test_rendered_clean_take_reports_no_errors_and_real_errors_are_found(tmp_path: Path) -> None:
     score = _piece()
     spb = 0.6

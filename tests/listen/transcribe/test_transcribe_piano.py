@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from yuefu.core.audio import Audio
-from yuefu.core.errors import AudioLoadError, MissingDependencyError, ParameterError
+from yuefu.core.errors import AudioLoadError, ParameterError
 from yuefu.core.io import read_audio, write_audio
 from yuefu.core.score import Note, Score, Tempo, Track
 from yuefu.listen.transcribe import (
@@ -24,19 +24,7 @@ SR = 44100
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 
 
-def _fluidsynth_missing() -> str | None:
-    from yuefu.render import fluidsynth as fs
-
-    try:
-        fs._load_lib()
-        fs.find_soundfont()
-    except MissingDependencyError as e:
-        return str(e)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_fluidsynth_missing() is not None,
-                                reason=f"FluidSynth: {_fluidsynth_missing()}")
+pytestmark = pytest.mark.fluidsynth
 
 
 def render(notes: list[tuple[int, float, float, int]], tmp: Path, *, program: int = 0,
