@@ -14,6 +14,7 @@ destination folder and renames it over the destination only when the block ends 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -22,7 +23,16 @@ from pathlib import Path
 
 from yuefu.core.errors import OutputExistsError, ParameterError, YuefuError
 
-__all__ = ["atomic_output", "atomic_dir", "check_output", "check_input", "read_input"]
+__all__ = ["atomic_output", "atomic_dir", "check_output", "check_input", "read_input", "sha256_file"]
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks (shipped weights, catalogued audio files)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _umask() -> int:

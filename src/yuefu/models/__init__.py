@@ -12,11 +12,11 @@ get it back (reinstall yuefu, or re-run the training script).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from yuefu.core.errors import ModelLoadError
+from yuefu.core.files import sha256_file
 
 __all__ = ["ModelEntry", "REGISTRY", "MODELS_DIR", "model_path", "verified_path", "sha256_file"]
 
@@ -60,15 +60,6 @@ REGISTRY: dict[str, ModelEntry] = {
         train="train/compose.py",
     ),
 }
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _entry(name: str) -> ModelEntry:

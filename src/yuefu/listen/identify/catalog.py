@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +21,7 @@ import numpy as np
 
 from yuefu.core.audio import Audio
 from yuefu.core.errors import ParameterError, YuefuError
+from yuefu.core.files import sha256_file
 from yuefu.core.io.audio import AUDIO_READ_EXTS, audio_info, iter_audio_blocks, read_audio
 from yuefu.listen.identify.fingerprint import (
     FingerprintConfig,
@@ -146,14 +146,6 @@ def collect_audio_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[P
     return files, missing
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 #: Files longer than this are read and fingerprinted block by block (memory stays flat).
 STREAM_ABOVE_S = 300.0
 
@@ -248,7 +240,7 @@ class Catalog:
         seen: set[str] = set()
         for f in files:
             try:
-                d = _digest(f)
+                d = sha256_file(f)
             except OSError as e:
                 rep.skipped.append((str(f), f"cannot read the file ({e.strerror or e})"))
                 continue
@@ -366,7 +358,7 @@ class Catalog:
         for k in keys:
             recs = self.store.find_tracks(str(k))
             if not recs and Path(k).exists() and Path(k).is_file():
-                recs = self.store.find_tracks(_digest(Path(k)))
+                recs = self.store.find_tracks(sha256_file(Path(k)))
             if not recs:
                 raise ParameterError(f"{k}: no such track in {self.store.location} "
                                      "(give a track name, its path or its file)")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from yuefu.core.errors import MissingDependencyError, ModelLoadError
+from yuefu.core.files import sha256_file
 
 __all__ = [
     "MODEL_SR",
@@ -61,16 +62,6 @@ INSTALL_HINT = (
 )
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @functools.lru_cache(maxsize=1)
 def model_file() -> Path:
     """Path of the checked ONNX file inside the installed ``basic-pitch`` package.
@@ -93,7 +84,7 @@ def model_file() -> Path:
             f"{path}: basic-pitch's ONNX model is missing; reinstall it with "
             "`pip install --force-reinstall --no-deps basic-pitch==0.4.0`"
         )
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if digest != MODEL_SHA256:
         raise ModelLoadError(
             f"{path}: sha256 {digest[:12]}... is not basic-pitch 0.4.0's model "
