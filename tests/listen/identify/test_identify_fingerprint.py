@@ -77,6 +77,18 @@ def catalog(songs_dir, tmp_path_factory):
         yield cat
 
 
+def _clip(rng, song, start_s, speed, snr_db):
+    """7 s of catalog song ``song`` from ``start_s``, played at ``speed``, with white noise at
+    ``snr_db`` (None: clean)."""
+    seg = synth_song(100 + song)[int(start_s * SR): int((start_s + 7.0 * speed) * SR)]
+    if speed != 1.0:
+        seg = _resample(seg, speed)
+    if snr_db is not None:
+        noise = rng.standard_normal(seg.shape[0]).astype(np.float32)
+        seg = seg + noise * np.sqrt(np.mean(seg ** 2) / np.mean(noise ** 2) / 10 ** (snr_db / 10))
+    return Audio(seg, SR)
+
+
 @pytest.mark.parametrize("song, start_s, snr_db, speed", [
     (0, 3.0, None, 1.0),
     (2, 9.5, 0.0, 1.0),      # white noise as loud as the music
@@ -86,14 +98,7 @@ def catalog(songs_dir, tmp_path_factory):
     (5, 2.0, 5.0, 0.97),     # between grid points of the speed search, with noise
 ])
 def test_query_finds_track_offset_and_speed(catalog, rng, song, start_s, snr_db, speed):
-    x = synth_song(100 + song)
-    seg = x[int(start_s * SR): int((start_s + 7.0 * speed) * SR)]
-    if speed != 1.0:
-        seg = _resample(seg, speed)
-    if snr_db is not None:
-        noise = rng.standard_normal(seg.shape[0]).astype(np.float32)
-        seg = seg + noise * np.sqrt(np.mean(seg ** 2) / np.mean(noise ** 2) / 10 ** (snr_db / 10))
-    res = catalog.query(Audio(seg, SR))
+    res = catalog.query(_clip(rng, song, start_s, speed, snr_db))
     assert res.match is not None, (res.best_aligned, res.second_aligned)
     assert res.match.track == f"song{song}"
     assert abs(res.match.offset_s - start_s) <= 0.1, res.match.offset_s
@@ -121,17 +126,12 @@ def test_catalog_verifies_at_the_peak_level_when_the_hash_rule_refuses(catalog, 
 
     peaks_only = Catalog(catalog.store, settings=MatchSettings(min_aligned=10**9))
     for song, start_s, speed, snr_db in ((2, 4.0, 1.0, 0.0), (3, 6.0, 0.97, None)):
-        seg = synth_song(100 + song)[int(start_s * SR): int((start_s + 7.0 * speed) * SR)]
-        if speed != 1.0:
-            seg = _resample(seg, speed)
-        if snr_db is not None:
-            noise = rng.standard_normal(seg.shape[0]).astype(np.float32)
-            seg = seg + noise * np.sqrt(np.mean(seg ** 2) / np.mean(noise ** 2) / 10 ** (snr_db / 10))
-        res = peaks_only.query(Audio(seg, SR))
+        clip = _clip(rng, song, start_s, speed, snr_db)
+        res = peaks_only.query(clip)
         assert res.match is not None and res.accepted_by == "peaks", (res.candidate, res.best_aligned)
         assert res.match.track == f"song{song}"
         assert abs(res.match.offset_s - start_s) <= 0.1 and abs(res.match.speed - speed) <= 0.011
-        assert catalog.query(Audio(seg, SR)).accepted_by == "hashes"  # the default rule takes it
+        assert catalog.query(clip).accepted_by == "hashes"  # the default rule takes it
     x = read_audio(songs_dir / "outside.flac").samples[0]
     for start in (0.0, 6.0, 12.0):
         res = peaks_only.query(Audio(x[int(start * SR): int((start + 7) * SR)], SR))
