@@ -488,7 +488,7 @@ def _calibration_rows(args: argparse.Namespace, files: list[Path], queries: list
     with open_catalog(db) as cat:
         tname = {r.id: r.name for r in cat.tracks()}
         base = MatchSettings()
-        speeds = speed_grid(base.max_speed_change, base.speed_step)
+        speeds = speed_grid(base.search_speed_change, base.speed_step)
         qcfg = replace(cat.config, fan_out=max(cat.config.fan_out, base.query_fan_out))
         for q in queries:
             pk = find_peaks(read_audio(qdir / q["file"]), cat.config)
@@ -500,12 +500,13 @@ def _calibration_rows(args: argparse.Namespace, files: list[Path], queries: list
                 c = vote(qh, qt, qk, *found, speeds, frame_s=cat.config.frame_s,
                          settings=replace(base, block_s=bs, block_cap=cap))
                 row[v] = None if c is None else (tname[c.track_id], c.aligned, c.second, c.spread,
-                                                 c.second_spread)
+                                                 c.second_spread, c.speed)
                 if v == "0.25 s cap 3":  # the peak-level scores of the default's candidates
                     bins = c.bins[: base.peak_candidates] if c is not None else ()
                     ps = peak_scores(pk, bins, cat.store.peaks(sorted({b[0] for b in bins})),
                                      settings=base, frame_s=cat.config.frame_s)
-                    row["peaks"] = [(tname[x.track_id], x.spread, x.hits) for x in ps]
+                    row["peaks"] = [(tname[x.track_id], x.spread, x.hits, b[1])
+                                    for x, b in zip(ps, bins, strict=True)]
             rows.append(row)
     print(f"{len(rows)} calibration queries scored in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return rows
@@ -528,9 +529,11 @@ def calibrate(args: argparse.Namespace, files: list[Path], per_cell: int) -> Non
                            tag="-cal")
     qdir = query_dir(args.work, len(files), per_cell, len(negatives), CAL_SEED, "-cal")
     saved = args.work / "calibration-rows.json"
-    if args.reuse_rows and saved.exists():
-        rows = json.loads(saved.read_text())
-    else:
+    rows = json.loads(saved.read_text()) if args.reuse_rows and saved.exists() else []
+    if any(len(r.get("0.25 s cap 3") or ()) < 6 for r in rows):
+        print("saved rows predate the speed column: scoring again", file=sys.stderr)
+        rows = []
+    if not rows:
         rows = _calibration_rows(args, files, queries, qdir)
     saved.write_text(json.dumps(rows))
     pos = [r for r in rows if r["truth"] is not None]
@@ -550,7 +553,7 @@ def calibrate(args: argparse.Namespace, files: list[Path], per_cell: int) -> Non
 
         def ok(r: dict) -> bool:
             c = r[col]
-            return c is not None and accept(c[1], c[2], c[3], c[4], st)
+            return c is not None and accept(c[1], c[2], c[3], c[4], st) and st.acceptable_speed(c[5])
         return (sum(1 for r in neg if ok(r)), sum(1 for r in pos if ok(r) and r[col][0] == r["truth"]))
 
     scored = [(v, st, *score(v, st)) for v, st in grid]
@@ -597,12 +600,13 @@ def calibrate_peaks(pos: list[dict], neg: list[dict]) -> None:
 
     def answer(r: dict, pmin: float, pratio: float) -> str | None:
         c = r[col]
-        if c is not None and accept(c[1], c[2], c[3], c[4], base):
+        if c is not None and accept(c[1], c[2], c[3], c[4], base) and base.acceptable_speed(c[5]):
             return str(c[0])
         ps = r["peaks"]
-        if not ps:
+        allowed = [i for i in range(len(ps)) if base.acceptable_speed(ps[i][3])]
+        if not allowed:
             return None
-        best = min(range(len(ps)), key=lambda i: (-ps[i][1], -ps[i][2], i))
+        best = min(allowed, key=lambda i: (-ps[i][1], -ps[i][2], i))
         p2 = max((x[1] for x in ps if x[0] != ps[best][0]), default=0.0)
         ok = ps[best][1] >= pmin and ps[best][1] >= pratio * max(p2, 1.0)
         return str(ps[best][0]) if ok else None

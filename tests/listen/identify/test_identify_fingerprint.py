@@ -106,6 +106,26 @@ def test_query_finds_track_offset_and_speed(catalog, rng, song, start_s, snr_db,
     assert 0.0 < res.match.confidence <= 1.0
 
 
+@pytest.mark.parametrize("speed", [1.06, 0.94])
+def test_a_semitone_of_speed_is_searched_but_never_accepted(catalog, rng, speed):
+    """A clip played a semitone faster or slower (+-6%, pitch with it) is what another song's
+    passage transposed a semitone at another tempo looks like: the search reaches it (its bin is
+    the best and counts in the ratio tests) but neither rule accepts it, with the peak level
+    switched on or off; the same clip at +-5% is found."""
+    from yuefu.listen.identify.catalog import Catalog
+    from yuefu.listen.identify.match import MatchSettings
+
+    clip = _clip(rng, 1, 4.0, speed, None)
+    for settings in (MatchSettings(), MatchSettings(peak_candidates=0)):
+        res = Catalog(catalog.store, settings=settings).query(clip)
+        assert res.match is None and res.candidate == "song1", (res.candidate, res.best_aligned)
+        assert res.best_aligned >= 8 * MatchSettings().min_aligned  # found, strongly, and refused
+    wide = Catalog(catalog.store, settings=MatchSettings(max_speed_change=0.06)).query(clip)
+    assert wide.match is not None and abs(wide.match.speed - speed) <= 0.011
+    near = catalog.query(_clip(rng, 1, 4.0, 1.05 if speed > 1 else 0.95, None))
+    assert near.match is not None and near.match.track == "song1"
+
+
 def test_clip_from_outside_the_catalog_is_no_match(catalog, songs_dir):
     from yuefu.core.io import read_audio
 

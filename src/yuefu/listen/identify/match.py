@@ -61,7 +61,14 @@ class MatchSettings:
     Attributes
     ----------
     max_speed_change : float
-        Largest playback speed change searched (0.06 = +-6%).
+        Largest playback speed change accepted (0.05 = +-5%).
+    search_speed_change : float
+        Largest speed change searched (0.06 = +-6%): one step further than what is accepted.
+        A clip played a semitone faster (+5.9%) looks like another song's passage transposed
+        a semitone up at a faster tempo, and the +-6% bins draw a quarter of the out-of-catalog
+        clips' best candidates (no in-catalog clip was found there on the calibration clips).
+        Searched, such bins still count as other tracks in the ratio tests (the cohort a match
+        must stand out from); they are never accepted.
     speed_step : float
         Grid step of the speed search.
     min_aligned : int
@@ -97,7 +104,8 @@ class MatchSettings:
         The best track's time-diverse peak matches over those of every other candidate track.
     """
 
-    max_speed_change: float = 0.06
+    max_speed_change: float = 0.05
+    search_speed_change: float = 0.06
     speed_step: float = 0.01
     min_aligned: int = 8
     min_ratio: float = 1.75
@@ -126,9 +134,16 @@ class MatchSettings:
         if self.peak_candidates < 0 or not (self.peak_tol_frames > 0 and self.peak_tol_bins > 0):
             raise ParameterError(f"peak_candidates must be >= 0 and the peak tolerances > 0, got "
                                  f"{self.peak_candidates}, {self.peak_tol_frames}, {self.peak_tol_bins}")
+        if not 0 <= self.max_speed_change <= self.search_speed_change:
+            raise ParameterError(f"max_speed_change must be 0..search_speed_change, got "
+                                 f"{self.max_speed_change}, {self.search_speed_change}")
         if self.stop_share <= 0 or self.stop_min < 1:
             raise ParameterError(f"stop_share must be > 0 and stop_min >= 1, got {self.stop_share}, "
                                  f"{self.stop_min}")
+
+    def acceptable_speed(self, speed: float) -> bool:
+        """Whether a match at this speed factor (a grid point of the search) may be accepted."""
+        return abs(float(speed) - 1.0) <= self.max_speed_change + 1e-9
 
     def max_occurrences(self, n_tracks: int) -> int:
         """The stop-list threshold for a catalog of ``n_tracks`` tracks."""
@@ -249,7 +264,7 @@ def match_peaks(store: Store, peaks: Peaks, *, settings: MatchSettings | None = 
 
     s = settings or MatchSettings()
     cfg = config or store.config
-    speeds = speed_grid(s.max_speed_change, s.speed_step)
+    speeds = speed_grid(s.search_speed_change, s.speed_step)
     qcfg = replace(cfg, fan_out=max(cfg.fan_out, s.query_fan_out))
     qh, qt, qk = query_hashes(peaks, speeds, qcfg)
     if qh.size == 0:
@@ -353,12 +368,16 @@ def peak_scores(peaks: Peaks, bins: Sequence[tuple[Any, ...]],
 def decide_peaks(cand: Candidate, scores: list[PeakScore], s: MatchSettings) -> Candidate:
     """The peak-level decision for a candidate the hash rule did not accept.
 
-    The best-scoring track (time-diverse peak matches, then raw matches) is accepted when its
-    score is at least ``peak_min`` and ``peak_ratio`` times the best score of any other track.
+    The best-scoring track (time-diverse peak matches, then raw matches) among the bins at an
+    accepted speed is accepted when its score is at least ``peak_min`` and ``peak_ratio`` times
+    the best score of any other track (at any searched speed). ``scores`` are in the order of
+    ``cand.bins``.
     """
-    if not scores:
+    # a bin outside the accepted speeds may be the best and still counts as another track
+    allowed = [i for i, b in enumerate(cand.bins[: len(scores)]) if s.acceptable_speed(b[1])]
+    if not allowed:
         return cand
-    best = min(range(len(scores)), key=lambda i: (-scores[i].spread, -scores[i].hits, i))
+    best = min(allowed, key=lambda i: (-scores[i].spread, -scores[i].hits, i))
     b = scores[best]
     p2 = max((x.spread for x in scores if x.track_id != b.track_id), default=0.0)
     ok = b.spread >= s.peak_min and b.spread >= s.peak_ratio * max(p2, 1.0)
@@ -468,7 +487,7 @@ def vote(qh: np.ndarray, qt: np.ndarray, qk: np.ndarray, dh: np.ndarray, dtrack:
     second_spread = max(spreads[1:], default=0.0)
     rest = best_key - best_track * n_speeds * span
     k_best, off_best = int(rest // span), int(rest % span) + off_min
-    accepted = accept(aligned, second, spread, second_spread, s)
+    accepted = accept(aligned, second, spread, second_spread, s) and s.acceptable_speed(speeds[k_best])
     conf = _confidence(spread, second_spread, s) if accepted else 0.0
     # the best bin of each of the best-voted tracks, for the peak-level verification
     cands = []
