@@ -2,7 +2,7 @@
 
 A catalog is an SQLite file (the default, nothing to set up) or a PostgreSQL database
 (``postgresql://...``, ``pip install 'yuefu[pg]'``). Clips may be noisy, reverberant, lossy and
-played up to 6% faster or slower; a clip from outside the catalog answers "no match".
+played up to 5% faster or slower; a clip from outside the catalog answers "no match".
 
 >>> import tempfile, pathlib
 >>> from yuefu.listen.identify import open_catalog
