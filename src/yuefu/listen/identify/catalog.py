@@ -176,8 +176,9 @@ def _fingerprint_file(path: str, digest: str, cfg: FingerprintConfig) -> NewTrac
         return NewTrack(name=Path(path).stem, path=path, digest=digest, duration_s=fp.duration_s,
                         hashes=key >> 24, times=(key & 0xFFFFFF).astype(np.int32),
                         peak_t=pk.t, peak_f=pk.f)
-    except YuefuError as e:
-        return (path, str(e))
+    except YuefuError as e:  # the report names the file: the reason need not say it again
+        why = str(e)
+        return (path, why[len(path) + 2:] if why.startswith(f"{path}: ") else why)
     except MemoryError:
         return (path, "out of memory while reading")
 
