@@ -187,3 +187,15 @@ def test_stages_lists_parameters(capsys):
     assert main(["stages"]) == 0
     out = capsys.readouterr().out
     assert "render:" in out and "target_lufs" in out and "soundfont" in out
+
+
+def test_progress_off_a_terminal_is_one_line_a_stage(capsys):
+    from yuefu.cli import _Progress
+
+    with _Progress(quiet=False, label="render") as prog:  # pytest's stderr is not a terminal
+        for name, f in (("render", 0.1), ("render", 0.5), ("master", 0.9)):
+            prog.stage(name, f)
+    assert capsys.readouterr().err.splitlines() == ["render...", "render: master..."]
+    with _Progress(quiet=True, label="render") as prog:
+        prog.stage("render", 0.1)
+    assert capsys.readouterr().err == ""

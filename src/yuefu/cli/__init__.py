@@ -69,8 +69,9 @@ class _Progress:
             target = int(round(1000 * min(1.0, fraction)))
             if target > self.bar.n:
                 self.bar.update(target - self.bar.n)
-        elif name != self.last_stage:
-            print(f"{self.label}: {name}...", file=sys.stderr, flush=True)
+        elif name != self.last_stage:  # one line a stage ("render...", not "render: render...")
+            print(f"{self.label}: {name}..." if name != self.label else f"{name}...", file=sys.stderr,
+                  flush=True)
         self.last_stage = name
 
     def fraction(self, name: str) -> Callable[[float, str], None]:
