@@ -6,9 +6,9 @@ MIDIs (``midi_score.mid``, both hands; one folder per piece), half POP909 piano 
 track, with the bars of POP909's beat annotation: the MIDI files' own 1/4 and 2/4 time signatures
 would make a "bar" one or two beats), drawn with one seeded generator. Each is played by
 :func:`practice_errors.inject_errors` at the rates of :data:`practice_errors.RATES` (0 to 20%:
-wrong notes, omissions, insertions, timing jitter, tempo drift, pauses, a restarted passage from
-5%, a skipped bar from 10%), with the ground truth of every error, and assessed from MIDI (the
-played notes in memory, as a digital piano would give them).
+wrong notes (1-2 semitones or an octave off), omissions, insertions, timing jitter, tempo drift,
+pauses, a restarted passage from 5%, a skipped bar from 10%), with the ground truth of every
+error, and assessed from MIDI (the played notes in memory, as a digital piano would give them).
 
 Reported: precision, recall and F1 of wrong / missed / extra notes (a wrong note is a true
 positive when the score note is called ``wrong_pitch``; a missed one when it is called

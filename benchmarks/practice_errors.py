@@ -18,8 +18,9 @@ True
 
 Ground truth conventions (the ones :mod:`yuefu.teach` reports):
 
-* ``wrong``: score note index -> the pitch played instead (1 or 2 semitones off, never a pitch of
-  the same chord);
+* ``wrong``: score note index -> the pitch played instead (1 or 2 semitones off, or an octave off:
+  a hand in the wrong octave; drawn evenly from those of -12, -2, -1, +1, +2, +12 that are not a
+  pitch of the same chord);
 * ``missed``: score note indices not played (omissions and the notes of a skipped bar);
 * ``extra``: indices into ``rows`` of inserted notes (3 to 5 semitones from a neighbour, between
   two score moments);
@@ -188,7 +189,7 @@ def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restar
         u = rng.random()
         chord = set(clusters[n.cluster].pitches)
         if u < rate / 3:
-            cands = [n.pitch + d for d in (-2, -1, 1, 2)
+            cands = [n.pitch + d for d in (-12, -2, -1, 1, 2, 12)
                      if 21 <= n.pitch + d <= 108 and n.pitch + d not in chord]
             q = int(rng.choice(cands))
             return [((q, on, on + dur, vel), "wrong", n_idx)]
