@@ -66,8 +66,10 @@ class VerdictConfig:
         Judge a transcribed recording, whose transcription confuses a note's partials with notes:
         a played note left over as extra that is an octave, twelfth, double octave or 17th above
         another played note starting within ``partial_window_s`` is set aside as a likely
-        partial, as is a re-strike of a held, judged note (``ExtraNote`` not reported;
-        ``Verdicts.artefacts``); a written note that is not heard is ``unheard`` (neither right
+        partial, as is one on a partial (or the sub-octave) of a written note of a chord played
+        then, heard or not, and a re-strike of a judged note within its written length
+        (``ExtraNote`` not reported; ``Verdicts.artefacts``); a written note that is not heard is
+        ``unheard`` (neither right
         nor missed) rather than missed when it lies an octave, twelfth or double octave above a
         correct note of its chord, below one as a deep bass note (``low_pitch``), or where a
         played note of its pitch still sounds when its chord is played (a re-struck key heard as
@@ -334,7 +336,7 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     artefacts: list[int] = []
     if audio:
         extra_idx, artefacts = _partials_set_aside(ref, perf, extra_idx, played_for, cfg.partial_window_s,
-                                                   cfg.double_strike_s)
+                                                   cfg.double_strike_s, cluster_time)
     notes: list[NoteVerdict] = []
     for rn in ref.notes:
         v = verdict_of.get(rn.index, "missed")
@@ -426,16 +428,20 @@ def _held(perf: Performance, pitch: int, t: float, window_s: float) -> bool:
 
 
 def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple[int, int]],
-                        played_for: dict[int, int], window_s: float, double_s: float = 0.0
-                        ) -> tuple[list[tuple[int, int]], list[int]]:
+                        played_for: dict[int, int], window_s: float, double_s: float = 0.0,
+                        cluster_time: np.ndarray | None = None) -> tuple[list[tuple[int, int]], list[int]]:
     """Split the extra notes of a transcription into real extras and likely artefacts: partials of a
-    played note starting together, re-strikes of a judged note still held as written, and second
-    onsets of a judged note's key within ``double_s`` of it (one strike heard twice)."""
+    played note starting together; partials or the sub-octave of a written note of a chord played
+    within ``window_s`` (heard or not: the score says it sounds; ``cluster_time`` gives when each
+    chord was played); re-strikes of a judged note within its written length (a held note whose
+    sound a neighbour's onset lights again: the transcription's own end of the note is where its
+    sound faded, not where the key was released); and second onsets of a judged note's key within
+    ``double_s`` of it (one strike heard twice)."""
     judged = sorted(set(played_for.values()))
     if not judged or not extra_idx:
         return extra_idx, []
     jk = np.array(judged, dtype=np.int64)
-    j_on, j_p, j_off = perf.onset_s[jk], perf.pitch[jk], perf.offset_s[jk]
+    j_on, j_p = perf.onset_s[jk], perf.pitch[jk]
     # the written end of each judged note, in the performance's time, from its onset and the written
     # length at the pace it was played (a held note split in two by the transcription)
     held_until: dict[int, float] = {}
@@ -448,8 +454,12 @@ def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple
         on, p = float(perf.onset_s[k]), int(perf.pitch[k])
         near = np.abs(j_on - on) <= window_s
         partial = bool(np.any(near & np.isin(p - j_p, PARTIAL_INTERVALS)))
+        if not partial and cluster_time is not None:
+            written = [q for cl in np.flatnonzero(np.abs(cluster_time - on) <= window_s)
+                       for q in ref.clusters[int(cl)].pitches]
+            partial = any(p - q in PARTIAL_INTERVALS or q - p == 12 for q in written)
         restrike = any(j_on[n] < on - window_s
-                       and min(held_until[int(jk[n])], float(j_off[n]) + window_s) > on
+                       and held_until[int(jk[n])] > on
                        for n in np.flatnonzero(j_p == p))
         doubled = bool(np.any((j_p == p) & (np.abs(j_on - on) <= double_s)))
         if partial or restrike or doubled:
