@@ -94,6 +94,22 @@ def test_a_weaker_onset_suffices_where_its_chord_was_struck() -> None:
     assert assess(_score(), _transcribed(rows, [], onset_post=post), config=strict).summary()["missed"] == 1
 
 
+def test_a_further_look_follows_what_the_first_one_found() -> None:
+    rows = _rows()
+    lost = rows.pop(11)  # the melody note of beat 5, heard only in the onset posterior ...
+    bass = rows.pop(10)  # ... and its bass, only as a doubtful candidate
+    post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
+    g = int(round(lost[1] / FRAME_S))
+    post[g - 1:g + 2, lost[0] - 21] = [0.2, 0.45, 0.2]
+    # the first look takes the bass (a candidate where the score expects it); the chord was then
+    # struck, and a second look takes the melody note on the weaker onset a struck chord needs
+    got = assess(_score(), _transcribed(rows, [(bass, 0.2)], onset_post=post))
+    assert got.summary()["missed"] == 0 and got.summary()["correct"] == 24
+    # without the bass, no chord was struck there: the melody note's onset is too weak alone
+    got = assess(_score(), _transcribed(rows, [], onset_post=post))
+    assert got.summary()["missed"] == 2
+
+
 def _trill_score() -> Score:
     """Quarter notes (bass and melody, 120 BPM), then two beats of a 64th-note trill E4-F#4 (a key
     struck every 62 ms) over a held bass, then quarter notes again."""
@@ -132,6 +148,64 @@ def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() ->
     assert {n.pitch for n in got.notes if n.verdict == "missed"} == {66}
     assert not any(n.verdict in ("correct", "unheard") for n in got.notes if n.pitch == 66)
     assert got.summary()["missed"] >= 13  # (a few of them paired with an E4 strike: wrong)
+
+
+def test_a_chord_note_heard_apart_from_its_chord_is_taken_where_its_chord_was_struck() -> None:
+    rows = _rows()
+    i = next(j for j, r in enumerate(rows) if r[0] == 66 and abs(r[1] - 2.502) < 1e-6)
+    rows[i] = (66, 2.62, 2.95, 80)  # the melody F#4 of beat 5 heard 120 ms after its bass ...
+    with_chord: Row = (66, 2.502, 2.95, 70)  # ... and doubtfully with it
+    got = assess(_score(), _transcribed(rows, [(with_chord, 0.3)]))
+    n = next(n for n in got.notes if n.pitch == 66 and n.onset_beat == 5.0)
+    assert n.verdict == "correct" and n.timing == "on_time" and abs(n.played_onset_s - 2.502) < 1e-6
+    assert got.summary()["late"] == 0 and got.summary()["extra"] == 0
+    # with no candidate where the chord was struck, the late onset stands
+    got = assess(_score(), _transcribed(rows, []))
+    assert got.summary()["late"] == 1
+
+
+def _early_taken(extra: list[tuple[Row, float]]) -> tuple[Performance, Performance | None]:
+    """A first judgement that took an early onset of the F#4 of beat 5 (2.40 s) for the chord's note
+    (as a denser texture leads the aligner to), and the second look at it."""
+    from yuefu.teach.align import KIND_STAY, OP_INSERT, OP_MATCH, align
+    from yuefu.teach.evidence import reconsider
+    from yuefu.teach.reference import build_reference
+    from yuefu.teach.verdict import judge
+
+    rows = [r for r in _rows() if not (r[0] == 66 and abs(r[1] - 2.502) < 1e-6)]
+    perf = _transcribed(rows, extra)
+    ref = build_reference(_score())
+    al = align(ref, perf)
+    early, with_chord, bass = (int(np.flatnonzero((perf.pitch == p) & (np.abs(perf.onset_s - t) < 1e-6))[0])
+                               for p, t in ((66, 2.40), (66, 2.502), (48, 2.5)))
+    cluster, op, kind = al.cluster.copy(), al.op.copy(), al.kind.copy()
+    cl = int(al.cluster[bass])
+    cluster[early], op[early], kind[early] = cl, OP_MATCH, al.kind[bass]
+    cluster[with_chord], op[with_chord] = cl, OP_INSERT
+    kind[bass] = KIND_STAY
+    v = judge(ref, perf, replace(al, cluster=cluster, op=op, kind=kind))
+    n = next(n for n in v.notes if n.pitch == 66 and n.onset_beat == 5.0)
+    assert n.timing == "early" and n.played == early
+    return perf, reconsider(ref, perf, v)
+
+
+def test_the_strike_with_the_chord_is_kept_when_an_early_onset_was_taken_for_it() -> None:
+    # both heard, both doubtful: the strike with the chord, set aside as the key heard twice, is kept
+    _, better = _early_taken([((66, 2.40, 2.95, 80), 0.7), ((66, 2.502, 2.95, 70), 0.7)])
+    assert better is not None
+    assert sorted(better.onset_s[better.pitch == 66].round(3).tolist()) == [1.002, 2.502, 4.002, 5.502]
+
+
+def test_an_early_onset_on_a_partial_of_a_note_struck_with_it_goes_though_the_verifier_is_sure() -> None:
+    sure_early = ((66, 2.40, 2.95, 80), 0.99)
+    with_chord = ((66, 2.502, 2.95, 70), 0.7)
+    # F#3 struck with the early F#4: its octave partial lit the key
+    _, better = _early_taken([sure_early, with_chord, ((54, 2.40, 2.6, 80), 0.99)])
+    assert better is not None
+    assert sorted(better.onset_s[better.pitch == 66].round(3).tolist()) == [1.002, 2.502, 4.002, 5.502]
+    # no partial explains it: a sure onset stays
+    _, better = _early_taken([sure_early, with_chord, ((53, 2.40, 2.6, 80), 0.99)])
+    assert better is None or 2.4 in better.onset_s[better.pitch == 66].round(3).tolist()
 
 
 def test_midi_is_never_reconsidered() -> None:

@@ -41,6 +41,9 @@ from yuefu.teach.verdict import ExtraNote, NoteVerdict, VerdictConfig, Verdicts,
 
 __all__ = ["AssessConfig", "Assessment", "assess", "JSON_FORMAT"]
 
+#: At most this many score-informed looks at a transcription (each on the last one's judgement).
+_MAX_PASSES = 8
+
 #: The ``format`` stamp of the JSON report.
 JSON_FORMAT = "yuefu.practice/1"
 
@@ -255,11 +258,15 @@ def assess(score: Score | str | Path,
     if perf.candidates is not None and perf.transcribed:
         # a transcription: ask the transcriber's candidates again, knowing what should sound; the
         # Assessment's performance is then the corrected one (its notes are the ones judged)
-        better = reconsider(ref, perf, v, cfg.evidence)
-        if better is not None:
-            perf = better
-            al = align(ref, perf, cfg.align)
-            v = judge(ref, perf, al, cfg.verdict)
+        for n_pass in range(_MAX_PASSES):
+            better = reconsider(ref, perf, v, cfg.evidence)
+            if better is None:
+                break
+            al2 = align(ref, better, cfg.align)
+            v2 = judge(ref, better, al2, cfg.verdict)
+            if n_pass and v2.count("correct") < v.count("correct"):
+                break  # a further look that loses correct notes is not taken
+            perf, al, v = better, al2, v2
     s = compute_scores(ref, perf, v)
     sug = suggest(ref, v, s)
     return Assessment(ref, perf, al, v, s, tuple(sug), source)

@@ -20,10 +20,17 @@ that it was struck):
   posterior at its pitch averages at least ``note_repeat`` and no lower note's partial explains it;
 * a played note judged extra (or set aside as an artefact) is dropped when the verifier gives it
   less than ``reject_unexpected`` -- the prior that a student adds a note is low;
+* a written note judged played, but more than ``window_s`` from the other notes of its chord (the
+  transcriber's onset of its key may be a neighbour's partial re-lighting it, or one strike heard
+  twice), is taken where its chord was struck when a candidate of its pitch starts there with at
+  least ``accept_expected`` (the note heard apart is dropped unless the verifier is sure of it and
+  no note struck with it has a partial on its key);
 
-and the performance so corrected is aligned and judged again. Bayes' rule in a threshold: the
-verifier's odds times the score's prior odds. Only a transcribed performance with its candidates
-(``load_performance`` of audio) is reconsidered; MIDI never is.
+and the performance so corrected is aligned and judged again -- and looked at again, since what one
+look found moves the times the next one expects (a chord found struck, a note found in place), up to
+a few times and while a look does not lose correct notes (:func:`yuefu.teach.assess`). Bayes' rule
+in a threshold: the verifier's odds times the score's prior odds. Only a transcribed performance
+with its candidates (``load_performance`` of audio) is reconsidered; MIDI never is.
 
 >>> EvidenceConfig().accept_expected < 0.5 < EvidenceConfig().reject_unexpected
 True
@@ -38,7 +45,7 @@ import numpy as np
 from yuefu.core.errors import ParameterError
 from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference
-from yuefu.teach.verdict import NoteVerdict, Verdicts
+from yuefu.teach.verdict import PARTIAL_INTERVALS, NoteVerdict, Verdicts
 
 __all__ = ["EvidenceConfig", "reconsider"]
 
@@ -171,7 +178,34 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
                             for i in cl.note_indices) for cl in ref.clusters], dtype=bool)
     exp_fast = expected_times(ref, v, fast_cl) if fast_cl.any() else exp
     extra_rows: list[tuple[int, float, float, int]] = []
+    keep: set[int] = set()  # played notes taken for a written note after all: never dropped
     for n in v.notes:
+        if n.verdict == "correct" and n.played is not None and n.played_onset_s is not None:
+            # a chord note heard apart from its chord: the transcriber's onset may be a partial of
+            # a neighbour re-lighting its key (or one strike heard twice); a candidate of its pitch
+            # where the chord was struck wins (and is kept though the verifier doubts it)
+            heard = [float(m.played_onset_s) for m in _mates(ref, by_index, n.index)
+                     if m.played_onset_s is not None and m.verdict in ("correct", "wrong_pitch")]
+            if heard:
+                tc = float(np.median(heard))
+                if abs(n.played_onset_s - tc) > cfg.window_s:
+                    own = cand_of[n.played]
+                    near = np.flatnonzero((c.pitch == n.pitch) & (np.abs(c.onset_s - tc) <= cfg.window_s)
+                                          & (c.probability >= cfg.accept_expected))
+                    near = near[near != own]
+                    if len(near):
+                        best = int(near[np.argmax(c.probability[near])])
+                        if accepted[best]:
+                            keep.update(np.flatnonzero(cand_of == best).tolist())
+                        else:
+                            add.add(best)
+                        # the note heard apart goes unless the verifier is sure of it and nothing
+                        # struck with it has a partial on its key
+                        with_it = np.abs(perf.onset_s - n.played_onset_s) <= cfg.window_s
+                        partial = bool(np.any(with_it & np.isin(n.pitch - perf.pitch, PARTIAL_INTERVALS)))
+                        if own < 0 or partial or c.probability[own] < cfg.reject_unexpected:
+                            drop.add(n.played)
+            continue
         if n.verdict not in ("missed", "unheard", "wrong_pitch"):
             continue
         cl = ref.notes[n.index].cluster
@@ -206,6 +240,7 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
                                   length)
             if row is not None:
                 extra_rows.append(row)
+    drop -= keep
     if not drop and not add and not extra_rows:
         return None
     rows = [(int(perf.pitch[k]), float(perf.onset_s[k]), float(perf.offset_s[k]), int(perf.velocity[k]))
