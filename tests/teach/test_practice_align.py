@@ -77,6 +77,23 @@ def test_a_neighbouring_key_with_uneven_timing_is_a_wrong_note():
     assert len(wrong) == 1 and a.notes[wrong[0]].played_pitch == p + 1
 
 
+@pytest.mark.parametrize("octave", [-12, 12])
+@pytest.mark.parametrize("late_s", [0.045, 0.06])
+def test_a_note_an_octave_off_with_uneven_timing_is_a_wrong_note(octave, late_s):
+    # a hand in the wrong octave is as common a slip as a neighbouring key: struck a little late it
+    # is still one wrong note, not "an extra note and a missed one"
+    score = _score(_run(), bpm=100)
+    rows = _rows(score)
+    single = [i for i, r in enumerate(rows) if sum(abs(q[1] - r[1]) < 1e-9 for q in rows) == 1]
+    k = next(i for i in single if rows[i][1] > 2.0 and i + 1 in single)
+    p, a0, b0, v = rows[k]
+    rows[k] = (p + octave, a0 + late_s, b0, v)
+    a = assess(score, rows)
+    wrong, missed, extra = _errors(a)
+    assert missed == [] and extra == [], (wrong, missed, extra)
+    assert len(wrong) == 1 and a.notes[wrong[0]].played_pitch == p + octave
+
+
 def test_a_wrong_note_that_is_the_next_moments_pitch():
     # two-note moments 1/8 beat apart; a wrong note of the first (69 for 67) is the pitch that the
     # second moment has: it is one wrong note, not "the next moment early, an extra and a miss"
@@ -158,8 +175,11 @@ def _two_voices(seed: int) -> Score:
     return _score(ev)
 
 
-# (with some seeds the wrong last note of bar 4 is as much bar 5's first, played wrong: see "Limits")
-@pytest.mark.parametrize("seed", [2, 3, 7, 9])
+# (with some seeds the wrong last note of bar 4 is as much bar 5's first, played wrong: see "Limits";
+# seeds 2 and 12 became such when an octave-off note got the neighbouring key's cost: their wrong
+# note, a semitone from bar 4's last note, is an octave from bar 5's last, and a skip one note
+# shorter reads as well)
+@pytest.mark.parametrize("seed", [3, 7, 9])
 def test_the_notes_before_a_skipped_bar_are_not_left_out_for_free(seed: int) -> None:
     """Regression: a forward jump (a skipped bar) cost the same however many notes it left out, so
     the path left out the last notes before the skip as well (a wrong one there came out missed,

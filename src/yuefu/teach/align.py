@@ -39,8 +39,8 @@ compared fairly (the one whose chord is complete, or spent a note on a wrong pit
 the chord's next note an extra), so they do not replace one another; and with one state per cluster,
 a path lingering over extra notes after a chord would take the place of a path that just jumped back
 to that chord, and restarts would be lost. Two further moves make the model tolerant of what students
-(and transcribers) do: a played pitch one or two semitones from a written one is a cheaper
-substitution (``substitute_near_cost``), and a note of the previous cluster still unplayed there may
+(and transcribers) do: a played pitch one or two semitones or an octave from a written one is a
+cheaper substitution (``substitute_near_cost``), and a note of the previous cluster still unplayed there may
 come within ``chord_spread_s`` after the current cluster's first note (``reorder_cost``: two
 near-simultaneous moments played in the other order). One step costs
 ``O(4 * max_skip * n_clusters)`` (vectorised over the four sub-states); the jumps are an L1
@@ -99,8 +99,8 @@ class AlignConfig:
         ``insert_cost + miss_cost`` so that a wrong note is preferred to "an extra and a miss".
     substitute_near_cost : float
         The same for a played note one or two semitones from a pitch of the cluster (a neighbouring
-        key, the commonest slip): more clearly a wrong note, so that timing noise does not turn it
-        into "an extra and a miss".
+        key, the commonest slip) or an octave from it (a hand in the wrong octave): more clearly a
+        wrong note, so that timing noise does not turn it into "an extra and a miss".
     reorder_cost : float
         A note of the previous cluster, not yet played there, struck within ``chord_spread_s`` of
         the current cluster's first note: two near-simultaneous score moments played in the other
@@ -221,13 +221,14 @@ class Follower:
         self.bitprev = np.full((128, n), -1, dtype=np.int64)
         self.bitprev[:, 2:] = bitpos[:, 1:-1]
         # the cost of a played pitch arriving at each cluster: 0 when it is there, else a
-        # substitution, cheaper when it is a neighbouring key of a written pitch
+        # substitution, cheaper when it is a neighbouring key or the octave of a written pitch
         dist = np.full((128, n), 127, dtype=np.int64)
         keys = np.arange(128)
         for j, c in enumerate(ref.clusters, start=1):
             dist[:, j] = np.min(np.abs(keys[:, None] - np.array(c.pitches)[None, :]), axis=1)
-        self.pitch_cost = np.where(dist == 0, 0.0, np.where(dist <= 2, cfg.substitute_near_cost,
-                                                            cfg.substitute_cost))
+        near = (dist <= 2) | (dist == 12)
+        self.pitch_cost = np.where(dist == 0, 0.0,
+                                   np.where(near, cfg.substitute_near_cost, cfg.substitute_cost))
         self.W = min(cfg.max_skip, J)
         self._db = [beats[d:] - beats[:-d] for d in range(1, self.W + 1)]
         self._skipmiss = [cfg.miss_cost * (self.cum[d - 1:J] - self.cum[0:n - d])
