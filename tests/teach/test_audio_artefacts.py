@@ -9,11 +9,11 @@ from yuefu.teach import AssessConfig, Performance, assess
 from yuefu.teach.verdict import VerdictConfig
 
 
-def _score() -> Score:
+def _score(bass: int = 48, melody: int = 64) -> Score:
     s = Score()
     t = s.add_track(Track("piano"))
     for i in range(12):  # a bass note and its octave, then a melody note, every beat
-        t.notes += [Note(48, i * 1.0, 1.0), Note(60, i * 1.0, 1.0), Note(64 + i % 3, i * 1.0, 1.0)]
+        t.notes += [Note(p, i * 1.0, 1.0) for p in (bass, bass + 12, melody + i % 3)]
     return s
 
 
@@ -78,11 +78,7 @@ def test_a_held_note_heard_again_inside_its_written_length_is_an_artefact() -> N
 
 
 def _bass_score() -> Score:
-    s = Score()
-    t = s.add_track(Track("piano"))
-    for i in range(12):  # a deep G1 under its octave, and a melody note, every beat
-        t.notes += [Note(31, i * 1.0, 1.0), Note(43, i * 1.0, 1.0), Note(70 + i % 3, i * 1.0, 1.0)]
-    return s
+    return _score(bass=31, melody=70)  # a deep G1 under its octave, and a melody note, every beat
 
 
 def _bass_played(extra: list[tuple[int, float, float, int]]) -> list[tuple[int, float, float, int]]:
