@@ -69,12 +69,12 @@ class VerdictConfig:
         partial, as is one on a partial (or the sub-octave) of a written note of a chord played
         then, heard or not, and a re-strike of a judged note within its written length
         (``ExtraNote`` not reported; ``Verdicts.artefacts``); a written note that is not heard is
-        ``unheard`` (neither right
-        nor missed) rather than missed when it lies an octave, twelfth or double octave above a
-        correct note of its chord, below one as a deep bass note (``low_pitch``), or where a
-        played note of its pitch still sounds when its chord is played (a re-struck key heard as
-        one long note). None (default): when the performance was transcribed from audio
-        (``Performance.transcribed``).
+        ``unheard`` (neither right nor missed) rather than missed when it lies an octave, twelfth
+        or double octave above a correct note of its chord, below one as a deep bass note
+        (``low_pitch``), or where a played note of its pitch still sounds when its chord is played
+        (a re-struck key heard as one long note). A note played an octave off stays a wrong note
+        (a hand in the wrong octave). None (default): when the performance was transcribed from
+        audio (``Performance.transcribed``).
     partial_window_s : float
         How close in time a partial's onset lies to its note's (audio only).
     low_pitch : int
