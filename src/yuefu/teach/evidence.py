@@ -304,7 +304,7 @@ def _from_posterior(perf: Performance, pitch: int, t: float, window_s: float, th
 
 #: Intervals (semitones) below a pitch whose played note's partials can light the pitch's key
 #: posterior: an octave, a twelfth, two octaves.
-_PARTIALS_BELOW = (12, 19, 24)
+_PARTIALS_BELOW = PARTIAL_INTERVALS[:3]
 
 
 def _from_key_posterior(perf: Performance, pitch: int, t: float, window_s: float, threshold: float,

@@ -428,8 +428,8 @@ def _held(perf: Performance, pitch: int, t: float, window_s: float) -> bool:
 
 
 def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple[int, int]],
-                        played_for: dict[int, int], window_s: float, double_s: float = 0.0,
-                        cluster_time: np.ndarray | None = None) -> tuple[list[tuple[int, int]], list[int]]:
+                        played_for: dict[int, int], window_s: float, double_s: float,
+                        cluster_time: np.ndarray) -> tuple[list[tuple[int, int]], list[int]]:
     """Split the extra notes of a transcription into real extras and likely artefacts: partials of a
     played note starting together; partials or the sub-octave of a written note of a chord played
     within ``window_s`` (heard or not: the score says it sounds; ``cluster_time`` gives when each
@@ -454,7 +454,7 @@ def _partials_set_aside(ref: Reference, perf: Performance, extra_idx: list[tuple
         on, p = float(perf.onset_s[k]), int(perf.pitch[k])
         near = np.abs(j_on - on) <= window_s
         partial = bool(np.any(near & np.isin(p - j_p, PARTIAL_INTERVALS)))
-        if not partial and cluster_time is not None:
+        if not partial:
             written = [q for cl in np.flatnonzero(np.abs(cluster_time - on) <= window_s)
                        for q in ref.clusters[int(cl)].pitches]
             partial = any(p - q in PARTIAL_INTERVALS or q - p == 12 for q in written)
