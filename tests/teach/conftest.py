@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from yuefu.core import Note, Score, Tempo, TimeSignature, Track
+from yuefu.core.errors import MissingDependencyError
 
 ASAP = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "asap"
 
@@ -58,3 +59,64 @@ def piece(rng: np.random.Generator) -> Score:
 @pytest.fixture
 def make() -> Callable[..., Score]:
     return make_piece
+
+
+def bass_melody_score(beats: int = 12) -> Score:
+    """A bass C3 and a melody note (E4, F4, F#4 in turn) on every beat, 120 BPM."""
+    s = Score()
+    t = s.add_track(Track("piano"))
+    for i in range(beats):
+        t.notes += [Note(48, i * 1.0, 1.0), Note(64 + i % 3, i * 1.0, 1.0)]
+    return s
+
+
+def bass_melody_rows(beats: int = 12) -> list[Row]:
+    """:func:`bass_melody_score` played in time (the melody 2 ms after its bass)."""
+    return [r for i in range(beats) for r in ((48, 0.5 * i, 0.5 * i + 0.45, 70),
+                                              (64 + i % 3, 0.5 * i + 0.002, 0.5 * i + 0.45, 80))]
+
+
+# -- rendered piano, through the product's audio route ---------------------------------------------
+
+
+def transcriber_missing() -> str | None:
+    """Why the piano transcriber cannot run here (None: it can)."""
+    try:
+        from yuefu.listen.transcribe import model_file
+
+        model_file()
+        import onnxruntime  # noqa: F401
+    except (ImportError, MissingDependencyError) as e:
+        return str(e)
+    return None
+
+
+def two_bar_piece() -> Score:
+    """Two bars at 100 BPM: an eighth-note melody over two-note left-hand chords on every beat."""
+    s = Score(tempos=[Tempo(0, 100)])
+    rh, lh = s.add_track(Track("right")), s.add_track(Track("left"))
+    melody = [72, 74, 76, 79, 77, 76, 74, 72, 71, 72, 74, 76, 77, 79, 81, 79]
+    rh.notes += [Note(p, 0.5 * i, 0.5, 80) for i, p in enumerate(melody)]
+    for b, root in enumerate([48, 53, 55, 48, 45, 50, 55, 48]):
+        lh.notes += [Note(root, float(b), 1.0, 70), Note(root + 7, float(b), 1.0, 70)]
+    return s.normalize()
+
+
+def render_take(rows: list[Row], path: Path) -> Path:
+    """``rows`` (pitch, onset s, offset s, velocity) rendered by FluidSynth (GM 0) with 30 dB of
+    noise, as ``path/take.wav``."""
+    import soundfile as sf
+
+    from yuefu.render import render_stems
+
+    sc = Score(tempos=[Tempo(0, 120)])
+    t = sc.add_track(Track("piano", program=0))
+    for p, a, b, v in rows:
+        t.notes.append(Note(p, 2 * a, 2 * (b - a), v))
+    stems = render_stems(sc.normalize(), path, force=True, tail_s=1.0)
+    y, sr = sf.read(next(iter(stems.values())), dtype="float32", always_2d=True)
+    mono = y.mean(axis=1)
+    noise = np.random.default_rng(0).normal(0, np.sqrt(np.mean(mono ** 2) / 1000), mono.shape)  # 30 dB
+    f = path / "take.wav"
+    sf.write(f, (mono + noise).astype(np.float32), sr)
+    return f

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yuefu.core import Note, Score, Tempo, Track
-from yuefu.core.errors import MissingDependencyError, ParameterError
+from conftest import bass_melody_rows, bass_melody_score, render_take, transcriber_missing, two_bar_piece
+from yuefu.core import Note, Score, Track
+from yuefu.core.errors import ParameterError
 from yuefu.teach import AssessConfig, Performance, assess
 from yuefu.teach.evidence import EvidenceConfig
 from yuefu.teach.performance import Candidates
@@ -19,83 +20,81 @@ Row = tuple[int, float, float, int]
 FRAME_S = 256 / 22050
 
 
-def _score() -> Score:
-    s = Score()
-    t = s.add_track(Track("piano"))
-    for i in range(12):  # a bass note and a melody note every beat (120 BPM: 0.5 s)
-        t.notes += [Note(48, i * 1.0, 1.0), Note(64 + i % 3, i * 1.0, 1.0)]
-    return s
-
-
-def _rows() -> list[Row]:
-    return [r for i in range(12) for r in ((48, 0.5 * i, 0.5 * i + 0.45, 70),
-                                           (64 + i % 3, 0.5 * i + 0.002, 0.5 * i + 0.45, 80))]
-
-
 def _transcribed(rows: list[Row], extra: list[tuple[Row, float]], *,
                  onset_post: np.ndarray | None = None, note_post: np.ndarray | None = None) -> Performance:
-    """A transcription: ``rows`` accepted (probability 0.99) plus ``extra`` candidates with theirs."""
+    """A transcription: ``rows`` accepted (probability 0.99) plus ``extra`` candidates with theirs.
+
+    Given posteriors, every candidate is also painted into them as the note model would show it (an
+    onset peak that grows with its probability, its key sounding while it lasts)."""
     cand = [(r, 0.99) for r in rows] + extra
     cand.sort(key=lambda x: (x[0][1], x[0][0]))
     arr = np.array([r for r, _ in cand], dtype=np.float64)
     prob = np.array([q for _, q in cand])
+    if onset_post is not None:
+        onset_post = onset_post.copy()
+        note_post = np.zeros_like(onset_post) if note_post is None else note_post.copy()
+        for (p, a, b, _), q in cand:
+            g, e = int(round(a / FRAME_S)), int(round(b / FRAME_S))
+            onset_post[g, p - 21] = max(float(onset_post[g, p - 21]), 0.3 + 0.6 * q)
+            note_post[g:e, p - 21] = np.maximum(note_post[g:e, p - 21], 0.3 + 0.4 * q)
     c = Candidates(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64), prob, 0.5,
-                   onset_post, note_post if note_post is not None or onset_post is None
-                   else np.zeros_like(onset_post), FRAME_S)
+                   onset_post, note_post, FRAME_S)
     acc = [r for r, q in cand if q >= 0.5]
     return replace(Performance.from_notes(acc), transcribed=True, candidates=c)
 
 
 def test_a_written_note_heard_faintly_is_played() -> None:
-    rows = _rows()
+    rows = bass_melody_rows()
     faint = rows.pop(11)  # the melody note of beat 5: F#4
     assert faint[0] == 66
-    got = assess(_score(), _transcribed(rows, [(faint, 0.2)]))
+    got = assess(bass_melody_score(), _transcribed(rows, [(faint, 0.2)]))
     assert got.summary()["missed"] == 0 and got.summary()["correct"] == 24
     # the same candidate but hardly believed: the note is missed
-    got = assess(_score(), _transcribed(rows, [(faint, 0.01)]))
+    got = assess(bass_melody_score(), _transcribed(rows, [(faint, 0.01)]))
     assert got.summary()["missed"] == 1
     # and with the second look off, a candidate the transcriber rejected counts for nothing
     off = AssessConfig(evidence=EvidenceConfig(enabled=False))
-    assert assess(_score(), _transcribed(rows, [(faint, 0.2)]), config=off).summary()["missed"] == 1
+    got = assess(bass_melody_score(), _transcribed(rows, [(faint, 0.2)]), config=off)
+    assert got.summary()["missed"] == 1
 
 
 def test_a_doubtful_unwritten_note_is_dropped_and_a_sure_one_reported() -> None:
     ghost: Row = (71, 2.25, 2.4, 60)  # off the beat, a pitch the score does not have there
-    doubtful = assess(_score(), _transcribed(_rows(), [(ghost, 0.6)]))
+    doubtful = assess(bass_melody_score(), _transcribed(bass_melody_rows(), [(ghost, 0.6)]))
     assert doubtful.summary()["extra"] == 0 and doubtful.scores.pitch == 100.0
-    sure = assess(_score(), _transcribed(_rows(), [(ghost, 0.99)]))
+    sure = assess(bass_melody_score(), _transcribed(bass_melody_rows(), [(ghost, 0.99)]))
     assert [e.pitch for e in sure.extras] == [71]
 
 
 def test_onset_posterior_alone_recovers_a_written_note() -> None:
-    rows = _rows()
+    rows = bass_melody_rows()
     lost = rows.pop(11)  # no candidate at all: the decoder found no onset peak above its threshold
     post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
     g = int(round(lost[1] / FRAME_S))
     post[g - 1:g + 2, lost[0] - 21] = [0.3, 0.7, 0.3]
-    got = assess(_score(), _transcribed(rows, [], onset_post=post))
+    got = assess(bass_melody_score(), _transcribed(rows, [], onset_post=post))
     assert got.summary()["missed"] == 0
     n = next(n for n in got.notes if n.pitch == 66 and n.onset_beat == 5.0)
     assert n.verdict == "correct" and abs(n.played_onset_s - lost[1]) < 2 * FRAME_S
     weak = post.copy()
     weak[g - 1:g + 2, lost[0] - 21] = [0.1, 0.2, 0.1]
-    assert assess(_score(), _transcribed(rows, [], onset_post=weak)).summary()["missed"] == 1
+    assert assess(bass_melody_score(), _transcribed(rows, [], onset_post=weak)).summary()["missed"] == 1
 
 
 def test_a_weaker_onset_suffices_where_its_chord_was_struck() -> None:
-    rows = _rows()
+    rows = bass_melody_rows()
     lost = rows.pop(11)  # the melody note of beat 5; its bass (the rest of its chord) was heard
     post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
     g = int(round(lost[1] / FRAME_S))
     post[g - 1:g + 2, lost[0] - 21] = [0.2, 0.45, 0.2]
-    assert assess(_score(), _transcribed(rows, [], onset_post=post)).summary()["missed"] == 0
+    assert assess(bass_melody_score(), _transcribed(rows, [], onset_post=post)).summary()["missed"] == 0
     strict = AssessConfig(evidence=EvidenceConfig(onset_chord=0.5))
-    assert assess(_score(), _transcribed(rows, [], onset_post=post), config=strict).summary()["missed"] == 1
+    got = assess(bass_melody_score(), _transcribed(rows, [], onset_post=post), config=strict)
+    assert got.summary()["missed"] == 1
 
 
 def test_a_further_look_follows_what_the_first_one_found() -> None:
-    rows = _rows()
+    rows = bass_melody_rows()
     lost = rows.pop(11)  # the melody note of beat 5, heard only in the onset posterior ...
     bass = rows.pop(10)  # ... and its bass, only as a doubtful candidate
     post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
@@ -103,10 +102,10 @@ def test_a_further_look_follows_what_the_first_one_found() -> None:
     post[g - 1:g + 2, lost[0] - 21] = [0.2, 0.45, 0.2]
     # the first look takes the bass (a candidate where the score expects it); the chord was then
     # struck, and a second look takes the melody note on the weaker onset a struck chord needs
-    got = assess(_score(), _transcribed(rows, [(bass, 0.2)], onset_post=post))
+    got = assess(bass_melody_score(), _transcribed(rows, [(bass, 0.2)], onset_post=post))
     assert got.summary()["missed"] == 0 and got.summary()["correct"] == 24
     # without the bass, no chord was struck there: the melody note's onset is too weak alone
-    got = assess(_score(), _transcribed(rows, [], onset_post=post))
+    got = assess(bass_melody_score(), _transcribed(rows, [], onset_post=post))
     assert got.summary()["missed"] == 2
 
 
@@ -151,16 +150,16 @@ def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() ->
 
 
 def test_a_chord_note_heard_apart_from_its_chord_is_taken_where_its_chord_was_struck() -> None:
-    rows = _rows()
+    rows = bass_melody_rows()
     i = next(j for j, r in enumerate(rows) if r[0] == 66 and abs(r[1] - 2.502) < 1e-6)
     rows[i] = (66, 2.62, 2.95, 80)  # the melody F#4 of beat 5 heard 120 ms after its bass ...
     with_chord: Row = (66, 2.502, 2.95, 70)  # ... and doubtfully with it
-    got = assess(_score(), _transcribed(rows, [(with_chord, 0.3)]))
+    got = assess(bass_melody_score(), _transcribed(rows, [(with_chord, 0.3)]))
     n = next(n for n in got.notes if n.pitch == 66 and n.onset_beat == 5.0)
     assert n.verdict == "correct" and n.timing == "on_time" and abs(n.played_onset_s - 2.502) < 1e-6
     assert got.summary()["late"] == 0 and got.summary()["extra"] == 0
     # with no candidate where the chord was struck, the late onset stands
-    got = assess(_score(), _transcribed(rows, []))
+    got = assess(bass_melody_score(), _transcribed(rows, []))
     assert got.summary()["late"] == 1
 
 
@@ -172,9 +171,9 @@ def _early_taken(extra: list[tuple[Row, float]]) -> tuple[Performance, Performan
     from yuefu.teach.reference import build_reference
     from yuefu.teach.verdict import judge
 
-    rows = [r for r in _rows() if not (r[0] == 66 and abs(r[1] - 2.502) < 1e-6)]
+    rows = [r for r in bass_melody_rows() if not (r[0] == 66 and abs(r[1] - 2.502) < 1e-6)]
     perf = _transcribed(rows, extra)
-    ref = build_reference(_score())
+    ref = build_reference(bass_melody_score())
     al = align(ref, perf)
     early, with_chord, bass = (int(np.flatnonzero((perf.pitch == p) & (np.abs(perf.onset_s - t) < 1e-6))[0])
                                for p, t in ((66, 2.40), (66, 2.502), (48, 2.5)))
@@ -209,14 +208,14 @@ def test_an_early_onset_on_a_partial_of_a_note_struck_with_it_goes_though_the_ve
 
 
 def test_midi_is_never_reconsidered() -> None:
-    rows = _rows() + [(71, 2.25, 2.4, 60)]
-    a = assess(_score(), Performance.from_notes(rows))
+    rows = bass_melody_rows() + [(71, 2.25, 2.4, 60)]
+    a = assess(bass_melody_score(), Performance.from_notes(rows))
     assert a.summary()["extra"] == 1 and a.performance.candidates is None
 
 
 def _judged(rows: list[Row], score: Score | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """(MIDI summary, audio summary) of the same notes, without candidates (the verdict rules only)."""
-    sc = score or _score()
+    sc = score or bass_melody_score()
     midi = assess(sc, Performance.from_notes(rows)).summary()
     audio = assess(sc, replace(Performance.from_notes(rows), transcribed=True)).summary()
     return midi, audio
@@ -235,7 +234,7 @@ def test_deep_bass_under_its_octave_is_unheard_in_audio() -> None:
 
 
 def test_a_restruck_key_heard_as_one_long_note_is_unheard_in_audio() -> None:
-    rows = _rows()
+    rows = bass_melody_rows()
     i = next(j for j, r in enumerate(rows) if r[0] == 48 and r[1] == 1.0)  # the bass of beat 2 ...
     rows[i - 2] = (48, 0.5, 1.45, 70)                                       # ... merged into beat 1's
     del rows[i]
@@ -244,7 +243,7 @@ def test_a_restruck_key_heard_as_one_long_note_is_unheard_in_audio() -> None:
 
 
 def test_one_strike_heard_twice_is_an_artefact_in_audio() -> None:
-    rows = _rows() + [(64, 1.4, 1.45, 60)]  # E4 100 ms before the E4 of beat 3 (at 1.5 s)
+    rows = bass_melody_rows() + [(64, 1.4, 1.45, 60)]  # E4 100 ms before the E4 of beat 3 (at 1.5 s)
     midi, audio = _judged(rows)
     assert midi["extra"] == 1 and (audio["extra"], audio["artefacts"]) == (0, 1)
 
@@ -260,62 +259,21 @@ def test_evidence_config_is_checked() -> None:
 
 # -- rendered piano, through the product's audio route ---------------------------------------------
 
-
-def _transcriber_missing() -> str | None:
-    try:
-        from yuefu.listen.transcribe import model_file
-
-        model_file()
-        import onnxruntime  # noqa: F401
-    except (ImportError, MissingDependencyError) as e:
-        return str(e)
-    return None
-
-
-def _piece() -> Score:
-    """Two bars at 100 BPM: an eighth-note melody over two-note left-hand chords on every beat."""
-    s = Score(tempos=[Tempo(0, 100)])
-    rh, lh = s.add_track(Track("right")), s.add_track(Track("left"))
-    melody = [72, 74, 76, 79, 77, 76, 74, 72, 71, 72, 74, 76, 77, 79, 81, 79]
-    rh.notes += [Note(p, 0.5 * i, 0.5, 80) for i, p in enumerate(melody)]
-    for b, root in enumerate([48, 53, 55, 48, 45, 50, 55, 48]):
-        lh.notes += [Note(root, float(b), 1.0, 70), Note(root + 7, float(b), 1.0, 70)]
-    return s.normalize()
-
-
-def _render(rows: list[Row], path: Path) -> Path:
-    import soundfile as sf
-
-    from yuefu.render import render_stems
-
-    sc = Score(tempos=[Tempo(0, 120)])
-    t = sc.add_track(Track("piano", program=0))
-    for p, a, b, v in rows:
-        t.notes.append(Note(p, 2 * a, 2 * (b - a), v))
-    stems = render_stems(sc.normalize(), path, force=True, tail_s=1.0)
-    y, sr = sf.read(next(iter(stems.values())), dtype="float32", always_2d=True)
-    mono = y.mean(axis=1)
-    noise = np.random.default_rng(0).normal(0, np.sqrt(np.mean(mono ** 2) / 1000), mono.shape)  # 30 dB
-    f = path / "take.wav"
-    sf.write(f, (mono + noise).astype(np.float32), sr)
-    return f
-
-
 @pytest.mark.fluidsynth
-@pytest.mark.skipif(_transcriber_missing() is not None, reason=f"transcriber: {_transcriber_missing()}")
+@pytest.mark.skipif(transcriber_missing() is not None, reason=f"transcriber: {transcriber_missing()}")
 def test_rendered_clean_take_reports_no_errors_and_real_errors_are_found(tmp_path: Path) -> None:
-    score = _piece()
+    score = two_bar_piece()
     spb = 0.6
     rows: list[Row] = sorted(((n.pitch, n.onset * spb, (n.onset + n.duration) * spb - 0.02, n.velocity)
                               for t in score.tracks for n in t.notes), key=lambda r: (r[1], r[0]))
-    clean = assess(score, _render(rows, tmp_path / "clean"))
+    clean = assess(score, render_take(rows, tmp_path / "clean"))
     s = clean.summary()
     assert (s["wrong_pitch"], s["missed"], s["extra"]) == (0, 0, 0), s
     # one melody note left out (E5 of beat 1), one octave struck between two melody notes
     omitted = next(r for r in rows if r[0] == 76)
     octave: Row = (74 + 12, 0.5 * spb + 0.12, 0.5 * spb + 0.3, 80)
     played = sorted([r for r in rows if r != omitted] + [octave], key=lambda r: (r[1], r[0]))
-    got = assess(score, _render(played, tmp_path / "errors"))
+    got = assess(score, render_take(played, tmp_path / "errors"))
     s = got.summary()
     assert [(n.pitch, n.onset_beat) for n in got.notes if n.verdict == "missed"] == [(76, 1.0)], s
     assert [e.pitch for e in got.extras] == [86], s
@@ -327,8 +285,8 @@ def test_held_lengths_are_not_judged_from_a_recording() -> None:
     # ends are where the sound fades, so neither the verdict nor the expression mark counts them
     rows = [r for i in range(12)
             for r in ((48, 0.5 * i, 0.5 * i + 0.1, 70), (64 + i % 3, 0.5 * i, 0.5 * i + 0.1, 80))]
-    midi = assess(_score(), Performance.from_notes(rows))
-    audio = assess(_score(), replace(Performance.from_notes(rows), transcribed=True))
+    midi = assess(bass_melody_score(), Performance.from_notes(rows))
+    audio = assess(bass_melody_score(), replace(Performance.from_notes(rows), transcribed=True))
     assert midi.summary()["too_short"] == 24 and audio.summary()["too_short"] == 0
     assert all(n.duration is None and n.duration_ratio is not None for n in audio.notes)
     assert audio.scores.expression > midi.scores.expression

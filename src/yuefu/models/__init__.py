@@ -59,6 +59,11 @@ REGISTRY: dict[str, ModelEntry] = {
         sha256="8901603e8bab5600c79bff8c3b0df84f6d1e31451b1a6715ade49a86b7aa4982",
         train="train/compose.py",
     ),
+    "practice_rescore": ModelEntry(
+        file="practice_rescore.json",
+        sha256="3f25b739443cb5f3ac412ac208fd6f2108c80f3d9fc2cd0ae26ef9d5d670e68c",
+        train="train/practice_rescore.py",
+    ),
 }
 
 

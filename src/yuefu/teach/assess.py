@@ -35,6 +35,7 @@ from yuefu.teach.errors import DifferentPieceError, PerformanceError
 from yuefu.teach.evidence import EvidenceConfig, reconsider
 from yuefu.teach.performance import Performance, load_performance, performance_from_score
 from yuefu.teach.reference import Reference, build_reference
+from yuefu.teach.rescore import rescore
 from yuefu.teach.scores import Scores, compute_scores
 from yuefu.teach.suggest import Suggestion, suggest
 from yuefu.teach.verdict import ExtraNote, NoteVerdict, VerdictConfig, Verdicts, judge
@@ -258,6 +259,11 @@ def assess(score: Score | str | Path,
     if perf.candidates is not None and perf.transcribed:
         # a transcription: ask the transcriber's candidates again, knowing what should sound; the
         # Assessment's performance is then the corrected one (its notes are the ones judged)
+        if cfg.evidence.enabled and cfg.evidence.rescore:
+            better = rescore(ref, perf, v)
+            if better is not None:
+                al = align(ref, better, cfg.align)
+                perf, v = better, judge(ref, better, al, cfg.verdict)
         for n_pass in range(_MAX_PASSES):
             better = reconsider(ref, perf, v, cfg.evidence)
             if better is None:

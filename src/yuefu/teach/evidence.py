@@ -2,9 +2,14 @@
 
 A transcriber is blind: it must decide whether a faint onset an octave above a loud note is a key
 or a partial without knowing the piece. The practice partner knows the piece. After a first
-alignment (:func:`yuefu.teach.assess`), :func:`reconsider` revisits the transcriber's candidate
-notes (:class:`~yuefu.teach.performance.Candidates`, each with the note verifier's probability
-that it was struck):
+alignment (:func:`yuefu.teach.assess`), every candidate note the transcriber weighed is first
+weighed again by a learned judge that knows what the score expects there
+(:func:`yuefu.teach.rescore.rescore`, when the transcription kept its posteriors; its
+probabilities then replace the verifier's, ``candidates.informed``), and the performance so made
+is aligned and judged again. Then :func:`reconsider` revisits the candidate notes
+(:class:`~yuefu.teach.performance.Candidates`, each with its probability that it was struck: the
+verifier's, or the judge's after it; ``accept_informed`` then replaces ``accept_expected``, since
+the judge's has the score's prior in it already):
 
 * a written note judged missed, unheard or wrong is taken as played when a candidate of its pitch
   starts within ``window_s`` of the time its chord was played (``window_far_s`` of the time
@@ -58,9 +63,16 @@ class EvidenceConfig:
     ----------
     enabled : bool
         Reconsider transcribed performances at all.
+    rescore : bool
+        First weigh every candidate again with the learned score-informed judge
+        (:mod:`yuefu.teach.rescore`) and start from the candidates it takes for struck keys; the
+        rules below then read its probabilities (``candidates.informed``).
     accept_expected : float
         Verifier probability (0..1) at which a candidate where the score expects its pitch is
         taken as played.
+    accept_informed : float
+        The same for a probability that already knows the score (after ``rescore``: the score's
+        prior is in it, so the threshold is a plain decision, not a prior's correction).
     reject_unexpected : float
         Verifier probability below which a note the score does not expect is dropped.
     window_s : float
@@ -88,7 +100,9 @@ class EvidenceConfig:
     """
 
     enabled: bool = True
+    rescore: bool = True
     accept_expected: float = 0.05
+    accept_informed: float = 0.3
     reject_unexpected: float = 0.9
     window_s: float = 0.06
     window_far_s: float = 0.15
@@ -98,7 +112,7 @@ class EvidenceConfig:
     note_repeat: float = 0.2
 
     def __post_init__(self) -> None:
-        if not 0 <= self.accept_expected <= 1 or not 0 <= self.reject_unexpected <= 1:
+        if not all(0 <= x <= 1 for x in (self.accept_expected, self.accept_informed, self.reject_unexpected)):
             raise ParameterError("EvidenceConfig probabilities must be in [0, 1]")
         if not all(0 <= x <= 1 for x in (self.onset_expected, self.onset_chord, self.note_repeat)):
             raise ParameterError("EvidenceConfig posterior thresholds must be in [0, 1]")
@@ -153,11 +167,14 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
     c = perf.candidates
     if c is None or not cfg.enabled or len(c) == 0:
         return None
-    accepted = c.probability >= c.threshold
-    # the played notes are the accepted candidates: find each one's candidate
+    # a probability that already knows the score (rescored) has the score's prior in it
+    accept = cfg.accept_informed if c.informed else cfg.accept_expected
+    # the played notes are candidates (those taken so far): find each one's candidate
     key = {(int(p), round(float(t), 6)): i for i, (p, t) in enumerate(zip(c.pitch, c.onset_s, strict=True))}
     cand_of = np.array([key.get((int(p), round(float(t), 6)), -1)
                         for p, t in zip(perf.pitch, perf.onset_s, strict=True)], dtype=np.int64)
+    accepted = np.zeros(len(c), dtype=bool)
+    accepted[cand_of[cand_of >= 0]] = True
     drop: set[int] = set()
     for k in [e.index for e in v.extras] + list(v.artefacts):
         i = cand_of[k]
@@ -191,7 +208,7 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
                 if abs(n.played_onset_s - tc) > cfg.window_s:
                     own = cand_of[n.played]
                     near = np.flatnonzero((c.pitch == n.pitch) & (np.abs(c.onset_s - tc) <= cfg.window_s)
-                                          & (c.probability >= cfg.accept_expected))
+                                          & (c.probability >= accept))
                     near = near[near != own]
                     if len(near):
                         best = int(near[np.argmax(c.probability[near])])
@@ -214,7 +231,7 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
             continue
         w = cfg.window_s if played[cl] else cfg.window_far_s
         near = np.flatnonzero((c.pitch == n.pitch) & ~accepted & (np.abs(c.onset_s - t) <= w)
-                              & (c.probability >= cfg.accept_expected))
+                              & (c.probability >= accept))
         near = np.array([i for i in near if i not in add], dtype=np.int64)
         if len(near):
             add.add(int(near[np.argmax(c.probability[near])]))

@@ -51,6 +51,10 @@ class Candidates:
         21 + k), when kept.
     frame_s : float
         Seconds per posterior frame.
+    informed : bool
+        Whether ``probability`` already knows the score (weighed again by
+        :func:`yuefu.teach.rescore.rescore`, the score's prior included) rather than the
+        transcriber's verifier's, which knows nothing of the piece.
     """
 
     pitch: np.ndarray
@@ -62,6 +66,7 @@ class Candidates:
     onset_post: np.ndarray | None = None
     note_post: np.ndarray | None = None
     frame_s: float = 256 / 22050
+    informed: bool = False
 
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
