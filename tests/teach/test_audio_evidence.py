@@ -15,6 +15,7 @@ from yuefu.core.errors import ParameterError
 from yuefu.teach import AssessConfig, Performance, assess
 from yuefu.teach.evidence import EvidenceConfig
 from yuefu.teach.performance import Candidates
+from yuefu.teach.verdict import VerdictConfig
 
 Row = tuple[int, float, float, int]
 FRAME_S = 256 / 22050
@@ -123,17 +124,23 @@ def _trill_score() -> Score:
     return s
 
 
-def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() -> None:
+def _trill_heard() -> tuple[list[Row], np.ndarray, np.ndarray]:
+    """:func:`_trill_score` played cleanly, as the transcriber hears it: every fourth strike of each
+    trill key (each heard as a long note), both keys sounding throughout (rows, onset and key
+    posteriors)."""
     rows: list[Row] = [r for i in range(12) if i not in (4, 5) for r in
                        ((48, 0.5 * i, 0.5 * i + 0.45, 70), (72 + i % 3, 0.5 * i, 0.5 * i + 0.45, 80))]
     rows.append((43, 2.0, 2.95, 70))
-    # the transcriber told only every fourth strike of each key apart (each heard as a long note)
     rows += [(64 + 2 * (k % 2), 2.0 + k / 32, 2.0 + k / 32 + 0.12, 70) for k in range(32) if k % 8 < 2]
     rows.sort(key=lambda r: (r[1], r[0]))
     keys = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
     span = slice(int(2.0 / FRAME_S), int(3.0 / FRAME_S))
-    keys[span, 64 - 21] = keys[span, 66 - 21] = 0.5  # both keys sound throughout the trill
-    onset = np.zeros_like(keys)
+    keys[span, 64 - 21] = keys[span, 66 - 21] = 0.5
+    return rows, np.zeros_like(keys), keys
+
+
+def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() -> None:
+    rows, onset, keys = _trill_heard()
     got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys))
     assert got.summary()["missed"] == 0, got.summary()
     off = AssessConfig(evidence=EvidenceConfig(note_repeat=1.0))
@@ -147,6 +154,20 @@ def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() ->
     assert {n.pitch for n in got.notes if n.verdict == "missed"} == {66}
     assert not any(n.verdict in ("correct", "unheard") for n in got.notes if n.pitch == 66)
     assert got.summary()["missed"] >= 13  # (a few of them paired with an E4 strike: wrong)
+
+
+def test_a_trill_is_not_judged_early_or_late_from_a_recording() -> None:
+    rows, onset, keys = _trill_heard()
+    got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys))
+    assert (got.summary()["early"], got.summary()["late"]) == (0, 0), got.summary()
+    trill = [n for n in got.notes if n.pitch in (64, 66)]
+    assert all(n.timing is None for n in trill)
+    assert all(n.timing == "on_time" for n in got.notes if n.pitch not in (64, 66) and n.played is not None)
+    # judged like any note, the strikes the transcriber placed (and those read from the key
+    # posterior between them) come out early and late
+    every = AssessConfig(verdict=VerdictConfig(repeat_s=0))
+    got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys), config=every)
+    assert got.summary()["early"] + got.summary()["late"] >= 3
 
 
 def test_a_chord_note_heard_apart_from_its_chord_is_taken_where_its_chord_was_struck() -> None:
@@ -290,3 +311,4 @@ def test_held_lengths_are_not_judged_from_a_recording() -> None:
     assert midi.summary()["too_short"] == 24 and audio.summary()["too_short"] == 0
     assert all(n.duration is None and n.duration_ratio is not None for n in audio.notes)
     assert audio.scores.expression > midi.scores.expression
+

@@ -49,7 +49,7 @@ import numpy as np
 
 from yuefu.core.errors import ParameterError
 from yuefu.teach.performance import Performance
-from yuefu.teach.reference import Reference
+from yuefu.teach.reference import Reference, restruck_within
 from yuefu.teach.verdict import PARTIAL_INTERVALS, NoteVerdict, Verdicts
 
 __all__ = ["EvidenceConfig", "reconsider"]
@@ -186,12 +186,9 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
     spb = _seconds_per_beat(v, ref, 0)
     by_index = {n.index: n for n in v.notes}
     rep_beats = cfg.repeat_s / spb if spb > 0 else 0.0  # repeat_s in written beats
-    by_pitch: dict[int, list[float]] = {}
-    for rn in ref.notes:
-        by_pitch.setdefault(rn.pitch, []).append(rn.onset_beat)
-    beats_of = {p: np.unique(np.asarray(b, dtype=np.float64)) for p, b in by_pitch.items()}
+    beats_of = ref.strike_beats()
     # a cluster of fast-repeated keys only (a trill): its first judgement's time is not trusted
-    fast_cl = np.array([all(_fast_repeat(beats_of, ref.notes[i].pitch, cl.beat, rep_beats)
+    fast_cl = np.array([all(restruck_within(beats_of, ref.notes[i].pitch, cl.beat, rep_beats)
                             for i in cl.note_indices) for cl in ref.clusters], dtype=bool)
     exp_fast = expected_times(ref, v, fast_cl) if fast_cl.any() else exp
     extra_rows: list[tuple[int, float, float, int]] = []
@@ -239,7 +236,7 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
             if n.verdict == "wrong_pitch" and ghost is not None and cand_of[ghost] >= 0 \
                     and c.probability[cand_of[ghost]] < cfg.reject_unexpected:
                 drop.add(ghost)  # the written pitch was heard after all: the "wrong" note was a ghost
-        elif n.verdict == "missed" and _fast_repeat(beats_of, n.pitch, ref.notes[n.index].onset_beat,
+        elif n.verdict == "missed" and restruck_within(beats_of, n.pitch, ref.notes[n.index].onset_beat,
                                                     rep_beats):
             if np.isfinite(exp_fast[cl]):
                 t = exp_fast[cl]
@@ -268,15 +265,6 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
         return None
     out = Performance.from_notes(rows, source=perf.source)
     return replace(out, transcribed=perf.transcribed, candidates=c)
-
-
-def _fast_repeat(beats_of: dict[int, np.ndarray], pitch: int, beat: float, within_beats: float) -> bool:
-    """Whether the score strikes ``pitch`` again within ``within_beats`` of ``beat`` (either side)."""
-    b = beats_of.get(pitch)
-    if b is None or within_beats <= 0:
-        return False
-    d = np.abs(b - beat)
-    return bool(np.any((d > 1e-6) & (d <= within_beats)))
 
 
 def _mates(ref: Reference, by_index: dict[int, NoteVerdict], index: int) -> list[NoteVerdict]:

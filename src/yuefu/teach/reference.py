@@ -40,7 +40,7 @@ import numpy as np
 from yuefu.core.errors import ParameterError, ScoreLoadError
 from yuefu.core.score import Note, Score, Track
 
-__all__ = ["RefNote", "Cluster", "Reference", "build_reference", "hand_of_name", "HANDS"]
+__all__ = ["RefNote", "Cluster", "Reference", "build_reference", "hand_of_name", "restruck_within", "HANDS"]
 
 #: Hand names, as they appear in reports and JSON.
 HANDS = ("right", "left")
@@ -163,6 +163,27 @@ class Reference:
         best = min(((abs(self.notes[i].pitch - pitch) + 0.5 * abs(j - c), self.notes[i].hand)
                     for j in range(lo, hi) for i in self.clusters[j].note_indices), default=None)
         return by_split if best is None else best[1]
+
+    def strike_beats(self) -> dict[int, np.ndarray]:
+        """The beats at which the score strikes each key: pitch -> sorted onset beats."""
+        by_pitch: dict[int, list[float]] = {}
+        for rn in self.notes:
+            by_pitch.setdefault(rn.pitch, []).append(rn.onset_beat)
+        return {p: np.unique(np.asarray(b, dtype=np.float64)) for p, b in by_pitch.items()}
+
+
+def restruck_within(strike_beats: dict[int, np.ndarray], pitch: int, beat: float,
+                    within_beats: float) -> bool:
+    """Whether the score strikes ``pitch`` again within ``within_beats`` of ``beat`` (either side).
+
+    ``strike_beats`` is :meth:`Reference.strike_beats`. A trill, a tremolo, a fast repeated note:
+    strikes closer than a transcriber tells apart.
+    """
+    b = strike_beats.get(pitch)
+    if b is None or within_beats <= 0:
+        return False
+    d = np.abs(b - beat)
+    return bool(np.any((d > 1e-6) & (d <= within_beats)))
 
 
 def _pitched_tracks(score: Score) -> list[Track]:

@@ -98,7 +98,8 @@ def _fit_at(b0: float, beats: np.ndarray, times: np.ndarray, sigma: float) -> tu
 
 
 def local_timing(beats: np.ndarray, times: np.ndarray, segment: np.ndarray, *, sigma_beats: float = 3.0,
-                 pause_min_s: float = 0.35, pause_min_beats: float = 0.75) -> LocalTiming:
+                 pause_min_s: float = 0.35, pause_min_beats: float = 0.75,
+                 trusted: np.ndarray | None = None) -> LocalTiming:
     """Expected times of played clusters from their neighbours.
 
     Parameters
@@ -113,6 +114,9 @@ def local_timing(beats: np.ndarray, times: np.ndarray, segment: np.ndarray, *, s
         Width of the neighbourhood.
     pause_min_s, pause_min_beats : float
         The least excess over the pulse that counts as a pause.
+    trusted : np.ndarray [shape=(n,), bool], optional
+        Clusters whose time may inform their neighbours' expected times (default: all). An
+        untrusted one still gets its own expected time from the others.
     """
     beats = np.asarray(beats, dtype=np.float64)
     times = np.asarray(times, dtype=np.float64)
@@ -153,6 +157,8 @@ def local_timing(beats: np.ndarray, times: np.ndarray, segment: np.ndarray, *, s
         b, t = beats[idx], times[idx]
         for k, i in enumerate(idx.tolist()):
             near = np.abs(b - b[k]) <= 3 * sigma_beats
+            if trusted is not None:
+                near &= trusted[idx]
             near[k] = False
             icpt, sl = _fit_at(b[k], b[near], t[near], sigma_beats)
             if np.isfinite(sl) and sl > 0:

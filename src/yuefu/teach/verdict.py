@@ -31,7 +31,7 @@ import numpy as np
 from yuefu.core.errors import ParameterError
 from yuefu.teach.align import KIND_JUMP, KIND_SKIP, KIND_STAY, OP_INSERT, Alignment
 from yuefu.teach.performance import Performance
-from yuefu.teach.reference import Reference
+from yuefu.teach.reference import Reference, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
 
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Event", "BarSummary", "Verdicts",
@@ -86,6 +86,11 @@ class VerdictConfig:
         A leftover played note within this many seconds of a judged note of the same key is set
         aside as that strike heard twice (audio only; the transcriber itself merges onsets within
         80 ms). 0: never.
+    repeat_s : float
+        A note whose key the score strikes again within this many seconds at the played pace (a
+        trill, a tremolo) is not judged early or late from a recording (audio only): the
+        transcriber hears some of such strikes and merges others (its deviation is still
+        reported). 0: always judged.
     """
 
     timing_tolerance_s: float = 0.07
@@ -99,11 +104,13 @@ class VerdictConfig:
     partial_window_s: float = 0.05
     low_pitch: int = 36
     double_strike_s: float = 0.15
+    repeat_s: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
             raise ParameterError("VerdictConfig needs 0 < short_ratio < 1 < long_ratio")
-        if self.timing_tolerance_s < 0 or self.timing_tolerance_beats < 0 or self.sigma_beats <= 0:
+        if min(self.timing_tolerance_s, self.timing_tolerance_beats, self.repeat_s) < 0 \
+                or self.sigma_beats <= 0:
             raise ParameterError("VerdictConfig tolerances must be >= 0 and sigma_beats > 0")
 
 
@@ -320,7 +327,16 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     # the fit runs against the score's own time (its written tempo changes included), counted in the
     # score's opening beats; its slope is then turned into seconds per written beat at each moment
     written = np.array([ref.clusters[c].onset_s for c in played_clusters]) / ref.beat_s
-    lt = local_timing(written, ctimes, segs, sigma_beats=cfg.sigma_beats)
+    audio = perf.transcribed if cfg.audio is None else cfg.audio
+    strikes = ref.strike_beats() if audio else {}
+    trusted = None
+    if audio and cfg.repeat_s > 0 and len(ctimes) > 1:
+        # a recording's trill is heard a few strikes at a time: its times do not tell the tempo
+        pace = _pace(written * ref.beat_s, ctimes)
+        trusted = np.array([not all(restruck_within(strikes, ref.notes[i].pitch, ref.clusters[c].beat,
+                                                    cfg.repeat_s / (pace * ref.clusters[c].seconds_per_beat))
+                                    for i in ref.clusters[c].note_indices) for c in played_clusters])
+    lt = local_timing(written, ctimes, segs, sigma_beats=cfg.sigma_beats, trusted=trusted)
     wspb = np.array([ref.clusters[c].seconds_per_beat for c in played_clusters]) / ref.beat_s
     lt = replace(lt, seconds_per_beat=lt.seconds_per_beat * wspb)
     exp_of = {c: (lt.expected_s[i], lt.seconds_per_beat[i]) for i, c in enumerate(played_clusters)}
@@ -332,7 +348,6 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         what = "stop" if extra >= cfg.stop_s else "hesitation"
         events.append(Event(what, ref.clusters[c].bar, None, float(ctimes[i]), float(extra)))
 
-    audio = perf.transcribed if cfg.audio is None else cfg.audio
     artefacts: list[int] = []
     if audio:
         extra_idx, artefacts = _partials_set_aside(ref, perf, extra_idx, played_for, cfg.partial_window_s,
@@ -354,7 +369,9 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         if np.isfinite(exp_s) and np.isfinite(spb):
             dev = on - exp_s
             dev_ms, dev_b = round(1000 * dev, 1), round(dev / spb, 3)
-            if abs(dev) >= cfg.timing_tolerance_s and abs(dev / spb) >= cfg.timing_tolerance_beats:
+            if audio and restruck_within(strikes, rn.pitch, rn.onset_beat, cfg.repeat_s / spb):
+                timing = None  # a trill's strikes are not told apart in a recording
+            elif abs(dev) >= cfg.timing_tolerance_s and abs(dev / spb) >= cfg.timing_tolerance_beats:
                 timing = "late" if dev > 0 else "early"
             else:
                 timing = "on_time"
@@ -501,3 +518,10 @@ def _summaries(ref: Reference, notes: list[NoteVerdict],
         if (e.bar, e.hand) in per:
             per[(e.bar, e.hand)].extra += 1
     return tuple(both.values()), tuple(per.values())
+
+
+def _pace(written_s: np.ndarray, played_s: np.ndarray) -> float:
+    """Played seconds per written second (the median over consecutive played moments; 1 if none)."""
+    dw, dp = np.diff(written_s), np.diff(played_s)
+    ok = (dw > 1e-6) & (dp > 0)
+    return float(np.median(dp[ok] / dw[ok])) if ok.any() else 1.0
