@@ -89,7 +89,8 @@ def candidate_features(ref: Reference, perf: Performance, v: Verdicts) -> np.nda
     from yuefu.teach.evidence import expected_times
 
     c = perf.candidates
-    assert c is not None
+    if c is None:
+        raise ValueError("candidate_features needs a transcribed performance with its candidates")
     m = len(c)
     cp = c.pitch.astype(np.int64)
     ct = c.onset_s.astype(np.float64)
@@ -143,13 +144,21 @@ def candidate_features(ref: Reference, perf: Performance, v: Verdicts) -> np.nda
         f[i, 17] = pl[near][nb].max() if nb.any() else -6.0
         f[i, 14] = c.velocity[i] - (pv[near][~same].max() if (~same).any() else c.velocity[i])
         f[i, 15] = int((~same).sum())
-        before = (pp == cp[i]) & (pt < ct[i] - 0.02) & (po > ct[i])
-        f[i, 12] = min(_CAP_S, float(ct[i] - pt[before].max())) if before.any() else _CAP_S
-    # other candidates of the same key close by
-    for i in range(m):
-        o = (cp == cp[i]) & (np.abs(ct - ct[i]) <= 0.1)
-        o[i] = False
-        f[i, 13] = f[o, 0].max() if o.any() else -6.0
+    f[:, 12] = _CAP_S
+    f[:, 13] = -6.0
+    for p in np.unique(cp):
+        mine = np.flatnonzero(cp == p)
+        # a played note of its key that started before it and still sounds (a re-strike)
+        key_on, key_off = pt[pp == p], po[pp == p]
+        for i in mine:
+            before = (key_on < ct[i] - 0.02) & (key_off > ct[i])
+            if before.any():
+                f[i, 12] = min(_CAP_S, float(ct[i] - key_on[before].max()))
+        # other candidates of its key close by
+        for i in mine:
+            o = mine[(np.abs(ct[mine] - ct[i]) <= 0.1) & (mine != i)]
+            if len(o):
+                f[i, 13] = f[o, 0].max()
     return f
 
 
