@@ -150,15 +150,15 @@ def candidate_features(ref: Reference, perf: Performance, v: Verdicts) -> np.nda
         mine = np.flatnonzero(cp == p)
         # a played note of its key that started before it and still sounds (a re-strike)
         key_on, key_off = pt[pp == p], po[pp == p]
-        for i in mine:
-            before = (key_on < ct[i] - 0.02) & (key_off > ct[i])
+        for j in mine.tolist():
+            before = (key_on < ct[j] - 0.02) & (key_off > ct[j])
             if before.any():
-                f[i, 12] = min(_CAP_S, float(ct[i] - key_on[before].max()))
+                f[j, 12] = min(_CAP_S, float(ct[j] - key_on[before].max()))
         # other candidates of its key close by
-        for i in mine:
-            o = mine[(np.abs(ct[mine] - ct[i]) <= 0.1) & (mine != i)]
+        for j in mine.tolist():
+            o = mine[(np.abs(ct[mine] - ct[j]) <= 0.1) & (mine != j)]
             if len(o):
-                f[i, 13] = f[o, 0].max()
+                f[j, 13] = f[o, 0].max()
     return f
 
 
