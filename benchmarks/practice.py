@@ -356,6 +356,7 @@ def make_audio_fn(work: Path, cache: Path | None = None):  # noqa: ANN201
 
 #: The grid of :func:`fit_evidence`: each threshold in turn, the others at their current best.
 EVIDENCE_GRID = {
+    "accept_informed": (0.15, 0.3, 0.5),
     "accept_expected": (0.02, 0.05, 0.1),
     "reject_unexpected": (0.8, 0.9, 0.95),
     "onset_expected": (0.4, 0.5, 1.0),

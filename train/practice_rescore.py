@@ -6,8 +6,9 @@ score; this script learns, from takes whose played notes are known, the probabil
 candidate is a struck key, and ships it as gradient-boosted trees (scikit-learn's
 ``HistGradientBoostingClassifier``, exported to JSON and evaluated by yuefu in numpy).
 
-The takes are the practice benchmark's (``benchmarks/practice.py``): 24-bar POP909 piano parts
-(MIT licence; read in place from ``../shared/datasets``) played by
+The takes are the practice benchmark's (``benchmarks/practice.py``): 24-bar POP909 piano parts,
+and full arrangements (melody and bridge over the piano) of some of the songs (MIT licence; read
+in place from ``../shared/datasets``), played by
 ``benchmarks/practice_errors.inject_errors`` at 0-20% error rates, rendered with FluidSynth (two
 piano programs), 30 dB noise, transcribed. Only POP909 is trained on: ASAP's score MIDIs are
 CC BY-NC-SA, for evaluation -- and the audio benchmark measures the model on ASAP excerpts it
@@ -17,7 +18,7 @@ struck key when a played note of its pitch starts within 50 ms of it (one candid
 note, the surest).
 
 Deterministic given the cached transcriptions; rendering and transcribing the takes takes about
-15 minutes on one core the first time (kept in ``--cache``), training about 6 minutes.
+40 minutes on one core the first time (kept in ``--cache``), training about 10 minutes.
 
 Usage::
 
@@ -46,10 +47,27 @@ sys.path.insert(0, str(ROOT / "train"))  # melody.update_registry
 PIECES = tuple(range(25, 33))
 
 
-def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...] = PIECES
-              ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+#: The POP909 tracks of a full arrangement (the benchmark plays the PIANO part alone).
+ARRANGEMENT = ("MELODY", "BRIDGE", "PIANO")
+
+
+def full_arrangement(name: str):  # noqa: ANN201
+    """The first 24 bars of POP909 song ``pop909:NNN`` with its melody and bridge over the piano."""
+    import practice as P
+    from practice_errors import crop_score
+
+    from yuefu.core.io import read_midi
+
+    song = name.split(":", 1)[1]
+    full = P.with_annotated_meter(read_midi(P.POP / song / f"{song}.mid"), P.POP / song / "beat_midi.txt")
+    return crop_score(full, 24, tracks=ARRANGEMENT)
+
+
+def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...] = PIECES,
+              arrangements: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features and labels of every candidate of the takes of ``seeds`` (``pieces`` of each draw;
-    a song already taken, or in ``held``, is left out)."""
+    a song already taken, or in ``held``, is left out); with ``arrangements``, also the full
+    arrangement of the first that many songs of each draw."""
     import practice as P
     from practice_errors import inject_errors
 
@@ -63,11 +81,16 @@ def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, 
     xs, ys, names = [], [], []
     for seed in seeds:
         drawn = P.pick_pieces(50, 24, np.random.default_rng(seed))
-        for pi in pieces:
+        todo = []
+        for k, pi in enumerate(pieces):
             name, score = drawn[pi]
             if name in held:
                 continue
             held = held | {name}
+            todo.append((name, score, pi))
+            if k < arrangements:
+                todo.append((name + "+arrangement", full_arrangement(name), 100 + pi))
+        for name, score, pi in todo:
             ref = build_reference(score)
             for ri, rate in enumerate(P.RATES):
                 truth = inject_errors(score, rate, np.random.default_rng(1000 * pi + ri))
@@ -123,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the seed whose audio benchmark takes report the held-out figures")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "yuefu-bench" / "practice")
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "yuefu" / "models")
+    ap.add_argument("--arrangements", type=int, default=4,
+                    help="per draw, also play the full arrangement (melody, bridge, piano) of this many "
+                         "songs")
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--leaves", type=int, default=31)
     a = ap.parse_args(argv)
@@ -136,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     # the benchmark's own draws (seeds 0 and 1) are never trained on
     held = {n for s in (0, 1) for n, _ in P.pick_pieces(50, 24, np.random.default_rng(s))}
-    x, y, names = take_rows(parse_seeds(a.seeds), a.cache, held)
+    x, y, names = take_rows(parse_seeds(a.seeds), a.cache, held, arrangements=a.arrangements)
     # held-out figures: the audio benchmark's six pieces of the tuning seed (ASAP excerpts)
     xv, yv, _ = take_rows([a.val_seed], a.cache, set(), pieces=tuple(range(6)))
     clf = HistGradientBoostingClassifier(max_iter=a.iterations, max_leaf_nodes=a.leaves, learning_rate=0.1,
@@ -156,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                          "rescore": round(float(log_loss(yv, np.clip(q, 1e-6, 1 - 1e-6))), 4)},
         "val_errors_at_0.5": {"verifier": int(np.sum((p0 >= 0.5) != yv)),
                               "rescore": int(np.sum((q >= 0.5) != yv))},
-        "iterations": a.iterations, "leaves": a.leaves, "seeds": a.seeds,
+        "iterations": a.iterations, "leaves": a.leaves, "seeds": a.seeds, "arrangements": a.arrangements,
         "seconds": round(time.time() - t0, 1),
     }
     print(json.dumps(metrics, indent=1))
@@ -204,7 +230,9 @@ the score does not expect (a hand in the wrong octave) is not taken for the writ
 ## Data
 POP909 (Wang, Chen et al., ISMIR 2020; MIT licence): the PIANO tracks of the songs that the
 practice benchmark draws with seeds `{m['seeds']}` (eight per draw, each song once; every song the
-benchmark's seeds 0 and 1 draw is left out), cut to 24 bars, played by the benchmark's generator
+benchmark's seeds 0 and 1 draw is left out), and the full arrangement (MELODY and BRIDGE tracks
+over the PIANO part: a melody on top, denser textures) of the first {m['arrangements']} songs of
+each draw, cut to 24 bars, played by the benchmark's generator
 (`benchmarks/practice_errors.inject_errors`) at 0, 2, 5, 10 and 20% error rates (wrong notes, a
 third of them an octave off; omissions, insertions, jitter, tempo drift, pauses, a restart, a
 skipped bar), rendered by FluidSynth with FluidR3_GM (two piano programs), 30 dB white noise,
@@ -231,8 +259,8 @@ Trained on one synthesiser's piano, without sustain pedal, and on the benchmark 
 of mistakes at its rates: real recordings (another piano, a room, the pedal) and real students'
 slips are not measured. It knows the score only through the first alignment: where that alignment
 is lost, so is its prior. Reproduce with `python train/practice_rescore.py` (renders and
-transcribes the takes into `~/.cache/yuefu-bench/practice` the first time, about 15 minutes on one
-core; training about 6 minutes).
+transcribes the takes into `~/.cache/yuefu-bench/practice` the first time, about 40 minutes on one
+core; training about 10 minutes).
 """
 
 

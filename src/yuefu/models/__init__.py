@@ -61,7 +61,7 @@ REGISTRY: dict[str, ModelEntry] = {
     ),
     "practice_rescore": ModelEntry(
         file="practice_rescore.json",
-        sha256="3f25b739443cb5f3ac412ac208fd6f2108c80f3d9fc2cd0ae26ef9d5d670e68c",
+        sha256="3a9edb742e2b7262d81d56c59e159ea098ff65d2e7ec062ee3e319f40ccdd53f",
         train="train/practice_rescore.py",
     ),
 }
