@@ -15,7 +15,9 @@ From an :class:`~yuefu.teach.align.Alignment`:
 3. **Timing.** Each played cluster's time (median onset of its notes) is compared with its
    expected time from the local tempo (:mod:`yuefu.teach.tempo`): deviation in ms and in beats.
    A note is ``early``/``late`` when it is off by at least ``timing_tolerance_s`` *and*
-   ``timing_tolerance_beats``; pauses are events, not lateness.
+   ``timing_tolerance_beats``; pauses are events, not lateness. In a transcribed recording a
+   note whose key the score strikes again within ``repeat_s`` (a trill) is not timed, and its
+   time does not set the local tempo.
 4. **Duration.** Held time against the written length at the local tempo: ``too_short`` below
    ``short_ratio`` (and 0.1 s shorter), ``too_long`` above ``long_ratio`` (and 0.15 s longer);
    not judged for a transcribed recording, whose note ends are where the sound fades, not where
