@@ -74,7 +74,8 @@ class EvidenceConfig:
         The same for a probability that already knows the score (after ``rescore``: the score's
         prior is in it, so the threshold is a plain decision, not a prior's correction).
     reject_unexpected : float
-        Verifier probability below which a note the score does not expect is dropped.
+        Probability (the verifier's, or the judge's after ``rescore``) below which a note the score
+        does not expect is dropped.
     window_s : float
         How far (seconds) a candidate may lie from the time its chord was played.
     window_far_s : float
