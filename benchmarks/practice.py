@@ -297,12 +297,14 @@ def _transcriber_version() -> str:
     return h.hexdigest()[:12]
 
 
-def make_audio_fn(work: Path, cache: Path | None = None):  # noqa: ANN201
+def make_audio_fn(work: Path, cache: Path | None = None, condition: str = "white30"):  # noqa: ANN201
     """``fn(truth, piece_index) -> Performance``: render, add noise, transcribe (``load_performance``).
 
-    With ``cache``, the rendered take and its transcription (every candidate and the posteriors)
-    are kept there, keyed by the played notes and the transcriber's code, so that a re-run that
-    changes only the judge is quick.
+    ``condition``: "white30" (the benchmark's: white noise at 30 dB SNR) or "room20" (a reverberant
+    room with pink noise and hum at 20 dB, ``benchmarks/transcribe.py``'s condition). With
+    ``cache``, the rendered take and its transcription (every candidate and the posteriors) are
+    kept there, keyed by the played notes, the condition and the transcriber's code, so that a
+    re-run that changes only the judge is quick.
     """
     try:
         import yuefu.listen.transcribe  # noqa: F401  (load_performance needs it for audio)
@@ -321,7 +323,8 @@ def make_audio_fn(work: Path, cache: Path | None = None):  # noqa: ANN201
     version = _transcriber_version()
 
     def fn(truth: InjectedPerformance, pi: int) -> Performance:
-        key = hashlib.sha256(repr((truth.rows, pi % 2, pi)).encode()).hexdigest()[:16]
+        what = (truth.rows, pi % 2, pi) if condition == "white30" else (truth.rows, pi % 2, pi, condition)
+        key = hashlib.sha256(repr(what).encode()).hexdigest()[:16]
         cf = cache / f"take_{key}_{version}.npz" if cache is not None else None
         if cf is not None and cf.exists():
             z = np.load(cf)
@@ -338,8 +341,13 @@ def make_audio_fn(work: Path, cache: Path | None = None):  # noqa: ANN201
         y, sr = sf.read(next(iter(stems.values())), dtype="float32", always_2d=True)
         mono = y.mean(axis=1)
         rng = np.random.default_rng(pi)
-        p_sig = float(np.mean(mono ** 2)) + 1e-12
-        mono = mono + rng.normal(0, np.sqrt(p_sig / 10 ** (30 / 10)), size=mono.shape).astype(np.float32)
+        if condition == "room20":
+            import transcribe as bench_transcribe
+
+            mono = bench_transcribe.degrade(mono.astype(np.float64), "room20", rng, sr=sr)
+        else:
+            p_sig = float(np.mean(mono ** 2)) + 1e-12
+            mono = mono + rng.normal(0, np.sqrt(p_sig / 10 ** (30 / 10)), size=mono.shape).astype(np.float32)
         path = work / f"take_{pi}_{truth.rate}.wav"
         sf.write(path, mono, sr)
         perf = load_performance(path)  # the product's audio route: transcribed, candidates kept

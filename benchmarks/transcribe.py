@@ -156,16 +156,16 @@ def render(ex: dict, program: int, cache: Path) -> np.ndarray:
     return y
 
 
-def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
+def _pink(n: int, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
     spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1 / SR)
+    f = np.fft.rfftfreq(n, 1 / sr)
     spec[1:] /= np.sqrt(f[1:] / 20.0).clip(1.0, None)  # 1/f above 20 Hz
     spec[0] = 0
     x = np.fft.irfft(spec, n)
     return x / np.sqrt(np.mean(x ** 2))
 
 
-def degrade(y: np.ndarray, cond: str, rng: np.random.Generator) -> np.ndarray:
+def degrade(y: np.ndarray, cond: str, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
     if cond == "clean":
         return y
     from scipy.signal import fftconvolve
@@ -177,16 +177,16 @@ def degrade(y: np.ndarray, cond: str, rng: np.random.Generator) -> np.ndarray:
         rt60 = float(rng.uniform(0.3, 0.6))
         dim = np.array([rng.uniform(4, 7), rng.uniform(3.5, 6), rng.uniform(2.6, 3.2)])
         e_abs, max_order = pra.inverse_sabine(rt60, dim)
-        room = pra.ShoeBox(dim, fs=SR, materials=pra.Material(e_abs), max_order=min(max_order, 20))
+        room = pra.ShoeBox(dim, fs=sr, materials=pra.Material(e_abs), max_order=min(max_order, 20))
         room.add_source(dim * np.array([0.3, 0.4, 0.35]))
         room.add_microphone(dim * np.array([0.6, 0.55, 0.45]))
         room.compute_rir()
         rir = np.asarray(room.rir[0][0])
         sig = fftconvolve(y, rir)[: len(y)]
         sig *= np.sqrt(np.mean(y ** 2) / max(np.mean(sig ** 2), 1e-20))
-        t = np.arange(len(y)) / SR
+        t = np.arange(len(y)) / sr
         hum = sum(np.sin(2 * np.pi * 50 * h * t + rng.uniform(0, 6.3)) / h for h in (1, 2, 3))
-        noise = _pink(len(y), rng) + 0.3 * hum / np.sqrt(np.mean(hum ** 2))
+        noise = _pink(len(y), rng, sr) + 0.3 * hum / np.sqrt(np.mean(hum ** 2))
     else:
         sig = y
         noise = rng.standard_normal(len(y))

@@ -64,10 +64,12 @@ def full_arrangement(name: str):  # noqa: ANN201
 
 
 def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...] = PIECES,
-              arrangements: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+              arrangements: int = 0, rooms: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features and labels of every candidate of the takes of ``seeds`` (``pieces`` of each draw;
     a song already taken, or in ``held``, is left out); with ``arrangements``, also the full
-    arrangement of the first that many songs of each draw."""
+    arrangement of the first that many songs of each draw; with ``rooms``, the piano part of the
+    last that many songs of each draw is played in a reverberant room instead (pink noise and hum
+    at 20 dB)."""
     import practice as P
     from practice_errors import inject_errors
 
@@ -77,7 +79,8 @@ def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, 
     from yuefu.teach.verdict import judge
 
     tmp = tempfile.TemporaryDirectory(prefix="yuefu-rescore-")
-    fn = P.make_audio_fn(Path(tmp.name), cache)
+    fns = {"white30": P.make_audio_fn(Path(tmp.name), cache),
+           "room20": P.make_audio_fn(Path(tmp.name), cache, condition="room20")}
     xs, ys, names = [], [], []
     for seed in seeds:
         drawn = P.pick_pieces(50, 24, np.random.default_rng(seed))
@@ -87,10 +90,12 @@ def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, 
             if name in held:
                 continue
             held = held | {name}
-            todo.append((name, score, pi))
+            room = k >= len(pieces) - rooms
+            todo.append((name + ("+room" if room else ""), score, pi, "room20" if room else "white30"))
             if k < arrangements:
-                todo.append((name + "+arrangement", full_arrangement(name), 100 + pi))
-        for name, score, pi in todo:
+                todo.append((name + "+arrangement", full_arrangement(name), 100 + pi, "white30"))
+        for name, score, pi, condition in todo:
+            fn = fns[condition]
             ref = build_reference(score)
             for ri, rate in enumerate(P.RATES):
                 truth = inject_errors(score, rate, np.random.default_rng(1000 * pi + ri))
@@ -149,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arrangements", type=int, default=4,
                     help="per draw, also play the full arrangement (melody, bridge, piano) of this many "
                          "songs")
+    ap.add_argument("--rooms", type=int, default=0,
+                    help="per draw, play this many of the songs in a reverberant room instead of 30 dB noise")
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--leaves", type=int, default=31)
     a = ap.parse_args(argv)
@@ -162,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     # the benchmark's own draws (seeds 0 and 1) are never trained on
     held = {n for s in (0, 1) for n, _ in P.pick_pieces(50, 24, np.random.default_rng(s))}
-    x, y, names = take_rows(parse_seeds(a.seeds), a.cache, held, arrangements=a.arrangements)
+    x, y, names = take_rows(parse_seeds(a.seeds), a.cache, held, arrangements=a.arrangements, rooms=a.rooms)
     # held-out figures: the audio benchmark's six pieces of the tuning seed (ASAP excerpts)
     xv, yv, _ = take_rows([a.val_seed], a.cache, set(), pieces=tuple(range(6)))
     clf = HistGradientBoostingClassifier(max_iter=a.iterations, max_leaf_nodes=a.leaves, learning_rate=0.1,
@@ -183,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "val_errors_at_0.5": {"verifier": int(np.sum((p0 >= 0.5) != yv)),
                               "rescore": int(np.sum((q >= 0.5) != yv))},
         "iterations": a.iterations, "leaves": a.leaves, "seeds": a.seeds, "arrangements": a.arrangements,
+        "rooms": a.rooms,
         "seconds": round(time.time() - t0, 1),
     }
     print(json.dumps(metrics, indent=1))
