@@ -215,11 +215,18 @@ class RescoreModel:
 @lru_cache(maxsize=1)
 def load_rescore_model() -> RescoreModel:
     """The shipped model (``yuefu/models/practice_rescore.json``)."""
+    from yuefu.core.errors import ModelLoadError
     from yuefu.models import verified_path
 
-    model = RescoreModel.from_json(verified_path("practice_rescore").read_text(encoding="utf-8"))
+    path = verified_path("practice_rescore")
+    try:
+        model = RescoreModel.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError) as e:
+        raise ModelLoadError(f"model 'practice_rescore': {path} is not a rescore model ({e}); reinstall "
+                             "yuefu or rebuild it with `python train/practice_rescore.py`") from None
     if model.features != FEATURES:
-        raise ValueError("practice_rescore.json was trained on other features; retrain it")
+        raise ModelLoadError(f"model 'practice_rescore': {path} was trained on other features; "
+                             "rebuild it with `python train/practice_rescore.py`")
     return model
 
 
