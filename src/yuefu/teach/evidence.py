@@ -171,9 +171,7 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
     # a probability that already knows the score (rescored) has the score's prior in it
     accept = cfg.accept_informed if c.informed else cfg.accept_expected
     # the played notes are candidates (those taken so far): find each one's candidate
-    key = {(int(p), round(float(t), 6)): i for i, (p, t) in enumerate(zip(c.pitch, c.onset_s, strict=True))}
-    cand_of = np.array([key.get((int(p), round(float(t), 6)), -1)
-                        for p, t in zip(perf.pitch, perf.onset_s, strict=True)], dtype=np.int64)
+    cand_of = perf.candidate_index()
     accepted = np.zeros(len(c), dtype=bool)
     accepted[cand_of[cand_of >= 0]] = True
     drop: set[int] = set()
@@ -189,8 +187,8 @@ def reconsider(ref: Reference, perf: Performance, v: Verdicts,
     rep_beats = cfg.repeat_s / spb if spb > 0 else 0.0  # repeat_s in written beats
     beats_of = ref.strike_beats()
     # a cluster of fast-repeated keys only (a trill): its first judgement's time is not trusted
-    fast_cl = np.array([all(restruck_within(beats_of, ref.notes[i].pitch, cl.beat, rep_beats)
-                            for i in cl.note_indices) for cl in ref.clusters], dtype=bool)
+    fast_cl = np.array([ref.chord_restruck(beats_of, j, rep_beats) for j in range(len(ref.clusters))],
+                       dtype=bool)
     exp_fast = expected_times(ref, v, fast_cl) if fast_cl.any() else exp
     extra_rows: list[tuple[int, float, float, int]] = []
     keep: set[int] = set()  # played notes taken for a written note after all: never dropped

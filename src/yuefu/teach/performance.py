@@ -106,6 +106,17 @@ class Performance:
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
 
+    def candidate_index(self) -> np.ndarray:
+        """For each played note, the index of its candidate in :attr:`candidates` (the same pitch
+        and onset; -1 where none, or without candidates)."""
+        c = self.candidates
+        if c is None:
+            return np.full(len(self), -1, dtype=np.int64)
+        key = {(int(p), round(float(t), 6)): i
+               for i, (p, t) in enumerate(zip(c.pitch, c.onset_s, strict=True))}
+        return np.array([key.get((int(p), round(float(t), 6)), -1)
+                         for p, t in zip(self.pitch, self.onset_s, strict=True)], dtype=np.int64)
+
     @classmethod
     def from_notes(cls, notes: Iterable[tuple[int, float, float, int]], *,
                    source: str = "") -> Performance:

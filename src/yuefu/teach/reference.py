@@ -171,6 +171,13 @@ class Reference:
             by_pitch.setdefault(rn.pitch, []).append(rn.onset_beat)
         return {p: np.unique(np.asarray(b, dtype=np.float64)) for p, b in by_pitch.items()}
 
+    def chord_restruck(self, strike_beats: dict[int, np.ndarray], cluster: int, within_beats: float) -> bool:
+        """Whether every key of ``cluster`` is struck again within ``within_beats`` (a trill's
+        moment; see :func:`restruck_within`)."""
+        cl = self.clusters[cluster]
+        return all(restruck_within(strike_beats, self.notes[i].pitch, cl.beat, within_beats)
+                   for i in cl.note_indices)
+
 
 def restruck_within(strike_beats: dict[int, np.ndarray], pitch: int, beat: float,
                     within_beats: float) -> bool:

@@ -122,9 +122,8 @@ def candidate_features(ref: Reference, perf: Performance, v: Verdicts) -> np.nda
     # the played notes (the accepted candidates of this performance) around each candidate
     pp, pt = perf.pitch.astype(np.int64), perf.onset_s.astype(np.float64)
     po = perf.offset_s.astype(np.float64)
-    key_of = {(int(p), round(float(t), 6)): i for i, (p, t) in enumerate(zip(cp, ct, strict=True))}
-    pl = np.array([f[key_of[(int(p), round(float(t), 6))], 0] if (int(p), round(float(t), 6)) in key_of
-                   else 6.0 for p, t in zip(pp, pt, strict=True)])
+    own = perf.candidate_index()
+    pl = np.where(own >= 0, f[np.maximum(own, 0), 0], 6.0)  # log-odds; a note with no candidate: sure
     pv = perf.velocity.astype(np.float64)
     stray = _nearest(wt, pp, pt) > _WITH_S  # played notes the score does not expect there
     order = np.argsort(pt)

@@ -335,9 +335,9 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     if audio and cfg.repeat_s > 0 and len(ctimes) > 1:
         # a recording's trill is heard a few strikes at a time: its times do not tell the tempo
         pace = _pace(written * ref.beat_s, ctimes)
-        trusted = np.array([not all(restruck_within(strikes, ref.notes[i].pitch, ref.clusters[c].beat,
-                                                    cfg.repeat_s / (pace * ref.clusters[c].seconds_per_beat))
-                                    for i in ref.clusters[c].note_indices) for c in played_clusters])
+        trusted = np.array([not ref.chord_restruck(strikes, c,
+                                                   cfg.repeat_s / (pace * ref.clusters[c].seconds_per_beat))
+                            for c in played_clusters])
     lt = local_timing(written, ctimes, segs, sigma_beats=cfg.sigma_beats, trusted=trusted)
     wspb = np.array([ref.clusters[c].seconds_per_beat for c in played_clusters]) / ref.beat_s
     lt = replace(lt, seconds_per_beat=lt.seconds_per_beat * wspb)
