@@ -75,6 +75,9 @@ class Counts:
         self.tp: dict[str, int] = defaultdict(int)
         self.fp: dict[str, int] = defaultdict(int)
         self.fn: dict[str, int] = defaultdict(int)
+        self.notes = 0  # written notes judged
+        self.unheard = 0  # ... judged unheard (a recording: neither right nor missed)
+        self.unheard_omitted = 0  # ... of them, notes the take left out
 
     def add(self, kind: str, truth: set, pred: set) -> None:
         self.tp[kind] += len(truth & pred)
@@ -159,6 +162,10 @@ def evaluate(truth: InjectedPerformance, a, counts: Counts, *, audio: bool = Fal
     pred_missed = {n.index for n in a.notes if n.verdict == "missed"}
     counts.add("wrong", set(truth.wrong), pred_wrong)
     counts.add("missed", set(truth.missed), pred_missed)
+    unheard = {n.index for n in a.notes if n.verdict == "unheard"}
+    counts.notes += len(a.notes)
+    counts.unheard += len(unheard)
+    counts.unheard_omitted += len(unheard & set(truth.missed))
     if not audio:
         counts.add("extra", set(truth.extra), {e.index for e in a.extras})
         return
@@ -499,6 +506,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{sum(clean[mode])} in {len(clean[mode])} pieces", "0", sum(clean[mode]) == 0)
         row(f"{mode}: early/late reported on clean renditions", f"{sum(clean[mode + '_timing'])}", "0",
             sum(clean[mode + "_timing"]) == 0)
+        if c.unheard:
+            c0 = counts.get(f"{mode}@{RATES[0]}", Counts())
+            row(f"{mode}: written notes judged unheard (neither right nor missed)",
+                f"{c.unheard / c.notes:.1%} ({c.unheard} of {c.notes}; {c0.unheard} on clean renditions); "
+                f"{c.unheard_omitted} of {c.tp['missed'] + c.fn['missed']} omitted notes", "-", None)
     for mode in ("midi", "audio"):
         per_rate = [(r, counts[f"{mode}@{r}"]) for r in RATES if f"{mode}@{r}" in counts and r > 0]
         if per_rate:

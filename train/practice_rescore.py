@@ -63,25 +63,19 @@ def full_arrangement(name: str):  # noqa: ANN201
     return crop_score(full, 24, tracks=ARRANGEMENT)
 
 
-def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...] = PIECES,
-              arrangements: int = 0, rooms: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features and labels of every candidate of the takes of ``seeds`` (``pieces`` of each draw;
-    a song already taken, or in ``held``, is left out); with ``arrangements``, also the full
-    arrangement of the first that many songs of each draw; with ``rooms``, the piano part of the
-    last that many songs of each draw is played in a reverberant room instead (pink noise and hum
-    at 20 dB)."""
+def takes(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...] = PIECES,
+          arrangements: int = 0, rooms: int = 0):  # noqa: ANN201
+    """Every take of ``seeds``, as ``(name, score, truth, performance)``: ``pieces`` of each draw
+    (a song already taken, or in ``held``, is left out), at each of the benchmark's error rates;
+    with ``arrangements``, also the full arrangement of the first that many songs of each draw; with
+    ``rooms``, the piano part of the last that many songs of each draw is played in a reverberant
+    room instead (pink noise and hum at 20 dB). Rendered and transcribed once (kept in ``cache``)."""
     import practice as P
     from practice_errors import inject_errors
 
-    from yuefu.teach import build_reference
-    from yuefu.teach.align import align
-    from yuefu.teach.rescore import candidate_features
-    from yuefu.teach.verdict import judge
-
-    tmp = tempfile.TemporaryDirectory(prefix="yuefu-rescore-")
+    tmp = tempfile.TemporaryDirectory(prefix="yuefu-takes-")
     fns = {"white30": P.make_audio_fn(Path(tmp.name), cache),
            "room20": P.make_audio_fn(Path(tmp.name), cache, condition="room20")}
-    xs, ys, names = [], [], []
     for seed in seeds:
         drawn = P.pick_pieces(50, 24, np.random.default_rng(seed))
         todo = []
@@ -95,17 +89,28 @@ def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, 
             if k < arrangements:
                 todo.append((name + "+arrangement", full_arrangement(name), 100 + pi, "white30"))
         for name, score, pi, condition in todo:
-            fn = fns[condition]
-            ref = build_reference(score)
             for ri, rate in enumerate(P.RATES):
                 truth = inject_errors(score, rate, np.random.default_rng(1000 * pi + ri))
-                perf = fn(truth, pi)
-                v = judge(ref, perf, align(ref, perf))
-                xs.append(candidate_features(ref, perf, v))
-                ys.append(struck(perf, truth.rows))
-                names += [f"{seed}:{name}:{rate}"] * len(ys[-1])
+                yield f"{seed}:{name}:{rate}", score, truth, fns[condition](truth, pi)
             print(f"  seed {seed} {name}", file=sys.stderr, flush=True)
     tmp.cleanup()
+
+
+def take_rows(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...] = PIECES,
+              arrangements: int = 0, rooms: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features and labels of every candidate of the takes of ``seeds`` (see :func:`takes`)."""
+    from yuefu.teach import build_reference
+    from yuefu.teach.align import align
+    from yuefu.teach.rescore import candidate_features
+    from yuefu.teach.verdict import judge
+
+    xs, ys, names = [], [], []
+    for name, score, truth, perf in takes(seeds, cache, held, pieces, arrangements, rooms):
+        ref = build_reference(score)
+        v = judge(ref, perf, align(ref, perf))
+        xs.append(candidate_features(ref, perf, v))
+        ys.append(struck(perf, truth.rows))
+        names += [name] * len(ys[-1])
     return np.concatenate(xs), np.concatenate(ys), names
 
 
@@ -120,8 +125,9 @@ def struck(perf, rows) -> np.ndarray:  # noqa: ANN001
     return y
 
 
-def export(clf, threshold: float):  # noqa: ANN001, ANN201
-    """The fitted trees as a :class:`~yuefu.teach.rescore.RescoreModel`."""
+def export(clf, threshold: float, features: tuple[str, ...] | None = None):  # noqa: ANN001, ANN201
+    """The fitted trees as a :class:`~yuefu.teach.rescore.RescoreModel` (over ``features``, default
+    :data:`~yuefu.teach.rescore.FEATURES`)."""
     from yuefu.teach.rescore import FEATURES, RescoreModel
 
     trees = []
@@ -133,7 +139,7 @@ def export(clf, threshold: float):  # noqa: ANN001, ANN201
         trees.append((feat, nodes["num_threshold"].astype(np.float64), nodes["left"].astype(np.int64),
                       nodes["right"].astype(np.int64), value))
     base = float(np.ravel(clf._baseline_prediction)[0])
-    return RescoreModel(FEATURES, base, tuple(trees), threshold)
+    return RescoreModel(features or FEATURES, base, tuple(trees), threshold)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -193,21 +199,25 @@ def main(argv: list[str] | None = None) -> int:
         "rooms": a.rooms,
         "seconds": round(time.time() - t0, 1),
     }
-    print(json.dumps(metrics, indent=1))
-    a.out.mkdir(parents=True, exist_ok=True)
-    text = model.to_json()
-    path = a.out / "practice_rescore.json"
-    path.write_text(text, encoding="utf-8")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    (a.out / "practice_rescore_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n",
-                                                         encoding="utf-8")
-    (a.out / "practice_rescore.md").write_text(model_card(metrics, digest, len(text.encode("utf-8"))),
-                                               encoding="utf-8")
+    ship(a.out, "practice_rescore", model, metrics, model_card)
+    return 0
+
+
+def ship(out: Path, name: str, model, metrics: dict, card) -> None:  # noqa: ANN001
+    """Write ``out/<name>.json`` (the trees), its metrics and its model card (``card(metrics,
+    sha256, size)``), and register its sha256 in ``out/__init__.py``."""
     from melody import update_registry
 
-    update_registry(a.out / "__init__.py", "practice_rescore", digest)
+    print(json.dumps(metrics, indent=1))
+    out.mkdir(parents=True, exist_ok=True)
+    text = model.to_json()
+    path = out / f"{name}.json"
+    path.write_text(text, encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    (out / f"{name}_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    (out / f"{name}.md").write_text(card(metrics, digest, len(text.encode("utf-8"))), encoding="utf-8")
+    update_registry(out / "__init__.py", name, digest)
     print(f"wrote {path} ({len(text) / 1024:.0f} KiB, sha256 {digest})")
-    return 0
 
 
 def model_card(m: dict, digest: str, size: int) -> str:

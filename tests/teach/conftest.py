@@ -8,6 +8,7 @@ which the tests apply known errors.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ import pytest
 
 from yuefu.core import Note, Score, Tempo, TimeSignature, Track
 from yuefu.core.errors import MissingDependencyError
+from yuefu.teach import Performance
+from yuefu.teach.performance import Candidates
 
 ASAP = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "asap"
 
@@ -74,6 +77,31 @@ def bass_melody_rows(beats: int = 12) -> list[Row]:
     """:func:`bass_melody_score` played in time (the melody 2 ms after its bass)."""
     return [r for i in range(beats) for r in ((48, 0.5 * i, 0.5 * i + 0.45, 70),
                                               (64 + i % 3, 0.5 * i + 0.002, 0.5 * i + 0.45, 80))]
+
+
+#: The note model's hop (seconds): basic-pitch's 256 samples at 22.05 kHz.
+FRAME_S = 256 / 22050
+
+
+def painted_transcription(cands: list[tuple[Row, float]], seconds: float = 9.0) -> Performance:
+    """A transcription whose posteriors show every candidate as the note model would: an onset peak
+    that grows with the verifier's probability, the key sounding while the note lasts; the notes at or
+    above 0.5 are the played ones."""
+    cands = sorted(cands, key=lambda x: (x[0][1], x[0][0]))
+    onset = np.zeros((int(seconds / FRAME_S), 88), dtype=np.float16)
+    key = np.zeros_like(onset)
+    for (p, a, b, _), q in cands:
+        g, e = int(round(a / FRAME_S)), int(round(b / FRAME_S))
+        for d, o in ((-1, 0.2), (0, 0.3 + 0.6 * q), (1, 0.2)):
+            if g + d >= 0:
+                onset[g + d, p - 21] = max(float(onset[g + d, p - 21]), o)
+        key[g:e, p - 21] = np.maximum(key[g:e, p - 21], 0.3 + 0.5 * q)
+    arr = np.array([r for r, _ in cands], dtype=np.float64)
+    prob = np.array([q for _, q in cands])
+    c = Candidates(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64), prob, 0.5,
+                   onset, key, FRAME_S)
+    acc = [r for r, q in cands if q >= 0.5]
+    return replace(Performance.from_notes(acc), transcribed=True, candidates=c)
 
 
 # -- rendered piano, through the product's audio route ---------------------------------------------

@@ -143,9 +143,13 @@ def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() ->
     rows, onset, keys = _trill_heard()
     got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys))
     assert got.summary()["missed"] == 0, got.summary()
-    off = AssessConfig(evidence=EvidenceConfig(note_repeat=1.0))
+    # without the rule (and the learned judge of unanswered notes, which hears the keys sound too)
+    off = AssessConfig(evidence=EvidenceConfig(note_repeat=1.0, unheard=False))
     assert assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys),
                   config=off).summary()["missed"] >= 16
+    judged = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys),
+                    config=AssessConfig(evidence=EvidenceConfig(note_repeat=1.0)))
+    assert judged.summary()["missed"] < 16, judged.summary()
     # F#4 never struck: no strike heard and its key silent -- its notes stay missed
     no_f = [r for r in rows if r[0] != 66]
     silent = keys.copy()
@@ -168,6 +172,26 @@ def test_a_trill_is_not_judged_early_or_late_from_a_recording() -> None:
     every = AssessConfig(verdict=VerdictConfig(repeat_s=0))
     got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys), config=every)
     assert got.summary()["early"] + got.summary()["late"] >= 3
+
+
+def test_a_trills_other_key_where_a_strike_is_written_is_no_wrong_note_in_a_recording() -> None:
+    # every strike of the trill, but E4 heard where F#4 is written, as the transcriber's onsets
+    # inside a trill (a key struck every 62 ms) can be: which key sounds first is not heard
+    rows: list[Row] = [r for i in range(12) if i not in (4, 5) for r in
+                       ((48, 0.5 * i, 0.5 * i + 0.45, 70), (72 + i % 3, 0.5 * i, 0.5 * i + 0.45, 80))]
+    rows.append((43, 2.0, 2.95, 70))
+    rows += [(64 + 2 * (k % 2) * (k != 11), 2.0 + k / 32, 2.0 + k / 32 + 0.03, 70) for k in range(32)]
+    rows.sort(key=lambda r: (r[1], r[0]))
+    midi = assess(_trill_score(), rows)  # from a digital piano it is what was played: a wrong note
+    wrong = [(n.onset_beat, n.played_pitch) for n in midi.notes if n.verdict == "wrong_pitch"]
+    assert wrong == [(4.6875, 64)]
+    got = assess(_trill_score(), replace(Performance.from_notes(rows), transcribed=True))
+    assert got.summary()["wrong_pitch"] == 0 and got.summary()["missed"] == 0, got.summary()
+    assert [n.onset_beat for n in got.notes if n.verdict == "unheard"] == [4.6875]
+    # a trill whose other key was never heard nearby: its written strikes answered by E4 are wrong
+    lone = [r for r in rows if not (r[0] == 66 and 2.1 < r[1] < 2.6)]
+    got = assess(_trill_score(), replace(Performance.from_notes(lone), transcribed=True))
+    assert (4.6875, 64) in [(n.onset_beat, n.played_pitch) for n in got.notes if n.verdict == "wrong_pitch"]
 
 
 def test_a_chord_note_heard_apart_from_its_chord_is_taken_where_its_chord_was_struck() -> None:

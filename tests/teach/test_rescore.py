@@ -3,41 +3,25 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import bass_melody_rows, bass_melody_score, render_take, transcriber_missing, two_bar_piece
-from yuefu.teach import AssessConfig, Performance, assess
+from conftest import (
+    bass_melody_rows,
+    bass_melody_score,
+    painted_transcription,
+    render_take,
+    transcriber_missing,
+    two_bar_piece,
+)
+from yuefu.teach import AssessConfig, assess
 from yuefu.teach.evidence import EvidenceConfig
-from yuefu.teach.performance import Candidates
 from yuefu.teach.rescore import FEATURES, RescoreModel, candidate_features, load_rescore_model
 
 Row = tuple[int, float, float, int]
-FRAME_S = 256 / 22050
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _transcription(cands: list[tuple[Row, float]]) -> Performance:
-    """A transcription whose posteriors show every candidate as the note model would: an onset peak
-    that grows with the verifier's probability, the key sounding while the note lasts."""
-    cands = sorted(cands, key=lambda x: (x[0][1], x[0][0]))
-    onset = np.zeros((int(9.0 / FRAME_S), 88), dtype=np.float16)
-    key = np.zeros_like(onset)
-    for (p, a, b, _), q in cands:
-        g, e = int(round(a / FRAME_S)), int(round(b / FRAME_S))
-        for d, o in ((-1, 0.2), (0, 0.3 + 0.6 * q), (1, 0.2)):
-            if g + d >= 0:
-                onset[g + d, p - 21] = max(float(onset[g + d, p - 21]), o)
-        key[g:e, p - 21] = np.maximum(key[g:e, p - 21], 0.3 + 0.5 * q)
-    arr = np.array([r for r, _ in cands], dtype=np.float64)
-    prob = np.array([q for _, q in cands])
-    c = Candidates(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3].astype(np.int64), prob, 0.5,
-                   onset, key, FRAME_S)
-    acc = [r for r, q in cands if q >= 0.5]
-    return replace(Performance.from_notes(acc), transcribed=True, candidates=c)
 
 
 OFF = AssessConfig(evidence=EvidenceConfig(rescore=False))
@@ -76,7 +60,7 @@ def test_features_describe_the_score_around_a_candidate() -> None:
 
     rows = bass_melody_rows()
     partial: Row = (60, 1.0, 1.3, 40)  # an octave above the bass C3 of beat 3
-    perf = _transcription([(r, 0.97) for r in rows] + [(partial, 0.3)])
+    perf = painted_transcription([(r, 0.97) for r in rows] + [(partial, 0.3)])
     ref = build_reference(bass_melody_score())
     f = candidate_features(ref, perf, judge(ref, perf, align(ref, perf)))
     col = {name: i for i, name in enumerate(FEATURES)}

@@ -64,6 +64,11 @@ REGISTRY: dict[str, ModelEntry] = {
         sha256="3a9edb742e2b7262d81d56c59e159ea098ff65d2e7ec062ee3e319f40ccdd53f",
         train="train/practice_rescore.py",
     ),
+    "practice_unheard": ModelEntry(
+        file="practice_unheard.json",
+        sha256="8547fd92677581e71fd00e24eb11bd9b8997e393727bdb4d955216e0f50d9394",
+        train="train/practice_unheard.py",
+    ),
 }
 
 

@@ -38,6 +38,7 @@ from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.rescore import rescore
 from yuefu.teach.scores import Scores, compute_scores
 from yuefu.teach.suggest import Suggestion, suggest
+from yuefu.teach.unheard import unheard_notes
 from yuefu.teach.verdict import ExtraNote, NoteVerdict, VerdictConfig, Verdicts, judge
 
 __all__ = ["AssessConfig", "Assessment", "assess", "JSON_FORMAT"]
@@ -273,6 +274,11 @@ def assess(score: Score | str | Path,
             if n_pass and v2.count("correct") < v.count("correct"):
                 break  # a further look that loses correct notes is not taken
             perf, al, v = better, al2, v2
+        if cfg.evidence.enabled and cfg.evidence.unheard:
+            # a written note still unanswered may have been played and lost by the transcriber
+            lost = unheard_notes(ref, perf, v)
+            if lost:
+                v = judge(ref, perf, al, cfg.verdict, unheard=lost)
     s = compute_scores(ref, perf, v)
     sug = suggest(ref, v, s)
     return Assessment(ref, perf, al, v, s, tuple(sug), source)

@@ -98,6 +98,9 @@ class EvidenceConfig:
         repeats (the first alignment's times inside a trill are not trusted). 0: never.
     note_repeat : float
         The key posterior (0..1) that such a fast-repeated written note needs (1: never).
+    unheard : bool
+        Last, ask the learned judge of :mod:`yuefu.teach.unheard` which written notes still judged
+        missed were played but not heard (judged ``unheard`` then, not missed).
     """
 
     enabled: bool = True
@@ -111,6 +114,7 @@ class EvidenceConfig:
     onset_chord: float = 0.4
     repeat_s: float = 0.1
     note_repeat: float = 0.2
+    unheard: bool = True
 
     def __post_init__(self) -> None:
         if not all(0 <= x <= 1 for x in (self.accept_expected, self.accept_informed, self.reject_unexpected)):

@@ -23,7 +23,8 @@ from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference
 from yuefu.teach.verdict import PARTIAL_INTERVALS, Verdicts
 
-__all__ = ["FEATURES", "candidate_features", "RescoreModel", "load_rescore_model", "rescore"]
+__all__ = ["FEATURES", "candidate_features", "logit", "RescoreModel", "load_tree_model", "load_rescore_model",
+           "rescore"]
 
 #: Names of the columns of :func:`candidate_features`.
 FEATURES = (
@@ -53,7 +54,8 @@ _CAP_S = 1.0
 _WITH_S = 0.06
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities (clipped to 1e-4 .. 1 - 1e-4: at most +-9.2)."""
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
 
@@ -95,7 +97,7 @@ def candidate_features(ref: Reference, perf: Performance, v: Verdicts) -> np.nda
     cp = c.pitch.astype(np.int64)
     ct = c.onset_s.astype(np.float64)
     f = np.zeros((m, len(FEATURES)))
-    f[:, 0] = _logit(c.probability)
+    f[:, 0] = logit(c.probability)
     if c.onset_post is not None and c.note_post is not None and len(c.onset_post):
         T = len(c.onset_post)
         g = np.clip(np.round(ct / c.frame_s).astype(np.int64), 0, T - 1)
@@ -211,22 +213,28 @@ class RescoreModel:
         return cls(tuple(d["features"]), float(d["baseline"]), trees, float(d.get("threshold", 0.5)))
 
 
-@lru_cache(maxsize=1)
-def load_rescore_model() -> RescoreModel:
-    """The shipped model (``yuefu/models/practice_rescore.json``)."""
+def load_tree_model(name: str, features: tuple[str, ...], script: str) -> RescoreModel:
+    """A shipped tree model ``yuefu/models/<name>.json``, checked (sha256, format, features);
+    ``script`` rebuilds it."""
     from yuefu.core.errors import ModelLoadError
     from yuefu.models import verified_path
 
-    path = verified_path("practice_rescore")
+    path = verified_path(name)
     try:
         model = RescoreModel.from_json(path.read_text(encoding="utf-8"))
     except (ValueError, KeyError) as e:
-        raise ModelLoadError(f"model 'practice_rescore': {path} is not a rescore model ({e}); reinstall "
-                             "yuefu or rebuild it with `python train/practice_rescore.py`") from None
-    if model.features != FEATURES:
-        raise ModelLoadError(f"model 'practice_rescore': {path} was trained on other features; "
-                             "rebuild it with `python train/practice_rescore.py`")
+        raise ModelLoadError(f"model {name!r}: {path} is not a yuefu tree model ({e}); reinstall "
+                             f"yuefu or rebuild it with `python {script}`") from None
+    if model.features != features:
+        raise ModelLoadError(f"model {name!r}: {path} was trained on other features; "
+                             f"rebuild it with `python {script}`")
     return model
+
+
+@lru_cache(maxsize=1)
+def load_rescore_model() -> RescoreModel:
+    """The shipped model (``yuefu/models/practice_rescore.json``)."""
+    return load_tree_model("practice_rescore", FEATURES, "train/practice_rescore.py")
 
 
 def rescore(ref: Reference, perf: Performance, v: Verdicts, model: RescoreModel | None = None

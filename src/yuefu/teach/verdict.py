@@ -33,7 +33,7 @@ import numpy as np
 from yuefu.core.errors import ParameterError
 from yuefu.teach.align import KIND_JUMP, KIND_SKIP, KIND_STAY, OP_INSERT, Alignment
 from yuefu.teach.performance import Performance
-from yuefu.teach.reference import Reference, restruck_within
+from yuefu.teach.reference import Reference, RefNote, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
 
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Event", "BarSummary", "Verdicts",
@@ -232,8 +232,13 @@ def _hand_for(ref: Reference, cluster: int, pitch: int) -> str:
     return ref.hand_near(cluster, pitch)
 
 
-def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfig | None = None) -> Verdicts:
-    """Turn an alignment into per-note verdicts, extra notes, events and per-bar summaries."""
+def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfig | None = None, *,
+          unheard: frozenset[int] = frozenset()) -> Verdicts:
+    """Turn an alignment into per-note verdicts, extra notes, events and per-bar summaries.
+
+    ``unheard``: score notes that, if no played note answers them, are ``unheard`` rather than
+    missed (the recording does not tell; :func:`yuefu.teach.unheard.unheard_notes`).
+    """
     cfg = config or VerdictConfig()
     J = len(ref.clusters)
     K = len(perf)
@@ -332,6 +337,7 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     audio = perf.transcribed if cfg.audio is None else cfg.audio
     strikes = ref.strike_beats() if audio else {}
     trusted = None
+    pace = 1.0  # played seconds per written second, over the whole take
     if audio and cfg.repeat_s > 0 and len(ctimes) > 1:
         # a recording's trill is heard a few strikes at a time: its times do not tell the tempo
         pace = _pace(written * ref.beat_s, ctimes)
@@ -358,14 +364,25 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     for rn in ref.notes:
         v = verdict_of.get(rn.index, "missed")
         if v == "missed":
-            if audio and (_masked(ref, rn.index, verdict_of, cfg.low_pitch)
-                          or _held(perf, rn.pitch, float(cluster_time[rn.cluster]), cfg.partial_window_s)):
+            if rn.index in unheard or (audio and (
+                    _masked(ref, rn.index, verdict_of, cfg.low_pitch)
+                    or _held(perf, rn.pitch, float(cluster_time[rn.cluster]), cfg.partial_window_s))):
                 v = "unheard"
             notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v))
             continue
         k = played_for[rn.index]
         on, off = float(perf.onset_s[k]), float(perf.offset_s[k])
         exp_s, spb = exp_of.get(rn.cluster, (np.nan, np.nan))
+        pace_here = spb if np.isfinite(spb) else pace * ref.clusters[rn.cluster].seconds_per_beat
+        if (audio and v == "wrong_pitch"
+                and _trill_mixup(strikes, rn, int(perf.pitch[k]), cfg.repeat_s / pace_here)
+                and np.any((perf.pitch == rn.pitch) & (np.abs(perf.onset_s - on) <= 2 * cfg.repeat_s))):
+            # a trill whose two keys were both heard, struck faster than the transcriber tells apart:
+            # which strike of which key answers which written one is not heard, so the pairing is
+            # no wrong note
+            notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat,
+                                     "unheard"))
+            continue
         dev_ms = dev_b = ratio = None
         timing = duration = None
         if np.isfinite(exp_s) and np.isfinite(spb):
@@ -420,6 +437,15 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     bar_bpm = {b: round(60.0 / float(np.median(v)), 1) for b, v in spbs.items()}
     return Verdicts(tuple(notes), tuple(extras), tuple(sorted(superseded)), tuple(events), bars, bar_hands,
                     lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts))
+
+
+def _trill_mixup(strikes: dict[int, np.ndarray], rn: RefNote, played_pitch: int, within_beats: float) -> bool:
+    """Whether written note ``rn``, answered by ``played_pitch``, is one of a trill's strikes and the
+    played key is the trill's other key: both keys are written to be struck within
+    ``within_beats`` of it, ``rn``'s again and again (see :func:`restruck_within`)."""
+    other = strikes.get(played_pitch)
+    return (other is not None and bool(np.any(np.abs(other - rn.onset_beat) <= within_beats))
+            and restruck_within(strikes, rn.pitch, rn.onset_beat, within_beats))
 
 
 def _masked(ref: Reference, i: int, verdict_of: dict[int, str], low_pitch: int = 0) -> bool:
