@@ -47,6 +47,22 @@ def test_features_describe_what_the_recording_shows_where_a_lost_note_should_sou
     assert (f[COL["rank_top"]], f[COL["rank_bottom"]]) == (0, 1)  # the top of its chord
     assert f[COL["length_s"]] == pytest.approx(0.5, abs=0.02)  # a beat at the played 120 BPM
     assert f[COL["pitch"]] == gone[0]
+    assert f[COL["key_max"]] == pytest.approx(0.6, abs=0.01) and f[COL["onset_wide"]] >= f[COL["onset_near"]]
+    assert f[COL["heard_gap_s"]] == 0.0  # its chord was heard (the bass)
+
+
+def test_a_doubtful_candidate_of_its_key_near_a_lost_note_is_described() -> None:
+    rows = bass_melody_rows()
+    gone = rows[7]
+    late = (gone[0], gone[1] + 0.1, gone[2], 60)  # heard 100 ms late, and doubted
+    perf = painted_transcription([(r, 0.97) for r in rows if r != gone] + [(late, 0.2)])
+    ref = build_reference(bass_melody_score())
+    v = judge(ref, perf, align(ref, perf))
+    idx, x = missed_features(ref, perf, v)
+    assert [ref.notes[i].pitch for i in idx] == [gone[0]]
+    f = x[0]
+    assert f[COL["cand"]] == pytest.approx(np.log(0.2 / 0.8))
+    assert f[COL["cand_s"]] == pytest.approx(0.1, abs=0.005)  # from the chord's time (its bass)
 
 
 def test_a_note_named_unheard_is_neither_right_nor_missed_and_not_marked() -> None:

@@ -66,7 +66,7 @@ REGISTRY: dict[str, ModelEntry] = {
     ),
     "practice_unheard": ModelEntry(
         file="practice_unheard.json",
-        sha256="8547fd92677581e71fd00e24eb11bd9b8997e393727bdb4d955216e0f50d9394",
+        sha256="6b9f47f1bcfad94aeb6d772b28d2ffe5c3166e65572474f3ee95f4f26c82a486",
         train="train/practice_unheard.py",
     ),
 }

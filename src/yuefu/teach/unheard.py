@@ -49,10 +49,14 @@ UNHEARD_FEATURES = (
     "density",        # written notes starting within a beat either side
     "mates_missed",   # other notes of its chord judged missed
     "loud",           # velocity of the loudest played note starting within 60 ms of it (0: none)
+    "onset_wide",     # onset posterior peak at its key within 300 ms (its time is interpolated or off)
+    "key_max",        # key posterior peak at its key within 150 ms
+    "heard_gap_s",    # seconds from its time to the nearest chord heard (0: its own was)
 )
 
 _NEAR_S = 0.06
 _FAR_S = 0.15
+_WIDE_S = 0.3
 _CAP_S = 1.0
 
 
@@ -81,7 +85,9 @@ def missed_features(ref: Reference, perf: Performance, v: Verdicts, indices: lis
     if indices is None:
         indices = [n.index for n in v.notes if n.verdict == "missed"]
     exp = expected_times(ref, v)
-    heard_t = np.isfinite(np.asarray(v.cluster_time_s, dtype=np.float64))
+    cluster_t = np.asarray(v.cluster_time_s, dtype=np.float64)
+    heard_t = np.isfinite(cluster_t)
+    heard_times = cluster_t[heard_t]
     by_index = {n.index: n for n in v.notes}
     spb_all = np.asarray(v.timing.seconds_per_beat, dtype=np.float64)
     spb_ok = spb_all[np.isfinite(spb_all)]
@@ -134,6 +140,8 @@ def missed_features(ref: Reference, perf: Performance, v: Verdicts, indices: lis
         d = np.abs(others - rn.onset_beat)
         d = d[d > 1e-6]
         starting = np.abs(perf.onset_s - t) <= _NEAR_S
+        far = int(round(_FAR_S / fr))
+        k_lo, k_hi = min(max(0, g - far), T), min(max(0, g + far + 1), T)
         feats.append([
             peak(_NEAR_S), peak(_FAR_S), key_on, key_before, cand, cand_s, float(rn.pitch),
             float(len(cl.note_indices)), len(heard) / len(mates) if mates else -1.0,
@@ -146,6 +154,9 @@ def missed_features(ref: Reference, perf: Performance, v: Verdicts, indices: lis
             float(np.sum(np.abs(onset_beats - rn.onset_beat) <= 1.0)),
             float(sum(by_index[j].verdict == "missed" for j in mates)),
             float(perf.velocity[starting].max()) if starting.any() else 0.0,
+            peak(_WIDE_S),
+            float(key_post[k_lo:k_hi, k].max()) if k_hi > k_lo else 0.0,
+            float(min(_CAP_S, np.min(np.abs(heard_times - t)))) if len(heard_times) else _CAP_S,
         ])
         rows.append(i)
     return rows, np.asarray(feats, dtype=np.float64).reshape(len(rows), len(UNHEARD_FEATURES))
