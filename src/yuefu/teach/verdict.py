@@ -92,7 +92,9 @@ class VerdictConfig:
         A note whose key the score strikes again within this many seconds at the played pace (a
         trill, a tremolo) is not judged early or late from a recording (audio only): the
         transcriber hears some of such strikes and merges others (its deviation is still
-        reported). 0: always judged.
+        reported); nor is such a note a wrong note when the alignment answered it with the trill's
+        other key and its own key was heard within ``2 * repeat_s`` seconds (``unheard``: which
+        strike answers which written one is not heard). 0: always judged.
     """
 
     timing_tolerance_s: float = 0.07
