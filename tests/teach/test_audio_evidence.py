@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import bass_melody_rows, bass_melody_score, render_take, transcriber_missing, two_bar_piece
+from conftest import (
+    FRAME_S,
+    bass_melody_rows,
+    bass_melody_score,
+    render_take,
+    transcriber_missing,
+    two_bar_piece,
+)
 from yuefu.core import Note, Score, Track
 from yuefu.core.errors import ParameterError
 from yuefu.teach import AssessConfig, Performance, assess
@@ -18,7 +25,6 @@ from yuefu.teach.performance import Candidates
 from yuefu.teach.verdict import VerdictConfig
 
 Row = tuple[int, float, float, int]
-FRAME_S = 256 / 22050
 
 
 def _transcribed(rows: list[Row], extra: list[tuple[Row, float]], *,
