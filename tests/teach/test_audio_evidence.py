@@ -88,6 +88,42 @@ def test_onset_posterior_alone_recovers_a_written_note() -> None:
     assert assess(bass_melody_score(), _transcribed(rows, [], onset_post=weak)).summary()["missed"] == 1
 
 
+def test_expected_times_go_on_at_the_played_pace_beyond_the_chords_heard() -> None:
+    from yuefu.teach.align import align
+    from yuefu.teach.evidence import expected_times
+    from yuefu.teach.reference import build_reference
+    from yuefu.teach.verdict import judge
+
+    ref = build_reference(bass_melody_score())  # a chord on each of 12 beats, 0.5 s apart as written
+    for start, first in ((2.0, 0.8), (0.7, None)):
+        # beats 2-10 played 0.6 s apart from ``start``; the first two and the last were not heard
+        at = {i: start + 0.6 * (i - 2) for i in range(2, 11)}
+        rows = [r for i, a in at.items() for r in ((48, a, a + .5, 70), (64 + i % 3, a + .002, a + .5, 80))]
+        perf = Performance.from_notes(rows)
+        t = expected_times(ref, judge(ref, perf, align(ref, perf)))
+        assert t[5] == pytest.approx(start + 1.8, abs=0.01)  # heard
+        assert t[1] == pytest.approx(start - 0.6, abs=0.01) and t[11] == pytest.approx(start + 5.4, abs=0.01)
+        if first is None:
+            assert np.isnan(t[0])  # the pace puts it before the recording began
+        else:
+            assert t[0] == pytest.approx(first, abs=0.01)
+
+
+def test_a_lost_opening_chord_is_looked_for_before_the_first_chord_heard() -> None:
+    rows = [(p, a + 0.5, b + 0.5, v) for p, a, b, v in bass_melody_rows()]  # from 0.5 s
+    lost, rows = rows[:2], rows[2:]  # the transcriber heard nothing of the first chord
+    post = np.zeros((int(7.0 / FRAME_S), 88), dtype=np.float16)
+    for p, a, _, _ in lost:
+        g = int(round(a / FRAME_S))
+        post[g - 1:g + 2, p - 21] = [0.3, 0.7, 0.3]
+    got = assess(bass_melody_score(), _transcribed(rows, [], onset_post=post))
+    assert got.summary()["missed"] == 0 and got.summary()["correct"] == 24
+    assert not [e for e in got.verdicts.events if e.kind == "skip"]
+    # with nothing there, the opening chord was not played
+    got = assess(bass_melody_score(), _transcribed(rows, [], onset_post=np.zeros_like(post)))
+    assert got.summary()["missed"] == 2
+
+
 def test_a_weaker_onset_suffices_where_its_chord_was_struck() -> None:
     rows = bass_melody_rows()
     lost = rows.pop(11)  # the melody note of beat 5; its bass (the rest of its chord) was heard

@@ -13,7 +13,8 @@ the judge's has the score's prior in it already):
 
 * a written note judged missed, unheard or wrong is taken as played when a candidate of its pitch
   starts within ``window_s`` of the time its chord was played (``window_far_s`` of the time
-  interpolated from its neighbours when no note of the chord was heard) and the verifier gives it
+  interpolated from its neighbours when no note of the chord was heard, or carried on at the
+  played pace before the first chord heard and after the last) and the verifier gives it
   at least ``accept_expected`` -- the prior that a written note was played is high (the "wrong"
   note is then dropped if the verifier doubts it: a ghost, such as a sub-octave, paired with the
   written note it hid);
@@ -128,13 +129,18 @@ class EvidenceConfig:
 def expected_times(ref: Reference, v: Verdicts, unsure: np.ndarray | None = None) -> np.ndarray:
     """Played time (seconds) of every cluster: measured where played, else interpolated.
 
+    Before the first chord heard and after the last one, the times go on at the pace of the
+    nearest heard stretch (its chords within 3 written seconds; half to twice the written pace):
+    the transcriber may have lost a piece's opening run or its last chord, and the looks must
+    know where to look for them.
+
     ``unsure`` (bool per cluster) marks clusters whose measured time is not trusted (it is
     interpolated as if they had not been played).
 
     Returns
     -------
     np.ndarray [shape=(n_clusters,)]
-        NaN where nothing around was played.
+        NaN where nothing around was played, and where the pace would put a chord before 0 s.
     """
     t = np.array(v.cluster_time_s, dtype=np.float64)
     if unsure is not None:
@@ -146,8 +152,24 @@ def expected_times(ref: Reference, v: Verdicts, unsure: np.ndarray | None = None
     # the judged pass runs forwards; keep the points whose time does too
     keep = ok[np.concatenate([[True], np.diff(t[ok]) > 0])]
     out = np.interp(written, written[keep], t[keep], left=np.nan, right=np.nan)
+    overall = (t[keep[-1]] - t[keep[0]]) / max(written[keep[-1]] - written[keep[0]], 1e-9)
+    for first in (True, False):
+        end = keep[0] if first else keep[-1]
+        dw = written[keep] - written[end]
+        near = (np.abs(dw) >= _EDGE_MIN_S) & (np.abs(dw) <= _EDGE_SPAN_S)
+        pace = float(np.median((t[keep][near] - t[end]) / dw[near])) if near.any() else overall
+        pace = float(np.clip(pace, 0.5, 2.0))
+        out_of = np.arange(0, end) if first else np.arange(end + 1, len(t))
+        out[out_of] = t[end] + (written[out_of] - written[end]) * pace
+    out[out < 0] = np.nan
     out[ok] = t[ok]
     return out
+
+
+#: The chords heard within this many written seconds of either end of a performance (and at least
+#: ``_EDGE_MIN_S`` from it) give the pace on beyond it (:func:`expected_times`).
+_EDGE_SPAN_S = 3.0
+_EDGE_MIN_S = 0.2
 
 
 def reconsider(ref: Reference, perf: Performance, v: Verdicts,

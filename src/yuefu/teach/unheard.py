@@ -64,8 +64,8 @@ def missed_features(ref: Reference, perf: Performance, v: Verdicts, indices: lis
                     ) -> tuple[list[int], np.ndarray]:
     """The features (:data:`UNHEARD_FEATURES`) of the written notes judged missed in ``v``.
 
-    Only notes whose chord has an expected time (heard, or interpolated between heard ones) are
-    described: elsewhere the recording says nothing about them.
+    Only notes whose chord has an expected time (heard, interpolated between heard ones, or carried
+    on at the played pace beyond them: :func:`~yuefu.teach.evidence.expected_times`) are described.
 
     Parameters
     ----------
