@@ -13,6 +13,7 @@ from conftest import (
     FRAME_S,
     bass_melody_rows,
     bass_melody_score,
+    painted_transcription,
     render_take,
     transcriber_missing,
     two_bar_piece,
@@ -126,8 +127,6 @@ def test_a_lost_opening_chord_is_looked_for_before_the_first_chord_heard() -> No
 
 def test_a_recording_that_stops_halfway_leaves_the_rest_missed() -> None:
     # the times now go on past the last chord heard: silence there is still no note, heard or not
-    from conftest import painted_transcription
-
     got = assess(bass_melody_score(), painted_transcription([(r, 0.97) for r in bass_melody_rows()[:12]]))
     assert got.summary()["correct"] == 12 and got.summary()["missed"] == 12 and got.summary()["unheard"] == 0
     assert [e.kind for e in got.verdicts.events] == ["ended_early"]
