@@ -60,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 from _machine import machine
-from practice_errors import RATES, InjectedPerformance, crop_score, inject_errors
+from practice_errors import RATES, InjectedPerformance, crop_score, seeded_take
 
 from yuefu.core import Score, TimeSignature
 from yuefu.core.errors import YuefuError
@@ -211,8 +211,7 @@ def run_synthetic(pieces, counts_by, ev, marks, clean, *, audio_fn=None, audio_p
     acfg = audio_config or cfg
     for pi, (name, score) in enumerate(pieces):
         for ri, rate in enumerate(RATES):
-            rng = np.random.default_rng(1000 * pi + ri)
-            truth = inject_errors(score, rate, rng)
+            truth = seeded_take(score, pi, ri)
             modes = [("midi", Performance.from_notes(truth.rows, source=name))]
             if audio_fn is not None and pi < audio_pieces:
                 modes.append(("audio", audio_fn(truth, pi)))
@@ -245,14 +244,12 @@ def run_live(pieces, rate: float = 0.1) -> dict[str, float]:  # noqa: ANN001
     call to its verdict) and how many live verdicts (correct / wrong pitch / extra) the final,
     back-tracked alignment of :meth:`~yuefu.teach.StreamFollower.finish` keeps."""
     from yuefu.teach import StreamFollower
-    from yuefu.teach.align import OP_INSERT, OP_MATCH, OP_SUBSTITUTE
-
-    said_as = {OP_INSERT: "extra", OP_MATCH: "correct", OP_SUBSTITUTE: "wrong_pitch"}
+    from yuefu.teach.stream import VERDICT_OF_OP
 
     lat: list[float] = []
     kept = total = 0
     for pi, (_, score) in enumerate(pieces):
-        truth = inject_errors(score, rate, np.random.default_rng(1000 * pi + RATES.index(rate)))
+        truth = seeded_take(score, pi, RATES.index(rate))
         live = StreamFollower(score)
         said = []
         for p, on, off, v in sorted(truth.rows, key=lambda r: (r[1], r[0])):
@@ -264,7 +261,7 @@ def run_live(pieces, rate: float = 0.1) -> dict[str, float]:  # noqa: ANN001
             final = live.finish().alignment.op
         except DifferentPieceError:
             continue  # latencies count; nothing to compare the live verdicts with
-        kept += sum(a == said_as[int(o)] for a, o in zip(said, final, strict=True))
+        kept += sum(a == VERDICT_OF_OP[int(o)] for a, o in zip(said, final, strict=True))
         total += len(said)
     arr = np.array(lat)
     return {"notes": len(arr), "p50": float(np.median(arr)), "p99": float(np.percentile(arr, 99)),

@@ -42,7 +42,7 @@ import numpy as np
 from yuefu.core import Note, Score, Tempo, TimeSignature, Track
 from yuefu.teach import build_reference
 
-__all__ = ["InjectedPerformance", "inject_errors", "crop_score", "RATES"]
+__all__ = ["InjectedPerformance", "inject_errors", "seeded_take", "crop_score", "RATES"]
 
 #: The error rates of the benchmark.
 RATES = (0.0, 0.02, 0.05, 0.1, 0.2)
@@ -88,6 +88,13 @@ def crop_score(score: Score, bars: int, *, tracks: tuple[str, ...] | None = None
                     if b0 <= score.bar_of(n.onset) < b0 + bars]
     out.tracks = [t for t in out.tracks if t.notes]
     return out.normalize()
+
+
+def seeded_take(score: Score, piece: int, rate_index: int) -> InjectedPerformance:
+    """The benchmark's take of ``score`` (piece number ``piece``) at ``RATES[rate_index]``: the same
+    errors wherever it is played (MIDI, audio, live, training), from the seed
+    ``1000 * piece + rate_index``."""
+    return inject_errors(score, RATES[rate_index], np.random.default_rng(1000 * piece + rate_index))
 
 
 def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restart: bool | None = None,

@@ -71,7 +71,7 @@ def takes(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...]
     ``rooms``, the piano part of the last that many songs of each draw is played in a reverberant
     room instead (pink noise and hum at 20 dB). Rendered and transcribed once (kept in ``cache``)."""
     import practice as P
-    from practice_errors import inject_errors
+    from practice_errors import seeded_take
 
     tmp = tempfile.TemporaryDirectory(prefix="yuefu-takes-")
     fns = {"white30": P.make_audio_fn(Path(tmp.name), cache),
@@ -90,7 +90,7 @@ def takes(seeds: list[int], cache: Path, held: set[str], pieces: tuple[int, ...]
                 todo.append((name + "+arrangement", full_arrangement(name), 100 + pi, "white30"))
         for name, score, pi, condition in todo:
             for ri, rate in enumerate(P.RATES):
-                truth = inject_errors(score, rate, np.random.default_rng(1000 * pi + ri))
+                truth = seeded_take(score, pi, ri)
                 yield f"{seed}:{name}:{rate}", score, truth, fns[condition](truth, pi)
             print(f"  seed {seed} {name}", file=sys.stderr, flush=True)
     tmp.cleanup()

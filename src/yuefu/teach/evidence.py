@@ -126,6 +126,12 @@ class EvidenceConfig:
             raise ParameterError("EvidenceConfig windows must be >= 0 seconds")
 
 
+#: The chords heard within this many written seconds of either end of a performance (and at least
+#: ``_EDGE_MIN_S`` from it) give the pace on beyond it (:func:`expected_times`).
+_EDGE_SPAN_S = 3.0
+_EDGE_MIN_S = 0.2
+
+
 def expected_times(ref: Reference, v: Verdicts, unsure: np.ndarray | None = None) -> np.ndarray:
     """Played time (seconds) of every cluster: measured where played, else interpolated.
 
@@ -164,12 +170,6 @@ def expected_times(ref: Reference, v: Verdicts, unsure: np.ndarray | None = None
     out[out < 0] = np.nan
     out[ok] = t[ok]
     return out
-
-
-#: The chords heard within this many written seconds of either end of a performance (and at least
-#: ``_EDGE_MIN_S`` from it) give the pace on beyond it (:func:`expected_times`).
-_EDGE_SPAN_S = 3.0
-_EDGE_MIN_S = 0.2
 
 
 def reconsider(ref: Reference, perf: Performance, v: Verdicts,

@@ -27,7 +27,7 @@ import numpy as np
 
 from yuefu.core.errors import ParameterError
 from yuefu.core.score import Score
-from yuefu.teach.align import KIND_JUMP, OP_INSERT, OP_MATCH, Follower
+from yuefu.teach.align import KIND_JUMP, OP_INSERT, OP_MATCH, OP_SUBSTITUTE, Follower
 from yuefu.teach.assess import AssessConfig, Assessment, _as_score, check_same_piece
 from yuefu.teach.errors import PerformanceError
 from yuefu.teach.performance import Performance
@@ -36,7 +36,10 @@ from yuefu.teach.scores import compute_scores
 from yuefu.teach.suggest import suggest
 from yuefu.teach.verdict import judge
 
-__all__ = ["LiveVerdict", "StreamFollower"]
+__all__ = ["LiveVerdict", "StreamFollower", "VERDICT_OF_OP"]
+
+#: The live verdict an alignment move gives a played note (before ``note_on``'s look ahead).
+VERDICT_OF_OP = {OP_INSERT: "extra", OP_MATCH: "correct", OP_SUBSTITUTE: "wrong_pitch"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class StreamFollower:
             c = self.ref.clusters[st.cluster]
             bar, expected = c.bar, c.pitches
             hand = self.ref.hand_near(st.cluster, int(pitch))
-        verdict = "extra" if st.op == OP_INSERT else "correct" if st.op == OP_MATCH else "wrong_pitch"
+        verdict = VERDICT_OF_OP[st.op]
         nxt = st.cluster + 1
         if (verdict == "extra" and st.complete and nxt < len(self.ref.clusters)
                 and int(pitch) not in expected and int(pitch) not in self.ref.clusters[nxt].pitches):
