@@ -30,23 +30,24 @@ better, so that one note struck late (a wrong one, often) before a note on time 
 not twice (late, then early against the late one); and an advance may leave from any of a
 cluster's sub-states (below), each with its own time.
 
-The Viterbi recursion keeps, for every cluster, four best paths -- three with the cluster's chord
-in hand (chord notes may still come, none of them wrong; chord notes may still come, one was a
-wrong pitch; the chord is complete) and one inserting extra notes after it -- each with its cost,
-tempo, the time the cluster began and which of its pitches (and of the previous cluster's) were
-played. Paths that stand at one chord having used up different numbers of its notes cannot be
-compared fairly (the one whose chord is complete, or spent a note on a wrong pitch, will have to call
-the chord's next note an extra), so they do not replace one another; and with one state per cluster,
-a path lingering over extra notes after a chord would take the place of a path that just jumped back
-to that chord, and restarts would be lost. Two further moves make the model tolerant of what students
-(and transcribers) do: a played pitch one or two semitones or an octave from a written one is a
-cheaper substitution (``substitute_near_cost``), and a note of the previous cluster still unplayed there may
-come within ``chord_spread_s`` after the current cluster's first note (``reorder_cost``: two
-near-simultaneous moments played in the other order). One step costs
-``O(4 * max_skip * n_clusters)`` (vectorised over the four sub-states); the jumps are an L1
-distance transform of the previous step's costs (two cumulative minima), also linear. The same
-recursion runs offline (:func:`align`, then back-tracking) and live (:class:`Follower`, whose
-current best state is the live verdict).
+The Viterbi recursion keeps, for every cluster, six best paths -- five with the cluster's chord
+in hand (chord notes may still come, none of them wrong, with one, two, or three or more of them
+played; chord notes may still come, one was a wrong pitch; the chord is complete) and one inserting
+extra notes after it -- each with its cost, tempo, the time the cluster began and which of its
+pitches (and of the previous cluster's) were played. Paths that stand at one chord having used up
+different numbers of its notes cannot be compared fairly (the one whose chord is complete, or spent a
+note on a wrong pitch, will have to call the chord's next note an extra; one that took a stray note
+of the chord early, then two more, holds three notes the real strikes will want), so they do not
+replace one another; and with one state per cluster, a path lingering over extra notes after a chord
+would take the place of a path that just jumped back to that chord, and restarts would be lost. Two
+further moves make the model tolerant of what students (and transcribers) do: a played pitch one or
+two semitones or an octave from a written one is a cheaper substitution (``substitute_near_cost``),
+and a note of the previous cluster still unplayed there may come within ``chord_spread_s`` after the
+current cluster's first note (``reorder_cost``: two near-simultaneous moments played in the other
+order). One step costs ``O(6 * max_skip * n_clusters)`` (vectorised over the six sub-states); the
+jumps are an L1 distance transform of the previous step's costs (two cumulative minima), also
+linear. The same recursion runs offline (:func:`align`, then back-tracking) and live
+(:class:`Follower`, whose current best state is the live verdict).
 
 >>> from yuefu.core import Score, Track, Note
 >>> from yuefu.teach.reference import build_reference
@@ -79,8 +80,11 @@ KIND_STAY, KIND_ADVANCE, KIND_SKIP, KIND_JUMP = 0, 1, 2, 3
 OP_NAMES = ("insert", "match", "substitute")
 KIND_NAMES = ("stay", "advance", "skip", "jump")
 _EPS_S = 0.1
-# the sub-states of a cluster: its chord in hand (clean / with a wrong note / complete), inserting after it
-_H, _W, _F, _I = 0, 1, 2, 3
+# the sub-states of a cluster: its chord in hand, clean, with 1 .. _HAND notes of it played (the last
+# one: _HAND or more); with a wrong note; complete; then inserting after it
+_HAND = 3
+_W, _F, _I = _HAND, _HAND + 1, _HAND + 2
+_NB = _HAND + 3
 _MIN_SPB, _MAX_SPB = 0.12, 2.5  # 24..500 beats per minute
 
 
@@ -234,14 +238,14 @@ class Follower:
         self._skipmiss = [cfg.miss_cost * (self.cum[d - 1:J] - self.cum[0:n - d])
                           for d in range(1, self.W + 1)]
         # states 0..n-1: at cluster j with its chord in hand (M); n..2n-1: inserting after it (I)
-        self.D = np.full(4 * n, np.inf)
+        self.D = np.full(_NB * n, np.inf)
         self.D[0] = 0.0
-        self.S = np.full(4 * n, np.nan)
-        self.A = np.full(4 * n, np.nan)
-        self.X = np.full(4 * n, np.nan)  # when the path expected the cluster to begin (NaN: no guess)
-        self.M = np.zeros(4 * n, dtype=np.int64)
-        self.C = np.zeros(4 * n, dtype=np.int64)
-        self.P = np.full(4 * n, -1, dtype=np.int64)  # pitches of the previous cluster played (-1: none can)
+        self.S = np.full(_NB * n, np.nan)
+        self.A = np.full(_NB * n, np.nan)
+        self.X = np.full(_NB * n, np.nan)  # when the path expected the cluster to begin (NaN: no guess)
+        self.M = np.zeros(_NB * n, dtype=np.int64)
+        self.C = np.zeros(_NB * n, dtype=np.int64)
+        self.P = np.full(_NB * n, -1, dtype=np.int64)  # pitches of the previous cluster played (-1: none can)
         self.offset = 0.0
         self.keep_path = keep_path
         self._src: list[np.ndarray] = []
@@ -292,7 +296,7 @@ class Follower:
         idx = self._idx
         D, S2, A2, M2, C2, P2, X2 = self.D, self.S, self.A, self.M, self.C, self.P, self.X
         # a jump leaves a cluster from whichever of its sub-states is cheapest
-        sub4 = D.reshape(4, n)
+        sub4 = D.reshape(_NB, n)
         e_blk = np.argmin(sub4, axis=0)
         E = sub4[e_blk, idx]
         e_src = e_blk * n + idx
@@ -306,12 +310,12 @@ class Follower:
             # The time is measured from when the cluster began or from when the path expected it
             # to begin, whichever fits better: a note struck late (a wrong one, often) followed by
             # one on time is one deviation, not two (late, then early after the late one)
-            A4, S4, X4 = A2.reshape(4, n), S2.reshape(4, n), X2.reshape(4, n)
+            A4, S4, X4 = A2.reshape(_NB, n), S2.reshape(_NB, n), X2.reshape(_NB, n)
+            log_a, log_x = np.log(t - A4 + _EPS_S), np.log(t - X4 + _EPS_S)
             for d in range(1, self.W + 1):
-                Ai, Si, Xi, db = A4[:, :n - d], S4[:, :n - d], X4[:, :n - d], self._db[d - 1]
-                expect = db * Si
-                dev = np.abs(np.log((t - Ai + _EPS_S) / (expect + _EPS_S)))
-                dev_x = np.abs(np.log((t - Xi + _EPS_S) / (expect + _EPS_S)))
+                log_e = np.log(self._db[d - 1] * S4[:, :n - d] + _EPS_S)
+                dev = np.abs(log_a[:, :n - d] - log_e)
+                dev_x = np.abs(log_x[:, :n - d] - log_e)
                 dev = np.where(dev_x < dev, dev_x, dev)  # NaN where the path has no guess: dev
                 tim = cfg.timing_weight * np.minimum(dev, cfg.timing_cap)
                 tim = np.where(np.isfinite(tim), tim, 0.0)
@@ -349,41 +353,47 @@ class Follower:
             mixed = np.where(np.isfinite(Ss), np.exp(a * np.log(Ss) + (1 - a) * np.log(obs)), obs)
             S_arr = np.where(ok, mixed, Ss)
             expected = As + dbs * Ss
-            # moves within a cluster, from the chord-in-hand sub-states H (clean) and W (with a
-            # wrong note): another note of the chord, an extra note struck with it, a note of the
-            # previous cluster struck just after this one's first note (two near-simultaneous
-            # moments played in the other order; it is refunded there)
-            moves = {}
-            for blk in (_H, _W, _F):
-                o = blk * n
-                DH, AH, MH, CH, PH = D[o:o + n], A2[o:o + n], M2[o:o + n], C2[o:o + n], P2[o:o + n]
-                spread = np.maximum(0.0, t - AH - cfg.chord_spread_s) / 0.1 * cfg.chord_weight
-                used = (MH & bit) != 0
-                stay_pitch = np.where(inp, np.where(used, np.inf, 0.0), pcost) - cfg.miss_cost
-                stay = np.where((CH < self.size) & np.isfinite(AH), DH + spread + stay_pitch, np.inf)
-                ins = np.where(t - AH <= cfg.chord_spread_s + 0.07, DH + cfg.insert_cost, np.inf)
-                prev_ok = (bpp >= 0) & (PH >= 0) & ((PH & bitp) == 0) & (t - AH <= cfg.chord_spread_s)
-                prev = np.where(prev_ok, DH - cfg.miss_cost + cfg.reorder_cost, np.inf)
-                fills = CH + 1 >= self.size  # a chord note that completes the chord
-                moves[blk] = (stay, fills, ins, prev)
-        (stayH, fillH, insH, prevH), (stayW, fillW, insW, prevW), (_s, _f, insF, prevF) = (
-            moves[_H], moves[_W], moves[_F])
+            # moves within a cluster, from the chord-in-hand sub-states (H: clean, by notes played;
+            # W: with a wrong note; F: complete): another note of the chord, an extra note struck
+            # with it, a note of the previous cluster struck just after this one's first note (two
+            # near-simultaneous moments played in the other order; it is refunded there)
+            k = _NB - 1
+            DH, AH = D[:k * n].reshape(k, n), A2[:k * n].reshape(k, n)
+            MH, CH, PH = M2[:k * n].reshape(k, n), C2[:k * n].reshape(k, n), P2[:k * n].reshape(k, n)
+            spread = np.maximum(0.0, t - AH - cfg.chord_spread_s) / 0.1 * cfg.chord_weight
+            used = (MH & bit) != 0
+            stay_pitch = np.where(inp, np.where(used, np.inf, 0.0), pcost) - cfg.miss_cost
+            stay = np.where((CH < self.size) & np.isfinite(AH), DH + spread + stay_pitch, np.inf)
+            ins = np.where(t - AH <= cfg.chord_spread_s + 0.07, DH + cfg.insert_cost, np.inf)
+            prev_ok = (bpp >= 0) & (PH >= 0) & ((PH & bitp) == 0) & (t - AH <= cfg.chord_spread_s)
+            prev = np.where(prev_ok, DH - cfg.miss_cost + cfg.reorder_cost, np.inf)
+            fills = CH + 1 >= self.size  # a chord note that completes the chord
         inf = np.full(n, np.inf)
         one = self.size <= 1
         # the candidates of each chord-in-hand sub-state: (cost, move, source sub-state); moves:
-        # 0 extra note, 1 chord note, 2 arrival, 3 a note of the previous cluster
-        cands = {
-            _H: [(insH, 0, _H), (np.where(inp & ~fillH, stayH, inf), 1, _H),
-                 (np.where(inp & ~one, arrive, inf), 2, _H), (prevH, 3, _H)],
-            _W: [(insW, 0, _W), (np.where(~fillW, stayW, inf), 1, _W),
-                 (np.where(~inp & ~fillH, stayH, inf), 1, _H), (np.where(~inp & ~one, arrive, inf), 2, _H),
-                 (prevW, 3, _W)],
-            _F: [(insF, 0, _F), (np.where(fillH, stayH, inf), 1, _H), (np.where(fillW, stayW, inf), 1, _W),
-                 (np.where(one, arrive, inf), 2, _H), (prevF, 3, _F)],
-        }
-        newD = np.empty(4 * n)
-        mv = np.empty(3 * n, dtype=np.int64)
-        fb = np.empty(3 * n, dtype=np.int64)
+        # 0 extra note, 1 chord note, 2 arrival, 3 a note of the previous cluster. Paths with
+        # different numbers of a chord's notes in hand do not replace one another (up to _HAND):
+        # one that took a stray note as the chord's first, then chord notes, must not push out the
+        # path that arrives with the chord's real first note and has the rest still to take
+        cands: dict[int, list[tuple[np.ndarray, int, int]]] = {}
+        for b in range(_HAND):
+            cl = [(ins[b], 0, b), (prev[b], 3, b)]
+            if b == 0:
+                cl.append((np.where(inp & ~one, arrive, inf), 2, 0))
+            else:
+                cl.append((np.where(inp & ~fills[b - 1], stay[b - 1], inf), 1, b - 1))
+            if b == _HAND - 1:
+                cl.append((np.where(inp & ~fills[b], stay[b], inf), 1, b))
+            cands[b] = cl
+        cands[_W] = ([(ins[_W], 0, _W), (np.where(~fills[_W], stay[_W], inf), 1, _W),
+                      (np.where(~inp & ~one, arrive, inf), 2, 0), (prev[_W], 3, _W)]
+                     + [(np.where(~inp & ~fills[b], stay[b], inf), 1, b) for b in range(_HAND)])
+        cands[_F] = ([(ins[_F], 0, _F), (np.where(fills[_W], stay[_W], inf), 1, _W),
+                      (np.where(one, arrive, inf), 2, 0), (prev[_F], 3, _F)]
+                     + [(np.where(fills[b], stay[b], inf), 1, b) for b in range(_HAND)])
+        newD = np.empty(_NB * n)
+        mv = np.empty(k * n, dtype=np.int64)
+        fb = np.empty(k * n, dtype=np.int64)
         for blk, cl in cands.items():
             costs = np.vstack([c for c, _, _ in cl])
             ch = np.argmin(costs, axis=0)
@@ -392,8 +402,8 @@ class Follower:
             fb[blk * n:(blk + 1) * n] = np.array([f_ for _, _, f_ in cl])[ch]
         # I sub-state: an extra note after the cluster, from any sub-state
         newD[_I * n:] = E + cfg.insert_cost
-        idx3 = np.tile(idx, 3)
-        srcst = np.concatenate([fb * n + idx3, e_src])  # the source state (moves other than arrival)
+        # the source state (moves other than arrival)
+        srcst = np.concatenate([fb * n + np.tile(idx, k), e_src])
         no = np.zeros(n, dtype=bool)
         is_arr = np.concatenate([mv == 2, no])
         is_stay = np.concatenate([mv == 1, no])
@@ -401,9 +411,9 @@ class Follower:
         # on arrival, which pitches of the cluster before were played: all that were on an advance,
         # none on a skip (they may still come, out of order); after a jump none may come
         P_arr = np.where(kind == KIND_ADVANCE, M2[sst], np.where(kind == KIND_SKIP, 0, -1))
-        bit4, bitp4 = np.tile(bit, 4), np.tile(bitp, 4)
-        P_arr4, S_arr4, kind4 = np.tile(P_arr, 4), np.tile(S_arr, 4), np.tile(kind, 4)
-        arr_src = np.tile(np.where(src >= 0, sst, -1), 4)
+        bit4, bitp4 = np.tile(bit, _NB), np.tile(bitp, _NB)
+        P_arr4, S_arr4, kind4 = np.tile(P_arr, _NB), np.tile(S_arr, _NB), np.tile(kind, _NB)
+        arr_src = np.tile(np.where(src >= 0, sst, -1), _NB)
         m = float(np.min(newD))
         if not math.isfinite(m):  # cannot happen: an insertion is always possible
             raise RuntimeError("alignment lost every path")
@@ -412,11 +422,11 @@ class Follower:
         self.S = np.where(is_arr, S_arr4, S2[srcst])
         self.A = np.where(is_arr, t, A2[srcst])
         X_arr = np.where((kind != KIND_JUMP) & np.isfinite(expected), expected, t)
-        self.X = np.where(is_arr, np.tile(X_arr, 4), X2[srcst])
+        self.X = np.where(is_arr, np.tile(X_arr, _NB), X2[srcst])
         self.M = np.where(is_arr, bit4, np.where(is_stay, M2[srcst] | bit4, M2[srcst]))
         self.C = np.where(is_arr, 1, np.where(is_stay, C2[srcst] + 1, C2[srcst]))
         self.P = np.where(is_arr, P_arr4, np.where(is_prev, P2[srcst] | bitp4, P2[srcst]))
-        inp4 = np.tile(inp, 4)
+        inp4 = np.tile(inp, _NB)
         op = np.where(is_arr | is_stay, np.where(inp4, OP_MATCH, OP_SUBSTITUTE),
                       np.where(is_prev, OP_MATCH, OP_INSERT)).astype(np.int8)
         kinds = np.where(is_arr, kind4, KIND_STAY).astype(np.int8)
@@ -428,7 +438,7 @@ class Follower:
         # the live decision: the best state not counting the notes of its chord still to come
         # (they are charged on arrival and will most likely be played within milliseconds)
         # (of the chord-in-hand sub-states, the cheapest; they compare as they are)
-        hb = np.argmin(self.D[:3 * n].reshape(3, n), axis=0)
+        hb = np.argmin(self.D[:k * n].reshape(k, n), axis=0)
         hw = hb * n + idx
         pend = cfg.miss_cost * np.maximum(self.size - self.C[hw], 0)
         cand = np.concatenate([self.D[hw] - pend, self.D[_I * n:]])
@@ -455,7 +465,7 @@ class Follower:
         # the notes after the end of the path: missed, or left out as a forward jump would be
         left = self.cum[-1] - self.cum
         rest = np.minimum(cfg.miss_cost * left, cfg.jump_cost + cfg.jump_skip_cost * left)
-        end = self.D + np.tile(rest, 4)
+        end = self.D + np.tile(rest, _NB)
         j = int(np.argmin(end))
         cost = float(end[j]) + self.offset
         K = len(self._src)
