@@ -237,7 +237,7 @@ class Follower:
         self._db = [beats[d:] - beats[:-d] for d in range(1, self.W + 1)]
         self._skipmiss = [cfg.miss_cost * (self.cum[d - 1:J] - self.cum[0:n - d])
                           for d in range(1, self.W + 1)]
-        # states 0..n-1: at cluster j with its chord in hand (M); n..2n-1: inserting after it (I)
+        # state b * n + j: sub-state b (H1 .. H_HAND, W, F, I; see _HAND) of cluster j - 1
         self.D = np.full(_NB * n, np.inf)
         self.D[0] = 0.0
         self.S = np.full(_NB * n, np.nan)
