@@ -85,6 +85,7 @@ _EPS_S = 0.1
 _HAND = 3
 _W, _F, _I = _HAND, _HAND + 1, _HAND + 2
 _NB = _HAND + 3
+_HELD = _NB - 1  # the chord-in-hand sub-states (all but I), first in the layout
 _MIN_SPB, _MAX_SPB = 0.12, 2.5  # 24..500 beats per minute
 
 
@@ -296,9 +297,9 @@ class Follower:
         idx = self._idx
         D, S2, A2, M2, C2, P2, X2 = self.D, self.S, self.A, self.M, self.C, self.P, self.X
         # a jump leaves a cluster from whichever of its sub-states is cheapest
-        sub4 = D.reshape(_NB, n)
-        e_blk = np.argmin(sub4, axis=0)
-        E = sub4[e_blk, idx]
+        subs = D.reshape(_NB, n)
+        e_blk = np.argmin(subs, axis=0)
+        E = subs[e_blk, idx]
         e_src = e_blk * n + idx
         best = np.full(n, np.inf)
         src = np.full(n, -1, dtype=np.int64)  # the source state (sub-state block * n + cluster)
@@ -310,18 +311,18 @@ class Follower:
             # The time is measured from when the cluster began or from when the path expected it
             # to begin, whichever fits better: a note struck late (a wrong one, often) followed by
             # one on time is one deviation, not two (late, then early after the late one)
-            A4, S4, X4 = A2.reshape(_NB, n), S2.reshape(_NB, n), X2.reshape(_NB, n)
-            log_a, log_x = np.log(t - A4 + _EPS_S), np.log(t - X4 + _EPS_S)
+            A_b, S_b, X_b = A2.reshape(_NB, n), S2.reshape(_NB, n), X2.reshape(_NB, n)
+            log_a, log_x = np.log(t - A_b + _EPS_S), np.log(t - X_b + _EPS_S)
             for d in range(1, self.W + 1):
-                log_e = np.log(self._db[d - 1] * S4[:, :n - d] + _EPS_S)
+                log_e = np.log(self._db[d - 1] * S_b[:, :n - d] + _EPS_S)
                 dev = np.abs(log_a[:, :n - d] - log_e)
                 dev_x = np.abs(log_x[:, :n - d] - log_e)
                 dev = np.where(dev_x < dev, dev_x, dev)  # NaN where the path has no guess: dev
                 tim = cfg.timing_weight * np.minimum(dev, cfg.timing_cap)
                 tim = np.where(np.isfinite(tim), tim, 0.0)
-                c4 = sub4[:, :n - d] + tim
-                cb = np.argmin(c4, axis=0)
-                c = c4[cb, idx[:n - d]] + self._skipmiss[d - 1]
+                c_b = subs[:, :n - d] + tim
+                cb = np.argmin(c_b, axis=0)
+                c = c_b[cb, idx[:n - d]] + self._skipmiss[d - 1]
                 cur = best[d:]
                 better = c < cur
                 best[d:] = np.where(better, c, cur)
@@ -357,9 +358,7 @@ class Follower:
             # W: with a wrong note; F: complete): another note of the chord, an extra note struck
             # with it, a note of the previous cluster struck just after this one's first note (two
             # near-simultaneous moments played in the other order; it is refunded there)
-            k = _NB - 1
-            DH, AH = D[:k * n].reshape(k, n), A2[:k * n].reshape(k, n)
-            MH, CH, PH = M2[:k * n].reshape(k, n), C2[:k * n].reshape(k, n), P2[:k * n].reshape(k, n)
+            DH, AH, MH, CH, PH = (x[:_HELD * n].reshape(_HELD, n) for x in (D, A2, M2, C2, P2))
             spread = np.maximum(0.0, t - AH - cfg.chord_spread_s) / 0.1 * cfg.chord_weight
             used = (MH & bit) != 0
             stay_pitch = np.where(inp, np.where(used, np.inf, 0.0), pcost) - cfg.miss_cost
@@ -392,8 +391,8 @@ class Follower:
                       (np.where(one, arrive, inf), 2, 0), (prev[_F], 3, _F)]
                      + [(np.where(fills[b], stay[b], inf), 1, b) for b in range(_HAND)])
         newD = np.empty(_NB * n)
-        mv = np.empty(k * n, dtype=np.int64)
-        fb = np.empty(k * n, dtype=np.int64)
+        mv = np.empty(_HELD * n, dtype=np.int64)
+        fb = np.empty(_HELD * n, dtype=np.int64)
         for blk, cl in cands.items():
             costs = np.vstack([c for c, _, _ in cl])
             ch = np.argmin(costs, axis=0)
@@ -403,7 +402,7 @@ class Follower:
         # I sub-state: an extra note after the cluster, from any sub-state
         newD[_I * n:] = E + cfg.insert_cost
         # the source state (moves other than arrival)
-        srcst = np.concatenate([fb * n + np.tile(idx, k), e_src])
+        srcst = np.concatenate([fb * n + np.tile(idx, _HELD), e_src])
         no = np.zeros(n, dtype=bool)
         is_arr = np.concatenate([mv == 2, no])
         is_stay = np.concatenate([mv == 1, no])
@@ -411,25 +410,25 @@ class Follower:
         # on arrival, which pitches of the cluster before were played: all that were on an advance,
         # none on a skip (they may still come, out of order); after a jump none may come
         P_arr = np.where(kind == KIND_ADVANCE, M2[sst], np.where(kind == KIND_SKIP, 0, -1))
-        bit4, bitp4 = np.tile(bit, _NB), np.tile(bitp, _NB)
-        P_arr4, S_arr4, kind4 = np.tile(P_arr, _NB), np.tile(S_arr, _NB), np.tile(kind, _NB)
+        bit_all, bitp_all = np.tile(bit, _NB), np.tile(bitp, _NB)
+        P_arr_all, S_arr_all, kind_all = np.tile(P_arr, _NB), np.tile(S_arr, _NB), np.tile(kind, _NB)
         arr_src = np.tile(np.where(src >= 0, sst, -1), _NB)
         m = float(np.min(newD))
         if not math.isfinite(m):  # cannot happen: an insertion is always possible
             raise RuntimeError("alignment lost every path")
         self.offset += m
         self.D = newD - m
-        self.S = np.where(is_arr, S_arr4, S2[srcst])
+        self.S = np.where(is_arr, S_arr_all, S2[srcst])
         self.A = np.where(is_arr, t, A2[srcst])
         X_arr = np.where((kind != KIND_JUMP) & np.isfinite(expected), expected, t)
         self.X = np.where(is_arr, np.tile(X_arr, _NB), X2[srcst])
-        self.M = np.where(is_arr, bit4, np.where(is_stay, M2[srcst] | bit4, M2[srcst]))
+        self.M = np.where(is_arr, bit_all, np.where(is_stay, M2[srcst] | bit_all, M2[srcst]))
         self.C = np.where(is_arr, 1, np.where(is_stay, C2[srcst] + 1, C2[srcst]))
-        self.P = np.where(is_arr, P_arr4, np.where(is_prev, P2[srcst] | bitp4, P2[srcst]))
-        inp4 = np.tile(inp, _NB)
-        op = np.where(is_arr | is_stay, np.where(inp4, OP_MATCH, OP_SUBSTITUTE),
+        self.P = np.where(is_arr, P_arr_all, np.where(is_prev, P2[srcst] | bitp_all, P2[srcst]))
+        inp_all = np.tile(inp, _NB)
+        op = np.where(is_arr | is_stay, np.where(inp_all, OP_MATCH, OP_SUBSTITUTE),
                       np.where(is_prev, OP_MATCH, OP_INSERT)).astype(np.int8)
-        kinds = np.where(is_arr, kind4, KIND_STAY).astype(np.int8)
+        kinds = np.where(is_arr, kind_all, KIND_STAY).astype(np.int8)
         if self.keep_path:
             self._src.append(np.where(is_arr, arr_src, srcst).astype(np.int32))
             self._op.append(op)
@@ -438,7 +437,7 @@ class Follower:
         # the live decision: the best state not counting the notes of its chord still to come
         # (they are charged on arrival and will most likely be played within milliseconds)
         # (of the chord-in-hand sub-states, the cheapest; they compare as they are)
-        hb = np.argmin(self.D[:k * n].reshape(k, n), axis=0)
+        hb = np.argmin(self.D[:_HELD * n].reshape(_HELD, n), axis=0)
         hw = hb * n + idx
         pend = cfg.miss_cost * np.maximum(self.size - self.C[hw], 0)
         cand = np.concatenate([self.D[hw] - pend, self.D[_I * n:]])
