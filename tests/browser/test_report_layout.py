@@ -70,7 +70,8 @@ window.addEventListener('error', e => {
 
 
 def _piece() -> tuple[Score, list[tuple[int, float, float, int]]]:
-    """Twelve bars for two staves, at 100 BPM, and a take with wrong, missed and extra notes."""
+    """Twelve bars for two staves, at 100 BPM, and a take with wrong, missed and extra notes and a
+    mordent."""
     s = Score(tempos=[Tempo(0, 100)], time_signatures=[TimeSignature(0, 4, 4)],
               title="A study with a title long enough to wrap on a phone, 练习曲 第三首")
     t = s.add_track(Track("Piano"))
@@ -88,6 +89,7 @@ def _piece() -> tuple[Score, list[tuple[int, float, float, int]]]:
             continue  # missed
         rows.append((n.pitch + (1 if k in (12, 60, 61) else 0), on, off - 0.02, n.velocity))
     rows.append((90, 10.0, 10.2, 70))  # extra
+    rows += [(51, 12.1, 12.18, 60), (50, 12.2, 12.5, 60)]  # a mordent on bar 6's D3
     return s, sorted(rows, key=lambda r: (r[1], r[0]))
 
 
@@ -96,6 +98,7 @@ def page() -> str:
     score, rows = _piece()
     a = assess(score, rows)
     assert a.summary()["wrong_pitch"] >= 2 and a.summary()["missed"] >= 1 and a.summary()["extra"] >= 1
+    assert [o.kind for o in a.ornaments] == ["mordent"]
     return render_html(a)
 
 
@@ -132,8 +135,9 @@ def test_text_and_marks_are_readable(page: str, size: tuple[int, int], tmp_path:
     assert lay["min_font_px"] >= 12, lay["min_font_px"]  # the smallest text outside the roll
     assert lay["roll_text_px"] >= 7, lay["roll_text_px"]  # bar numbers and C labels of the roll
     heights = lay["mark_heights"]
-    # a wrong note (red, and its red outline), a missed note (grey dashed) and an extra (orange)
-    for key in ("#d64545/none", "none/#d64545", "none/#9aa0a6", "#f08c00/none"):
+    # a wrong note (red, and its red outline), a missed note (grey dashed), an extra (orange) and an
+    # ornament's notes (violet)
+    for key in ("#d64545/none", "none/#d64545", "none/#9aa0a6", "#f08c00/none", "#8e5cd9/none"):
         assert heights.get(key, 0) >= 4, (key, heights)
 
 
@@ -145,6 +149,6 @@ def test_a_phone_scrolls_the_roll_in_its_box_and_a_desktop_does_not(page: str, t
 
 def test_the_legend_names_every_mark(page: str, tmp_path: Path) -> None:
     legend = " | ".join(_layout(page, DESKTOP, tmp_path)["legend"])
-    for word in ("correct", "wrong pitch", "missed", "extra", "early / late", "played onset", "all right",
-                 "timing", "not played"):
+    for word in ("correct", "wrong pitch", "missed", "extra", "ornament", "early / late", "played onset",
+                 "all right", "timing", "not played"):
         assert word in legend, (word, legend)

@@ -360,7 +360,9 @@ def _cmd_practice(a: argparse.Namespace) -> int:
          f"overall {s.overall:.0f} · pitch 音准 {s.pitch:.0f} · rhythm 节奏 {s.rhythm:.0f} · "
          f"fluency 流畅度 {s.fluency:.0f} · expression 表现力 {s.expression:.0f}",
          f"{sm['correct']}/{sm['notes']} notes correct, {sm['wrong_pitch']} wrong, {sm['missed']} missed, "
-         f"{sm['extra']} extra, {sm['early']} early, {sm['late']} late",
+         f"{sm['extra']} extra, {sm['early']} early, {sm['late']} late"
+         + (f", {sm['ornaments']} ornament{'s' if sm['ornaments'] > 1 else ''} (not counted)"
+            if sm["ornaments"] else ""),
          *(f"  {i}. {x.text}" for i, x in enumerate(res.suggestions, 1)))
     return 0
 

@@ -26,7 +26,7 @@ from yuefu.teach.report import render_html, write_report
 from yuefu.teach.scores import Scores, compute_scores
 from yuefu.teach.stream import LiveVerdict, StreamFollower
 from yuefu.teach.suggest import Suggestion, suggest
-from yuefu.teach.verdict import NoteVerdict, VerdictConfig, Verdicts, judge
+from yuefu.teach.verdict import NoteVerdict, Ornament, VerdictConfig, Verdicts, judge
 
 __all__ = [
     "AlignConfig",
@@ -37,6 +37,7 @@ __all__ = [
     "Follower",
     "LiveVerdict",
     "NoteVerdict",
+    "Ornament",
     "Performance",
     "PerformanceError",
     "Reference",

@@ -39,7 +39,7 @@ from yuefu.teach.rescore import rescore
 from yuefu.teach.scores import Scores, compute_scores
 from yuefu.teach.suggest import Suggestion, suggest
 from yuefu.teach.unheard import unheard_notes
-from yuefu.teach.verdict import ExtraNote, NoteVerdict, VerdictConfig, Verdicts, judge
+from yuefu.teach.verdict import ExtraNote, NoteVerdict, Ornament, VerdictConfig, Verdicts, judge
 
 __all__ = ["AssessConfig", "Assessment", "assess", "JSON_FORMAT"]
 
@@ -109,6 +109,11 @@ class Assessment:
         """Played notes the score does not have."""
         return self.verdicts.extras
 
+    @property
+    def ornaments(self) -> tuple[Ornament, ...]:
+        """Trills, mordents and turns played on written notes (their notes are not extra)."""
+        return self.verdicts.ornaments
+
     def summary(self) -> dict[str, int]:
         """Counts of every verdict."""
         v = self.verdicts
@@ -118,7 +123,7 @@ class Assessment:
                 "missed": v.count("missed"), "extra": len(v.extras), "early": t.count("early"),
                 "late": t.count("late"), "too_short": d.count("too_short"), "too_long": d.count("too_long"),
                 "replayed": len(v.superseded), "unheard": v.count("unheard"),
-                "artefacts": len(v.artefacts)}
+                "artefacts": len(v.artefacts), "ornaments": len(v.ornaments)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (see ``docs/practice.md``)."""
@@ -167,6 +172,10 @@ class Assessment:
             "extra_notes": [{"index": e.index, "pitch": e.pitch, "name": pitch_to_name(e.pitch),
                              "onset_s": e.onset_s, "offset_s": e.offset_s, "velocity": e.velocity,
                              "bar": e.bar, "hand": e.hand} for e in v.extras],
+            "ornaments": [{"kind": o.kind, "note": o.note, "bar": o.bar, "hand": o.hand, "pitch": o.pitch,
+                           "name": pitch_to_name(o.pitch), "onset_s": o.onset_s, "end_s": o.end_s,
+                           "played": list(o.played), "played_pitches": list(o.pitches)}
+                          for o in v.ornaments],
             "replayed_notes": list(v.superseded),
         }
 

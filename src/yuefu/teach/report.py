@@ -5,7 +5,8 @@ The page holds the marks, the practice suggestions, a per-bar strip (one square 
 where the score has two, coloured by the worst verdict in it), the events (pauses, restarts,
 skips) and a piano roll of score against performance in systems of four bars: written notes as
 bars (green correct, red wrong pitch with the played pitch as a red outline, grey dashed missed),
-extra notes in orange, played onsets as thin dark ticks, early/late notes with a blue triangle.
+extra notes in orange, the notes of an ornament (a trill, mordent or turn played on a written note)
+in violet, played onsets as thin dark ticks, early/late notes with a blue triangle.
 On a wide screen every system fits the width; on a phone (below 720 px) a system keeps 720 px
 and scrolls sideways inside its own box, so that notes and labels stay readable and the page
 itself never scrolls sideways. The strip comes in blocks of eight bars, the hands' rows aligned.
@@ -27,7 +28,7 @@ __all__ = ["render_html", "write_report", "BARS_PER_SYSTEM"]
 
 BARS_PER_SYSTEM = 4
 _COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "unheard": "#d0d4d8",
-        "extra": "#f08c00", "timing": "#3b6fd8"}
+        "extra": "#f08c00", "ornament": "#8e5cd9", "timing": "#3b6fd8"}
 _STATUS = {"good": ("#2e9d57", "all right"), "timing": ("#e9b949", "timing"),
            "pitch": ("#d64545", "wrong, missed or extra notes"), "unplayed": ("#c7ccd1", "not played")}
 #: The piano roll's marks as the legend draws them: the same shapes as in the roll.
@@ -40,6 +41,8 @@ _SWATCH = {
     "unheard": (f'<rect x="1.5" y="2" width="15" height="7" fill="none" stroke="{_COL["unheard"]}" '
                 'stroke-dasharray="3 2"/>'),
     "extra": f'<rect x="1" y="2" width="16" height="7" fill="{_COL["extra"]}"/>',
+    "ornament": (f'<rect x="1" y="2" width="7" height="7" fill="{_COL["ornament"]}"/>'
+                 f'<rect x="10" y="2" width="7" height="7" fill="{_COL["ornament"]}"/>'),
     "timing": f'<polygon points="3,5.5 11,1.5 11,9.5" fill="{_COL["timing"]}"/>',
     "onset": '<line x1="9" y1="0.5" x2="9" y2="10.5" stroke="#1d2327" stroke-width="1.5"/>',
 }
@@ -98,6 +101,7 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
     v = a.verdicts
     notes = [n for n in v.notes if bar_lo <= n.bar <= bar_hi]
     extras = [e for e in v.extras if bar_lo <= e.bar <= bar_hi]
+    ornaments = [o for o in v.ornaments if bar_lo <= o.bar <= bar_hi]
     if not notes and not extras:
         return ""
     b0 = bar_beats.get(bar_lo, min((n.onset_beat for n in notes), default=0.0))
@@ -168,6 +172,20 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
         tip = f"extra note {pitch_to_name(e.pitch)} in bar {e.bar} ({e.hand} hand) at {e.onset_s:.2f} s"
         out.append(f'<rect x="{ex:.1f}" y="{y(e.pitch):.1f}" width="{min(ew, W - ex):.1f}" height="{ph - 1}" '
                    f'fill="{_COL["extra"]}" opacity="0.9"><title>{html.escape(tip)}</title></rect>')
+    perf = a.performance
+    strike = {n.index: n.played for n in notes}
+    for o in ornaments:
+        tip = html.escape(f"{o.kind} on {pitch_to_name(o.pitch)} in bar {o.bar} ({o.hand} hand): "
+                          f"{len(o.played)} notes in {o.end_s - o.onset_s:.2f} s, not counted as extra")
+        beats = [float(np.interp(float(perf.onset_s[k]), t_arr, b_arr)) for k in o.played]
+        beats.append(float(np.interp(o.end_s, t_arr, b_arr)))
+        for i, (k, p) in enumerate(zip(o.played, o.pitches, strict=True)):
+            if k == strike.get(o.note):
+                continue  # the written note's own strike is drawn with the written note
+            ox = min(max(x(beats[i]), left), W - 4)
+            ow = max(3.0, (beats[i + 1] - beats[i]) * sx - 1)
+            out.append(f'<rect x="{ox:.1f}" y="{y(p):.1f}" width="{min(ow, W - ox):.1f}" height="{ph - 1}" '
+                       f'fill="{_COL["ornament"]}" opacity="0.9"><title>{tip}</title></rect>')
     out.append("</svg>")
     return "".join(out)
 
@@ -229,6 +247,9 @@ def render_html(a: Assessment) -> str:
     sm = a.summary()
     summary = (f"{sm['correct']} of {sm['notes']} notes correct · {sm['wrong_pitch']} wrong · "
                f"{sm['missed']} missed · {sm['extra']} extra · {sm['early']} early · {sm['late']} late")
+    if v.ornaments:
+        kinds = [k for k in ("trill", "mordent", "turn") if any(o.kind == k for o in v.ornaments)]
+        summary += f" · {len(v.ornaments)} ornament{'s' if len(v.ornaments) > 1 else ''} ({', '.join(kinds)})"
     tempo = list(v.bar_bpm.values())
     if tempo:
         summary += f" · tempo about {float(np.median(tempo)):.0f} bpm"
@@ -256,6 +277,8 @@ def render_html(a: Assessment) -> str:
             systems.append(f'<div class="sys">{svg}</div>')
     keys = [("correct", "correct"), ("wrong_pitch", "wrong pitch (outline: the key played)"),
             ("missed", "missed"), ("extra", "extra"), ("timing", "early / late"), ("onset", "played onset")]
+    if v.ornaments:
+        keys.insert(4, ("ornament", "ornament (trill, mordent, turn; not counted)"))
     if any(n.verdict == "unheard" for n in v.notes):
         keys.insert(3, ("unheard", "not heard in the recording"))
     legend = "".join(f"<span>{_SWATCH[k]}{t}</span>" for k, t in keys)

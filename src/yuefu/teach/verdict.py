@@ -22,6 +22,12 @@ From an :class:`~yuefu.teach.align.Alignment`:
    ``short_ratio`` (and 0.1 s shorter), ``too_long`` above ``long_ratio`` (and 0.15 s longer);
    not judged for a transcribed recording, whose note ends are where the sound fades, not where
    the key was released.
+5. **Ornaments.** A score writes a trill, a mordent or a turn as one note (or a sign over it); the
+   player plays it as a quick alternation of that note's key with a key a semitone or a tone
+   away. Extra notes that continue a correctly played written note that way (each within
+   ``ornament_gap_s`` of the one before, the keys alternating, the written key coming back) are
+   an :class:`Ornament` of that note rather than extra notes: listed, and not counted against the
+   player.
 """
 
 from __future__ import annotations
@@ -36,14 +42,18 @@ from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference, RefNote, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
 
-__all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Event", "BarSummary", "Verdicts",
-           "judge", "VERDICTS"]
+__all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Ornament", "Event", "BarSummary", "Verdicts",
+           "judge", "VERDICTS", "ORNAMENT_STEP"]
 
 VERDICTS = ("correct", "wrong_pitch", "missed", "unheard")
 
 #: Intervals (semitones) at which a piano note's partials lie: the octave, twelfth, double octave
 #: and the major third two octaves up, where a transcription confuses a partial with a note.
 PARTIAL_INTERVALS = (12, 19, 24, 28)
+
+#: An ornament's other keys lie at most this many semitones from its written note (a semitone or
+#: a tone: the auxiliary of a trill, mordent or turn).
+ORNAMENT_STEP = 2
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,12 @@ class VerdictConfig:
         reported); nor is such a note a wrong note when the alignment answered it with the trill's
         other key and its own key was heard within ``2 * repeat_s`` seconds (``unheard``: which
         strike answers which written one is not heard). 0: always judged.
+    ornament_gap_s, ornament_min_gap_s : float
+        An ornament's notes follow one another within ``ornament_gap_s`` (a trill of 7 notes a
+        second or faster; on 50 real ASAP performances, 0.15 s against 0.2 s changes 15 of 2,980
+        extra notes) and no closer than ``ornament_min_gap_s`` (two neighbouring keys struck
+        together are a smudge, not an ornament). ``ornament_gap_s = 0``: no ornaments, every such
+        note is extra.
     """
 
     timing_tolerance_s: float = 0.07
@@ -109,6 +125,8 @@ class VerdictConfig:
     low_pitch: int = 36
     double_strike_s: float = 0.15
     repeat_s: float = 0.1
+    ornament_gap_s: float = 0.15
+    ornament_min_gap_s: float = 0.035
 
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
@@ -116,6 +134,10 @@ class VerdictConfig:
         if min(self.timing_tolerance_s, self.timing_tolerance_beats, self.repeat_s) < 0 \
                 or self.sigma_beats <= 0:
             raise ParameterError("VerdictConfig tolerances must be >= 0 and sigma_beats > 0")
+        if not 0 <= self.ornament_min_gap_s <= self.ornament_gap_s <= 1 and self.ornament_gap_s:
+            raise ParameterError("VerdictConfig needs 0 <= ornament_min_gap_s <= ornament_gap_s <= 1 s "
+                                 f"(or ornament_gap_s = 0), got {self.ornament_min_gap_s} and "
+                                 f"{self.ornament_gap_s}")
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,28 @@ class ExtraNote:
     bar: int
     hand: str
     near_beat: float
+
+
+@dataclass(frozen=True)
+class Ornament:
+    """A trill, mordent or turn played on a written note: its key alternating with a key at most
+    :data:`ORNAMENT_STEP` semitones away, quickly, the written key coming back.
+
+    ``kind``: ``"mordent"`` (three notes: the note, its neighbour, the note), ``"trill"`` (four or
+    more notes on two keys) or ``"turn"`` (neighbours above and below). ``note`` is the score note
+    it decorates, ``played`` the performance notes of it in time order (the written note's own
+    strike included; the others are not extra notes).
+    """
+
+    kind: str
+    note: int
+    pitch: int
+    bar: int
+    hand: str
+    onset_s: float
+    end_s: float
+    played: tuple[int, ...]
+    pitches: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -223,6 +267,7 @@ class Verdicts:
     cluster_time_s: np.ndarray
     bar_bpm: dict[int, float]
     artefacts: tuple[int, ...] = ()  # played notes set aside as likely transcription artefacts
+    ornaments: tuple[Ornament, ...] = ()
 
     def count(self, verdict: str) -> int:
         return sum(1 for n in self.notes if n.verdict == verdict)
@@ -414,6 +459,11 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
                                  None if not np.isfinite(exp_s) else round(float(exp_s), 4),
                                  dev_ms, dev_b, timing, ratio, duration))
 
+    ornaments = _ornaments(perf, notes, {k for k, _ in extra_idx}, cfg.ornament_gap_s,
+                           cfg.ornament_min_gap_s) if cfg.ornament_gap_s > 0 else []
+    if ornaments:
+        decorating = {k for o in ornaments for k in o.played}
+        extra_idx = [(k, c) for k, c in extra_idx if k not in decorating]
     extras = []
     for k, c in sorted(extra_idx):
         cc = min(max(c, 0), J - 1)
@@ -438,7 +488,68 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             spbs.setdefault(ref.clusters[c].bar, []).append(float(lt.seconds_per_beat[i]))
     bar_bpm = {b: round(60.0 / float(np.median(v)), 1) for b, v in spbs.items()}
     return Verdicts(tuple(notes), tuple(extras), tuple(sorted(superseded)), tuple(events), bars, bar_hands,
-                    lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts))
+                    lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts), tuple(ornaments))
+
+
+def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap_s: float,
+               min_gap_s: float) -> list[Ornament]:
+    """The trills, mordents and turns among the extra notes: runs of extra notes that continue a
+    correctly played written note's strike, forwards or backwards, each within ``gap_s`` (and no
+    closer than ``min_gap_s``) of the one before and on another key than it, all within
+    :data:`ORNAMENT_STEP` semitones of the written key with at most one key above and one below it,
+    three notes at least, the written key struck twice at least."""
+    if not extra:
+        return []
+    on, pitch = perf.onset_s, perf.pitch
+    ek = np.array(sorted(extra), dtype=np.int64)
+    e_on = on[ek]
+    order = np.argsort(e_on, kind="stable")
+    ek, e_on = ek[order], e_on[order]
+    taken: set[int] = set()
+    out: list[Ornament] = []
+    seen: set[int] = set()
+    anchors = sorted((n for n in notes if n.verdict == "correct" and n.played is not None),
+                     key=lambda n: (float(on[int(n.played or 0)]), n.index))
+    for n in anchors:
+        k0 = int(n.played or 0)
+        if k0 in seen:
+            continue
+        seen.add(k0)
+        t0, p = float(on[k0]), int(pitch[k0])
+        lo, hi = np.searchsorted(e_on, [t0 - gap_s, t0 + gap_s])
+        if not np.any(np.abs(pitch[ek[lo:hi]] - p) <= ORNAMENT_STEP):
+            continue  # nothing to continue it with (the common case, answered quickly)
+        # the played notes near the written key around it, in time order: an ornament runs through
+        # extra notes only; a judged note ends it unless struck with the note before (a chord)
+        band = np.flatnonzero(np.abs(pitch - p) <= ORNAMENT_STEP)
+        band = band[np.argsort(on[band], kind="stable")]
+        at = int(np.flatnonzero(band == k0)[0])
+        chain = [k0]
+        for step in (1, -1):
+            j = at + step
+            while 0 <= j < len(band):
+                k = int(band[j])
+                last = chain[-1] if step > 0 else chain[0]
+                dt = abs(float(on[k]) - float(on[last]))
+                if k not in extra and dt < min_gap_s:
+                    j += step
+                    continue
+                if k not in extra or k in taken or dt > gap_s or dt < min_gap_s or pitch[k] == pitch[last]:
+                    break
+                if step > 0:
+                    chain.append(k)
+                else:
+                    chain.insert(0, k)
+                j += step
+        ps = [int(pitch[k]) for k in chain]
+        above, below = {q for q in ps if q > p}, {q for q in ps if q < p}
+        if len(chain) < 3 or ps.count(p) < 2 or len(above) > 1 or len(below) > 1:
+            continue
+        kind = "turn" if above and below else ("mordent" if len(chain) == 3 else "trill")
+        taken.update(chain)
+        out.append(Ornament(kind, n.index, n.pitch, n.bar, n.hand, round(float(on[chain[0]]), 4),
+                            round(float(perf.offset_s[chain[-1]]), 4), tuple(chain), tuple(ps)))
+    return out
 
 
 def _trill_mixup(strikes: dict[int, np.ndarray], rn: RefNote, played_pitch: int, within_beats: float) -> bool:

@@ -1,0 +1,146 @@
+"""Ornaments: a trill, mordent or turn played on a written note is listed as such, not as extra notes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import rows_of
+from yuefu.core import Note, Score, Tempo, TimeSignature, Track
+from yuefu.core.errors import ParameterError
+from yuefu.teach import AssessConfig, VerdictConfig, assess, render_html
+
+E5, F5, D5, DS5, G5 = 76, 77, 74, 75, 79
+
+
+def _score(second: bool = False) -> Score:
+    """Four bars at 100 BPM (0.6 s a beat): quarter notes, a half note E5 on bar 2's first beat (with
+    a D5 under it: ``second``), and a left hand of half notes."""
+    s = Score(tempos=[Tempo(0, 100)], time_signatures=[TimeSignature(0, 4, 4)], title="ornaments")
+    rh, lh = s.add_track(Track("right")), s.add_track(Track("left"))
+    melody = [72, 74, 76, 77, E5, None, 72, 71, 72, 74, 76, 74, 72, 71, 72, 72]
+    for i, p in enumerate(melody):
+        if p is not None:
+            rh.notes.append(Note(p, float(i), 2.0 if i == 4 else 1.0, 80))
+    for b in range(8):
+        lh.notes.append(Note((48, 43)[b % 2], 2.0 * b, 2.0, 70))
+    if second:
+        rh.notes.append(Note(D5, 4.0, 2.0, 80))
+    return s.normalize()
+
+
+T0 = 4 * 0.6  # when the half note E5 is struck
+
+
+def _take(*added: tuple[int, float], second: bool = False) -> list[tuple[int, float, float, int]]:
+    """The clean take with notes added at (pitch, seconds after the E5's strike)."""
+    rows = rows_of(_score(second))
+    rows += [(p, T0 + dt, T0 + dt + 0.08, 60) for p, dt in added]
+    return sorted(rows, key=lambda r: (r[1], r[0]))
+
+
+def _the_e5(a) -> int:
+    return next(n.index for n in a.notes if n.pitch == E5 and n.duration_beat == 2.0)
+
+
+def test_a_trill_is_an_ornament_and_costs_nothing() -> None:
+    trill = [(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 10)]
+    a = assess(_score(), _take(*trill))
+    assert a.summary()["extra"] == 0 and a.summary()["ornaments"] == 1
+    (o,) = a.ornaments
+    assert (o.kind, o.note, o.bar, o.hand, o.pitch) == ("trill", _the_e5(a), 2, "right", E5)
+    assert len(o.played) == 10 and set(o.pitches) == {E5, F5}
+    assert a.scores.pitch == 100.0
+    assert all(n.verdict == "correct" for n in a.notes)
+
+
+def test_a_trill_on_the_top_note_of_a_second() -> None:
+    # begun on the upper note before the beat: walking back from the E5, the D5 struck with it is
+    # passed over, not taken for the end of the trill
+    trill = [(F5, -0.12), (F5, 0.1), (E5, 0.2), (F5, 0.3), (E5, 0.4)]
+    a = assess(_score(second=True), _take(*trill, second=True))
+    assert [(o.kind, len(o.played)) for o in a.ornaments] == [("trill", 6)] and a.summary()["extra"] == 0
+    assert all(n.verdict == "correct" for n in a.notes)
+
+
+@pytest.mark.parametrize(("added", "kind"), [
+    ([(F5, 0.08), (E5, 0.16)], "mordent"),                      # upper mordent
+    ([(DS5, 0.08), (E5, 0.16)], "mordent"),                     # lower mordent
+    ([(F5, 0.1), (E5, 0.2), (DS5, 0.3), (E5, 0.4)], "turn"),    # a turn after the note
+    ([(F5, -0.12), (F5, 0.1), (E5, 0.2)], "trill"),             # begun on the upper note, before the beat
+], ids=["upper-mordent", "lower-mordent", "turn", "trill-from-above"])
+def test_ornament_kinds(added, kind) -> None:
+    a = assess(_score(), _take(*added))
+    assert [o.kind for o in a.ornaments] == [kind]
+    assert a.summary()["extra"] == 0
+    assert a.ornaments[0].onset_s == pytest.approx(T0 + min(0.0, added[0][1]), abs=1e-3)
+
+
+@pytest.mark.parametrize(("added", "why"), [
+    ([(F5, 0.01)], "a neighbouring key struck with the note (a smudge)"),
+    ([(F5, 0.01), (E5, 0.1)], "a smudge then the key again"),
+    ([(G5, 0.1), (E5, 0.2), (G5, 0.3), (E5, 0.4)], "a third away: not a trill"),
+    ([(F5, 0.3), (E5, 0.6)], "too slow for an ornament"),
+    ([(F5, 0.1), (F5, 0.2)], "the written key does not come back"),
+    ([(DS5, -0.1)], "a single grace note"),
+])
+def test_what_is_not_an_ornament_stays_extra(added, why) -> None:
+    a = assess(_score(), _take(*added))
+    assert a.ornaments == (), why
+    assert sorted((e.pitch, round(e.onset_s - T0, 3)) for e in a.extras) == sorted(
+        (p, round(dt, 3)) for p, dt in added), why
+
+
+def test_ornaments_can_be_turned_off() -> None:
+    trill = [(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)]
+    cfg = AssessConfig(verdict=VerdictConfig(ornament_gap_s=0))
+    a = assess(_score(), _take(*trill), config=cfg)
+    assert a.ornaments == () and a.summary()["extra"] == 5
+
+
+@pytest.mark.parametrize("kw", [{"ornament_gap_s": -0.1}, {"ornament_gap_s": 0.1, "ornament_min_gap_s": 0.2},
+                                {"ornament_gap_s": 5.0}])
+def test_absurd_ornament_settings_are_refused(kw) -> None:
+    with pytest.raises(ParameterError, match="ornament"):
+        VerdictConfig(**kw)
+
+
+def test_the_json_and_the_page_show_the_ornament() -> None:
+    a = assess(_score(), _take(*[(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)]))
+    d = json.loads(a.to_json())
+    assert d["summary"]["ornaments"] == 1 and d["extra_notes"] == []
+    (o,) = d["ornaments"]
+    assert (o["kind"], o["bar"], o["hand"], o["name"], o["note"]) == ("trill", 2, "right", "E5", _the_e5(a))
+    assert o["played_pitches"] == [E5, F5, E5, F5, E5, F5] and len(o["played"]) == 6
+    page = render_html(a)
+    assert "ornament (trill, mordent, turn; not counted)" in page and "1 ornament (trill)" in page
+    assert page.count('fill="#8e5cd9" opacity') == 5  # the trill's notes after the written strike
+    assert "trill on E5 in bar 2 (right hand): 6 notes" in page
+
+
+def test_the_live_mode_lists_the_ornament_when_it_finishes() -> None:
+    from yuefu.teach import StreamFollower
+
+    live = StreamFollower(_score())
+    for p, on, off, v in _take(*[(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)]):
+        live.note_on(p, on, v)
+        live.note_off(p, off)
+    a = live.finish()
+    assert [o.kind for o in a.ornaments] == ["trill"] and a.summary()["extra"] == 0
+
+
+def test_the_command_line_counts_the_ornaments(tmp_path, capsys) -> None:
+    from yuefu.cli import main
+    from yuefu.core.io import write_midi
+
+    score, take = tmp_path / "score.mid", tmp_path / "take.mid"
+    write_midi(_score(), score)
+    played = Score(tempos=[Tempo(0, 120)])
+    t = played.add_track(Track("piano"))
+    for p, on, off, v in _take(*[(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)]):
+        t.notes.append(Note(p, 2 * on, 2 * (off - on), v))  # 120 BPM: two beats a second
+    write_midi(played.normalize(), take)
+    assert main(["practice", str(score), str(take)]) == 0
+    out = capsys.readouterr().out
+    assert "0 extra" in out and "1 ornament (not counted)" in out, out
