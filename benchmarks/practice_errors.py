@@ -42,7 +42,7 @@ import numpy as np
 from yuefu.core import Note, Score, Tempo, TimeSignature, Track
 from yuefu.teach import build_reference
 
-__all__ = ["InjectedPerformance", "inject_errors", "seeded_take", "crop_score", "RATES"]
+__all__ = ["InjectedPerformance", "inject_errors", "seeded_take", "crop_score", "add_ornaments", "RATES"]
 
 #: The error rates of the benchmark.
 RATES = (0.0, 0.02, 0.05, 0.1, 0.2)
@@ -65,6 +65,9 @@ class InjectedPerformance:
     tempo_scale: float = 1.0
     drift: float = 0.0
     source: list[int] = field(default_factory=list)  # per row: the score note played (-1: inserted)
+    # trills, mordents and turns added by add_ornaments: (kind, score note, rows of the ornament
+    # after the written strike)
+    ornaments: list[tuple[str, int, list[int]]] = field(default_factory=list)
 
     def to_score(self) -> Score:
         """The performance as a one-track MIDI-ready score at 120 BPM (beats = 2 x seconds)."""
@@ -265,4 +268,73 @@ def inject_errors(score: Score, rate: float, rng: np.random.Generator, *, restar
     played = {i for i, j in twin.items()
               if j in {idx for _, kind, idx in events if kind in ("ok", "wrong")}}
     out.missed |= {i for i in range(len(notes)) if i not in played}
+    return out
+
+
+#: The ornaments :func:`add_ornaments` plays, in turn: (kind, offsets of the keys after the written
+#: strike: +1 the upper auxiliary, -1 the lower, 0 the written key).
+ORNAMENT_SHAPES = (("mordent", (1, 0)), ("trill", (1, 0) * 6), ("turn", (1, 0, -1, 0)))
+
+
+def add_ornaments(take: InjectedPerformance, rng: np.random.Generator, *, most: int = 3,
+                  step_s: float = 0.075) -> InjectedPerformance:
+    """``take`` with a mordent, a trill and a turn (up to ``most``, in that order) played on written
+    notes: after the written strike, the upper auxiliary (a tone or a semitone up), the written key,
+    and so on, ``step_s`` apart (a trill of 13 notes a second; a trill stops before the note ends).
+
+    Chosen among the notes played once and correctly that sound at least 0.35 s, with no other
+    played note within two semitones from 0.2 s before them to 0.2 s after they end (so the
+    ornament is the only thing there on those keys). The written strike is cut short where the
+    ornament's first note comes. Rows are re-sorted, every index of the truth moved with them."""
+    rows = list(take.rows)
+    once = {i for i in set(take.source) if i >= 0 and take.source.count(i) == 1}
+    P = np.array([r[0] for r in rows])
+    on = np.array([r[1] for r in rows])
+    off = np.array([r[2] for r in rows])
+    fit = []
+    for k, i in enumerate(take.source):
+        if i not in once or i in take.wrong or off[k] - on[k] < 0.35:
+            continue
+        near = (np.abs(P - P[k]) <= 2) & (on >= on[k] - 0.2) & (on <= off[k] + 0.2)
+        if near.sum() == 1:
+            fit.append(k)
+    chosen = sorted(rng.choice(fit, size=min(most, len(fit)), replace=False).tolist()) if fit else []
+    added: list[tuple[tuple[int, float, float, int], int]] = []  # (row, ornament number)
+    kinds = []
+    for n, k in enumerate(chosen):
+        kind, shape = ORNAMENT_SHAPES[n % len(ORNAMENT_SHAPES)]
+        p, a, b, v = rows[k]
+        up, down = p + int(rng.choice([1, 2])), p - int(rng.choice([1, 2]))
+        times = [a + step_s * (j + 1) for j in range(len(shape))]
+        keep = [j for j, t in enumerate(times) if t + step_s <= b]
+        if len(keep) < len(shape) and kind != "trill":
+            continue
+        if kind == "trill":
+            keep = keep[: len(keep) - len(keep) % 2]  # end on the written key
+            if len(keep) < 4:
+                continue
+        rows[k] = (p, a, times[0] - 0.005, v)
+        for j in keep:
+            q = {1: up, 0: p, -1: down}[shape[j]]
+            end = times[j + 1] - 0.005 if j + 1 < len(times) else b
+            added.append(((q, times[j], min(end, b), max(1, v - 10)), n))
+        kinds.append((n, kind, take.source[k]))
+    # re-sort and carry the truth's row indices along
+    all_rows = [(r, ("take", k)) for k, r in enumerate(rows)] + [(r, ("orn", n)) for r, n in added]
+    order = sorted(range(len(all_rows)), key=lambda j: (all_rows[j][0][1], all_rows[j][0][0]))
+    new_of = {}
+    out = InjectedPerformance([], take.rate, dict(take.wrong), set(take.missed), [], list(take.restarts),
+                              list(take.pauses), list(take.skipped_bars), take.tempo_scale, take.drift)
+    members: dict[int, list[int]] = {}
+    for new, j in enumerate(order):
+        r, (what, k) = all_rows[j]
+        out.rows.append(r)
+        if what == "take":
+            new_of[k] = new
+            out.source.append(take.source[k])
+        else:
+            out.source.append(-1)
+            members.setdefault(k, []).append(new)
+    out.extra = [new_of[k] for k in take.extra]
+    out.ornaments = [(kind, note, members.get(n, [])) for n, kind, note in kinds]
     return out
