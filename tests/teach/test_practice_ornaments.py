@@ -119,15 +119,27 @@ def test_the_json_and_the_page_show_the_ornament() -> None:
     assert "trill on E5 in bar 2 (right hand): 6 notes" in page
 
 
-def test_the_live_mode_lists_the_ornament_when_it_finishes() -> None:
+def _live(*added: tuple[int, float]):
     from yuefu.teach import StreamFollower
 
     live = StreamFollower(_score())
-    for p, on, off, v in _take(*[(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)]):
-        live.note_on(p, on, v)
+    said = []
+    for p, on, off, v in _take(*added):
+        said.append((p, round(on - T0, 3), live.note_on(p, on, v).verdict))
         live.note_off(p, off)
-    a = live.finish()
+    return [x for x in said if -0.01 < x[1] < 1.0 and x[0] in (E5, F5, G5)], live.finish()
+
+
+def test_the_live_mode_says_ornament_from_the_third_note_and_lists_it_when_it_finishes() -> None:
+    said, a = _live(*[(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)])
+    assert [v for _, _, v in said][:2] == ["correct", "wrong_pitch"]  # the neighbour alone: a slip?
+    assert [v for _, _, v in said][2:] == ["ornament"] * 4
     assert [o.kind for o in a.ornaments] == ["trill"] and a.summary()["extra"] == 0
+
+
+def test_the_live_mode_does_not_call_an_alternation_a_third_away_an_ornament() -> None:
+    said, a = _live(*[(G5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)])
+    assert "ornament" not in [v for _, _, v in said] and a.ornaments == ()
 
 
 def test_the_command_line_counts_the_ornaments(tmp_path, capsys) -> None:

@@ -5,7 +5,11 @@ note at a time. ``note_on`` returns at once (well under 50 ms: one step costs
 ``O(max_skip * clusters)`` array operations, about a millisecond for a few hundred chords) with the
 current best explanation of the note: correct, wrong pitch (with the pitches that were expected)
 or extra, the bar and hand, and how early or late it came against the tempo followed so far.
-Live verdicts can be revised by later notes; :meth:`StreamFollower.finish` returns the full
+A trill, mordent or turn on a note just played correctly is told as it comes: from the note that
+brings the written key back (the third of the figure), its notes are ``ornament`` rather than extra
+or wrong (the rule of :func:`yuefu.teach.verdict.judge`, looking back only; the neighbour note
+before it keeps its first verdict). Live verdicts can be revised by later notes;
+:meth:`StreamFollower.finish` returns the full
 :class:`~yuefu.teach.assess.Assessment` of everything played, from the same recursion
 back-tracked (the offline verdicts, with missed notes and the marks).
 
@@ -34,7 +38,7 @@ from yuefu.teach.performance import Performance
 from yuefu.teach.reference import build_reference
 from yuefu.teach.scores import compute_scores
 from yuefu.teach.suggest import suggest
-from yuefu.teach.verdict import judge
+from yuefu.teach.verdict import ORNAMENT_STEP, judge
 
 __all__ = ["LiveVerdict", "StreamFollower", "VERDICT_OF_OP"]
 
@@ -46,7 +50,8 @@ VERDICT_OF_OP = {OP_INSERT: "extra", OP_MATCH: "correct", OP_SUBSTITUTE: "wrong_
 class LiveVerdict:
     """The live verdict on one played note.
 
-    ``verdict`` is ``correct``, ``wrong_pitch`` or ``extra``; ``expected`` holds the pitches of the
+    ``verdict`` is ``correct``, ``wrong_pitch``, ``extra`` or ``ornament`` (a note of a trill, mordent
+    or turn on the note played before; not counted against the player); ``expected`` holds the pitches of the
     score moment the note was placed at; ``jumped`` is true when the student went to another place
     in the score (a restart or a skip); ``latency_ms`` is how long the decision took.
     """
@@ -84,6 +89,7 @@ class StreamFollower:
         self.ref = build_reference(sc, split_pitch=self.cfg.split_pitch, bars=self.cfg.bars)
         self.follower = Follower(self.ref, self.cfg.align)
         self._held = _Held()
+        self._chains: list[list[tuple[int, float]]] = []  # ornaments that may be under way
 
     def note_on(self, pitch: int, time_s: float, velocity: int = 80) -> LiveVerdict:
         """A key went down: returns the live verdict on this note."""
@@ -109,8 +115,10 @@ class StreamFollower:
             verdict = "wrong_pitch"
             c = self.ref.clusters[nxt]
             bar, expected = c.bar, c.pitches
+        if self._ornament(int(pitch), float(time_s), verdict == "correct"):
+            verdict = "ornament"
         dev_ms = timing = None
-        if verdict != "extra" and np.isfinite(st.expected_s):
+        if verdict not in ("extra", "ornament") and np.isfinite(st.expected_s):
             dev = float(time_s) - st.expected_s
             dev_ms = round(1000 * dev, 1)
             vc = self.cfg.verdict
@@ -119,6 +127,28 @@ class StreamFollower:
             timing = ("late" if dev > 0 else "early") if late else "on_time"
         return LiveVerdict(int(pitch), float(time_s), verdict, bar, hand, expected, dev_ms, timing,
                            st.kind == KIND_JUMP, round(1000 * (time.perf_counter() - t0), 3))
+
+    def _ornament(self, pitch: int, t: float, correct: bool) -> bool:
+        """Whether this note goes on a trill, mordent or turn begun on a note played correctly just
+        before, and is its third note or later (the written key has come back)."""
+        vc = self.cfg.verdict
+        if vc.ornament_gap_s <= 0:
+            return False
+        # a figure ends when its next note is overdue
+        self._chains = [c for c in self._chains if t - c[-1][1] <= vc.ornament_gap_s]
+        if correct:
+            self._chains.append([(pitch, t)])
+            return False
+        for c in self._chains:
+            p0, (lp, lt) = c[0][0], c[-1]
+            if abs(pitch - p0) > ORNAMENT_STEP or pitch == lp or t - lt < vc.ornament_min_gap_s:
+                continue
+            keys = {q for q, _ in c} | {pitch}
+            if sum(q > p0 for q in keys) > 1 or sum(q < p0 for q in keys) > 1:
+                continue
+            c.append((pitch, t))
+            return len(c) >= 3 and sum(q == p0 for q, _ in c) >= 2
+        return False
 
     def note_off(self, pitch: int, time_s: float) -> None:
         """A key came up (used for the held lengths in :meth:`finish`)."""
