@@ -283,8 +283,8 @@ def run_ornaments(pieces, rate_indices: tuple[int, ...] = (0, 3)) -> dict[str, f
 def run_live(pieces, rate: float = 0.1) -> dict[str, float]:  # noqa: ANN001
     """Live mode: every piece played at ``rate`` into :class:`yuefu.teach.StreamFollower` note by
     note (in the order struck). The latency of each ``note_on`` (the follower's own measure, from the
-    call to its verdict) and how many live verdicts (correct / wrong pitch / extra) the final,
-    back-tracked alignment of :meth:`~yuefu.teach.StreamFollower.finish` keeps."""
+    call to its verdict) and how many live verdicts (correct / wrong pitch / extra / ornament) the
+    final, back-tracked alignment of :meth:`~yuefu.teach.StreamFollower.finish` keeps."""
     from yuefu.teach import StreamFollower
     from yuefu.teach.stream import VERDICT_OF_OP
 
@@ -300,10 +300,15 @@ def run_live(pieces, rate: float = 0.1) -> dict[str, float]:  # noqa: ANN001
             said.append(lv.verdict)
             live.note_off(p, off)
         try:
-            final = live.finish().alignment.op
+            done = live.finish()
         except DifferentPieceError:
             continue  # latencies count; nothing to compare the live verdicts with
-        kept += sum(a == VERDICT_OF_OP[int(o)] for a, o in zip(said, final, strict=True))
+        final = [VERDICT_OF_OP[int(o)] for o in done.alignment.op]
+        for o in done.ornaments:
+            for k in o.played:
+                if k != done.notes[o.note].played:  # the written note's own strike is correct
+                    final[k] = "ornament"
+        kept += sum(a == b for a, b in zip(said, final, strict=True))
         total += len(said)
     arr = np.array(lat)
     return {"notes": len(arr), "p50": float(np.median(arr)), "p99": float(np.percentile(arr, 99)),

@@ -284,7 +284,8 @@ def add_ornaments(take: InjectedPerformance, rng: np.random.Generator, *, most: 
 
     Chosen among the notes played once and correctly that sound at least 0.35 s, with no other
     played note within two semitones from 0.2 s before them to 0.2 s after they end (so the
-    ornament is the only thing there on those keys). The written strike is cut short where the
+    ornament is the only thing there on those keys), and 0.3 s or more apart from one another (one
+    ornament at a time). The written strike is cut short where the
     ornament's first note comes. Rows are re-sorted, every index of the truth moved with them."""
     rows = list(take.rows)
     once = {i for i in set(take.source) if i >= 0 and take.source.count(i) == 1}
@@ -298,7 +299,12 @@ def add_ornaments(take: InjectedPerformance, rng: np.random.Generator, *, most: 
         near = (np.abs(P - P[k]) <= 2) & (on >= on[k] - 0.2) & (on <= off[k] + 0.2)
         if near.sum() == 1:
             fit.append(k)
-    chosen = sorted(rng.choice(fit, size=min(most, len(fit)), replace=False).tolist()) if fit else []
+    chosen: list[int] = []
+    for k in rng.permutation(fit).tolist() if fit else []:
+        # one ornament at a time: two keys trilled at once (a trill in thirds) is another figure
+        if len(chosen) < most and all(on[k] > off[c] + 0.3 or off[k] < on[c] - 0.3 for c in chosen):
+            chosen.append(int(k))
+    chosen.sort()
     added: list[tuple[tuple[int, float, float, int], int]] = []  # (row, ornament number)
     kinds = []
     for n, k in enumerate(chosen):
