@@ -70,13 +70,14 @@ window.addEventListener('error', e => {
 
 
 def _piece() -> tuple[Score, list[tuple[int, float, float, int]]]:
-    """Twelve bars for two staves, at 100 BPM, and a take with wrong, missed and extra notes and a
-    mordent."""
+    """Twelve bars for two staves, at 100 BPM, and a take with wrong, missed and extra notes, a
+    mordent, and a written trill played plain."""
     s = Score(tempos=[Tempo(0, 100)], time_signatures=[TimeSignature(0, 4, 4)],
               title="A study with a title long enough to wrap on a phone, 练习曲 第三首")
     t = s.add_track(Track("Piano"))
     for i in range(96):  # sixteenth-note pairs: a dense right hand
-        t.notes.append(Note(67 + (0, 2, 4, 5, 7, 5, 4, 2)[i % 8], i * 0.5, 0.5, 80, staff=1))
+        t.notes.append(Note(67 + (0, 2, 4, 5, 7, 5, 4, 2)[i % 8], i * 0.5, 0.5, 80, staff=1,
+                            ornament="trill" if i == 40 else None))  # a trill sign, played plain
     for b in range(48):
         t.notes += [Note(43 + (b // 4) % 5, float(b), 1.0, 70, staff=2),
                     Note(50 + (b // 4) % 5, float(b), 1.0, 70, staff=2)]
@@ -98,7 +99,7 @@ def page() -> str:
     score, rows = _piece()
     a = assess(score, rows)
     assert a.summary()["wrong_pitch"] >= 2 and a.summary()["missed"] >= 1 and a.summary()["extra"] >= 1
-    assert [o.kind for o in a.ornaments] == ["mordent"]
+    assert [o.kind for o in a.ornaments] == ["mordent"] and len(a.verdicts.ornaments_not_played) == 1
     return render_html(a)
 
 

@@ -467,6 +467,43 @@ def test_a_two_staff_part_round_trips_as_one_part_with_its_staves() -> None:
     assert back.tracks[1].notes[0].staff is None
 
 
+def test_ornament_signs_round_trip_and_a_chord_s_goes_to_its_top_note() -> None:
+    s = Score()
+    t = s.add_track(Track("piano", program=0))
+    t.notes += [Note(76, 0, 2, ornament="trill"), Note(72, 2, 1, ornament="mordent"), Note(74, 3, 1),
+                Note(60, 4, 4, ornament="turn"), Note(64, 4, 4), Note(67, 8, 4, ornament="trill")]
+    data = musicxml_bytes(s.normalize())
+    root = ET.fromstring(data)
+    assert [len(list(root.iter(tag))) for tag in ("trill-mark", "mordent", "turn")] == [2, 1, 1]
+    back = score_from_musicxml_bytes(data)
+    got = sorted((n.pitch, n.onset, n.ornament) for n in back.tracks[0].notes)
+    assert got == [(60, 4.0, None), (64, 4.0, "turn"), (67, 8.0, "trill"), (72, 2.0, "mordent"),
+                   (74, 3.0, None), (76, 0.0, "trill")]
+
+
+def test_an_upper_mordent_and_an_inverted_turn_are_read_as_their_kinds() -> None:
+    xml = _one_note_xml("<notations><ornaments><inverted-mordent/></ornaments></notations>")
+    assert score_from_musicxml_bytes(xml).tracks[0].notes[0].ornament == "mordent"
+    xml = _one_note_xml("<notations><ornaments><inverted-turn/></ornaments></notations>")
+    assert score_from_musicxml_bytes(xml).tracks[0].notes[0].ornament == "turn"
+    xml = _one_note_xml("<notations><ornaments><tremolo>3</tremolo></ornaments></notations>")
+    assert score_from_musicxml_bytes(xml).tracks[0].notes[0].ornament is None
+
+
+def _one_note_xml(notations: str) -> bytes:
+    return ('''<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1"><part-list><score-part id="P1"><part-name>Piano</part-name></score-part>
+</part-list><part id="P1"><measure number="1"><attributes><divisions>1</divisions>
+<time><beats>4</beats><beat-type>4</beat-type></time></attributes>
+<note><pitch><step>E</step><octave>5</octave></pitch><duration>4</duration><type>whole</type>'''
+            + notations + "</note></measure></part></score-partwise>").encode()
+
+
+def test_a_note_refuses_an_unknown_ornament() -> None:
+    with pytest.raises(ParameterError, match="ornament"):
+        Note(60, 0, 1, ornament="glissando")
+
+
 # -- broken inputs ---------------------------------------------------------------------------
 BROKEN = {
     "empty.musicxml": b"",

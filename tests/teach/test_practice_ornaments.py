@@ -14,15 +14,17 @@ from yuefu.teach import AssessConfig, VerdictConfig, assess, render_html
 E5, F5, D5, DS5, G5 = 76, 77, 74, 75, 79
 
 
-def _score(second: bool = False) -> Score:
+def _score(second: bool = False, written: str | None = None) -> Score:
     """Four bars at 100 BPM (0.6 s a beat): quarter notes, a half note E5 on bar 2's first beat (with
-    a D5 under it: ``second``), and a left hand of half notes."""
+    a D5 under it: ``second``; with an ornament sign over it: ``written``), and a left hand of half
+    notes."""
     s = Score(tempos=[Tempo(0, 100)], time_signatures=[TimeSignature(0, 4, 4)], title="ornaments")
     rh, lh = s.add_track(Track("right")), s.add_track(Track("left"))
     melody = [72, 74, 76, 77, E5, None, 72, 71, 72, 74, 76, 74, 72, 71, 72, 72]
     for i, p in enumerate(melody):
         if p is not None:
-            rh.notes.append(Note(p, float(i), 2.0 if i == 4 else 1.0, 80))
+            half = i == 4
+            rh.notes.append(Note(p, float(i), 2.0 if half else 1.0, 80, ornament=written if half else None))
     for b in range(8):
         lh.notes.append(Note((48, 43)[b % 2], 2.0 * b, 2.0, 70))
     if second:
@@ -156,3 +158,39 @@ def test_the_command_line_counts_the_ornaments(tmp_path, capsys) -> None:
     assert main(["practice", str(score), str(take)]) == 0
     out = capsys.readouterr().out
     assert "0 extra" in out and "1 ornament (not counted)" in out, out
+
+
+
+def _written_score(tmp_path) -> str:
+    from yuefu.core.io.musicxml import write_musicxml
+
+    return str(write_musicxml(_score(written="trill"), tmp_path / "study.musicxml"))
+
+
+def test_a_written_trill_played_is_said_to_be_the_written_one(tmp_path) -> None:
+    a = assess(_written_score(tmp_path), _take(*[(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 6)]))
+    assert [(o.kind, o.written) for o in a.ornaments] == [("trill", "trill")]
+    assert a.verdicts.ornaments_not_played == () and not any(x.kind == "ornaments" for x in a.suggestions)
+    d = json.loads(a.to_json())
+    (e5,) = [n for n in d["notes"] if "ornament_written" in n]
+    assert (e5["name"], e5["ornament_written"], e5["ornament_played"]) == ("E5", "trill", True)
+    assert d["ornaments"][0]["written"] == "trill"
+
+
+def test_a_written_trill_played_plain_is_a_suggestion_not_an_error(tmp_path) -> None:
+    a = assess(_written_score(tmp_path), _take())
+    assert a.verdicts.ornaments_not_played == (_the_e5(a),) and a.ornaments == ()
+    assert a.scores.pitch == 100.0 and a.summary()["ornaments_not_played"] == 1
+    (sug,) = [x for x in a.suggestions if x.kind == "ornaments"]
+    assert sug.text.startswith("Bar 2, right hand: the trill written on E5 was played as a plain note")
+    assert (sug.bars, sug.hand) == ((2, 2), "right")
+    d = json.loads(a.to_json())
+    assert [n["ornament_played"] for n in d["notes"] if "ornament_written" in n] == [False]
+    page = render_html(a)
+    assert "1 written ornament played plain" in page and "trill written)" in page and ">tr</text>" in page
+
+
+def test_from_a_recording_a_plain_written_trill_is_not_said(tmp_path) -> None:
+    cfg = AssessConfig(verdict=VerdictConfig(audio=True))
+    a = assess(_written_score(tmp_path), _take(), config=cfg)
+    assert a.verdicts.ornaments_not_played == () and not any(x.kind == "ornaments" for x in a.suggestions)

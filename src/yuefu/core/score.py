@@ -26,6 +26,7 @@ from yuefu.core.theory import Key, estimate_key, parse_chord
 
 __all__ = [
     "ROLES",
+    "ORNAMENTS",
     "Note",
     "Track",
     "Tempo",
@@ -59,6 +60,11 @@ ROLES = (
 )
 
 
+#: The ornament signs a note may carry (``Note.ornament``): a trill, a mordent (upper or lower)
+#: and a turn (either way round).
+ORNAMENTS = ("trill", "mordent", "turn")
+
+
 @dataclass(slots=True)
 class Note:
     """One note.
@@ -79,6 +85,9 @@ class Note:
         The staff of its part that the note is written on, 1 being the top one (in a piano part
         staff 1 is the right hand's, staff 2 the left hand's), for a part with several staves;
         None for a one-staff part or a source that does not say (MIDI).
+    ornament : str or None
+        The ornament sign written over the note, one of :data:`ORNAMENTS` (MusicXML says it; MIDI
+        does not), or None.
     """
 
     pitch: int
@@ -87,6 +96,7 @@ class Note:
     velocity: int = 90
     lyric: str | None = None
     staff: int | None = None
+    ornament: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= int(self.pitch) <= 127:
@@ -99,6 +109,9 @@ class Note:
             raise ParameterError(f"note velocity must be 1..127, got {self.velocity}")
         if self.staff is not None and not 1 <= int(self.staff) <= 16:
             raise ParameterError(f"note staff must be 1..16 (1 = the top staff) or None, got {self.staff}")
+        if self.ornament is not None and self.ornament not in ORNAMENTS:
+            raise ParameterError(f"note ornament must be one of {', '.join(ORNAMENTS)} or None, "
+                                 f"got {self.ornament!r}")
 
     @property
     def end(self) -> float:

@@ -123,7 +123,8 @@ class Assessment:
                 "missed": v.count("missed"), "extra": len(v.extras), "early": t.count("early"),
                 "late": t.count("late"), "too_short": d.count("too_short"), "too_long": d.count("too_long"),
                 "replayed": len(v.superseded), "unheard": v.count("unheard"),
-                "artefacts": len(v.artefacts), "ornaments": len(v.ornaments)}
+                "artefacts": len(v.artefacts), "ornaments": len(v.ornaments),
+                "ornaments_not_played": len(v.ornaments_not_played)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (see ``docs/practice.md``)."""
@@ -139,6 +140,7 @@ class Assessment:
                                 for h in hands}
             bars.append(row)
         notes = []
+        decorated = {o.note for o in v.ornaments}
         for n in v.notes:
             d: dict[str, Any] = {"index": n.index, "bar": n.bar, "hand": n.hand, "pitch": n.pitch,
                                  "name": pitch_to_name(n.pitch), "onset_beat": round(n.onset_beat, 4),
@@ -150,6 +152,11 @@ class Assessment:
                           "played_velocity": n.played_velocity, "expected_onset_s": n.expected_onset_s,
                           "deviation_ms": n.deviation_ms, "deviation_beats": n.deviation_beats,
                           "timing": n.timing, "duration_ratio": n.duration_ratio, "duration": n.duration})
+            written = ref.notes[n.index].ornament
+            if written:
+                d["ornament_written"] = written
+                judged = n.verdict == "correct" and not perf.transcribed
+                d["ornament_played"] = (n.index in decorated) if judged else None
             notes.append(d)
         bpm = list(v.bar_bpm.values())
         return {
@@ -174,7 +181,7 @@ class Assessment:
                              "bar": e.bar, "hand": e.hand} for e in v.extras],
             "ornaments": [{"kind": o.kind, "note": o.note, "bar": o.bar, "hand": o.hand, "pitch": o.pitch,
                            "name": pitch_to_name(o.pitch), "onset_s": o.onset_s, "end_s": o.end_s,
-                           "played": list(o.played), "played_pitches": list(o.pitches)}
+                           "played": list(o.played), "played_pitches": list(o.pitches), "written": o.written}
                           for o in v.ornaments],
             "replayed_notes": list(v.superseded),
         }

@@ -9,7 +9,8 @@ best five are kept:
 * skipped passages and an early end;
 * passages that rush or drag (notes consistently early or late), with a metronome mark;
 * unsteady tempo across the piece (the first bars against the last);
-* held lengths (too short / too long) and a narrow dynamic range.
+* held lengths (too short / too long) and a narrow dynamic range;
+* ornaments the score writes (a MusicXML trill, mordent or turn sign) played as plain notes.
 
 When fewer than two problems are found the list is completed with next steps (a faster tempo,
 more dynamic shaping), so there are always at least two.
@@ -35,8 +36,8 @@ class Suggestion:
     """One practice suggestion.
 
     ``kind`` is one of ``notes``, ``fluency``, ``skip``, ``timing``, ``tempo``, ``articulation``,
-    ``dynamics``, ``next``; ``bars`` is the inclusive range it is about (None: the whole piece);
-    ``hand`` is ``right``, ``left``, ``both`` or None.
+    ``dynamics``, ``ornaments``, ``next``; ``bars`` is the inclusive range it is about (None: the
+    whole piece); ``hand`` is ``right``, ``left``, ``both`` or None.
     """
 
     text: str
@@ -223,11 +224,33 @@ def _dynamics(v: Verdicts, s: Scores, ref: Reference) -> list[Suggestion]:
     return [Suggestion(text, "dynamics", (lo_bar, hi_bar), "both", weight)]
 
 
+def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
+    """The written ornaments played as plain notes, per hand: add them once the notes are sure."""
+    out: list[Suggestion] = []
+    by_hand: dict[str, list[int]] = {}
+    for i in v.ornaments_not_played:
+        by_hand.setdefault(ref.notes[i].hand, []).append(i)
+    for hand, idx in sorted(by_hand.items()):
+        rn = [ref.notes[i] for i in idx]
+        bars = sorted({n.bar for n in rn})
+        kinds = sorted({n.ornament or "" for n in rn})
+        where = (f"Bar {bars[0]}" if len(bars) == 1 else "Bars " + ", ".join(map(str, bars[:-1]))
+                 + f" and {bars[-1]}") if len(bars) <= 4 else f"Bars {bars[0]}–{bars[-1]}"
+        what = (f"the {kinds[0]} written on {pitch_to_name(rn[0].pitch)}" if len(rn) == 1
+                else f"{len(rn)} written ornaments ({', '.join(kinds)})")
+        one = len(rn) == 1
+        how = "was played as a plain note" if one else "were played as plain notes"
+        text = (f"{where}, {_hand_text(hand)}: {what} {how} — once the notes are sure, add "
+                f"{'it' if one else 'them'}, slowly at first, starting on the beat.")
+        out.append(Suggestion(text, "ornaments", (bars[0], bars[-1]), hand, 0.3 * len(rn)))
+    return out
+
+
 def suggest(ref: Reference, v: Verdicts, s: Scores, *, most: int = 5) -> list[Suggestion]:
     """Two to ``most`` (at most 5) practice suggestions, most important first."""
     most = max(2, min(5, most))
     cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v) + _tempo(v, s, ref) + _articulation(v)
-             + _dynamics(v, s, ref))
+             + _dynamics(v, s, ref) + _ornaments(v, ref))
     cands.sort(key=lambda c: (-c.weight, c.bars or (0, 0)))
     out = cands[:most]
     if len(out) < 2:

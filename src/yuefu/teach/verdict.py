@@ -27,7 +27,9 @@ From an :class:`~yuefu.teach.align.Alignment`:
    away. Extra notes that continue a correctly played written note that way (each within
    ``ornament_gap_s`` of the one before, the keys alternating, the written key coming back) are
    an :class:`Ornament` of that note rather than extra notes: listed, and not counted against the
-   player.
+   player. Where the score writes an ornament sign over a note (``Note.ornament``, from MusicXML)
+   and the note was played right but plain, it is listed in ``Verdicts.ornaments_not_played``
+   (not from a recording, whose transcription merges a trill's quick strikes).
 """
 
 from __future__ import annotations
@@ -186,7 +188,9 @@ class Ornament:
     ``kind``: ``"mordent"`` (three notes: the note, its neighbour, the note), ``"trill"`` (four or
     more notes on two keys) or ``"turn"`` (neighbours above and below). ``note`` is the score note
     it decorates, ``played`` the performance notes of it in time order (the written note's own
-    strike included; the others are not extra notes).
+    strike included; the others are not extra notes). ``written``: the ornament sign the score
+    writes over that note (a MusicXML score's), or None (none written, or a score that cannot say,
+    as MIDI).
     """
 
     kind: str
@@ -198,6 +202,7 @@ class Ornament:
     end_s: float
     played: tuple[int, ...]
     pitches: tuple[int, ...]
+    written: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,8 @@ class Verdicts:
     bar_bpm: dict[int, float]
     artefacts: tuple[int, ...] = ()  # played notes set aside as likely transcription artefacts
     ornaments: tuple[Ornament, ...] = ()
+    # score notes with an ornament sign (Note.ornament), played right but plain (not from a recording)
+    ornaments_not_played: tuple[int, ...] = ()
 
     def count(self, verdict: str) -> int:
         return sum(1 for n in self.notes if n.verdict == verdict)
@@ -464,6 +471,12 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     if ornaments:
         decorating = {k for o in ornaments for k in o.played}
         extra_idx = [(k, c) for k, c in extra_idx if k not in decorating]
+        ornaments = [replace(o, written=ref.notes[o.note].ornament) for o in ornaments]
+    # a written ornament played as a plain note; from a recording a trill's strikes are heard a few
+    # at a time (the transcriber merges them), so there it is not said
+    decorated = {o.note for o in ornaments}
+    plain = () if audio else tuple(n.index for n in notes if n.verdict == "correct"
+                                   and ref.notes[n.index].ornament and n.index not in decorated)
     extras = []
     for k, c in sorted(extra_idx):
         cc = min(max(c, 0), J - 1)
@@ -488,7 +501,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             spbs.setdefault(ref.clusters[c].bar, []).append(float(lt.seconds_per_beat[i]))
     bar_bpm = {b: round(60.0 / float(np.median(v)), 1) for b, v in spbs.items()}
     return Verdicts(tuple(notes), tuple(extras), tuple(sorted(superseded)), tuple(events), bars, bar_hands,
-                    lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts), tuple(ornaments))
+                    lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts), tuple(ornaments),
+                    plain)
 
 
 def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap_s: float,

@@ -25,7 +25,8 @@ of several staves its staff (1 = the top one), and a one-staff part's notes none
 Reading parses with music21, merges tied notes, splits chords, and turns harmony, rehearsal marks,
 tempo, meter and key marks back into the score's events. Notes of a file without ``dynamics``
 come back at velocity 90 (``Note``'s default); grace notes are skipped; only the first lyric
-verse is read.
+verse is read. A trill, mordent (upper or lower) or turn sign over a note is its ``Note.ornament``
+(over a chord: its top note's), and is written back (a mordent as the lower one).
 
 >>> import tempfile, pathlib
 >>> from yuefu.core.score import Note, Score, Track
@@ -252,6 +253,7 @@ class _Group:
     velocity: int
     lyric: str | None = None
     syllabic: str | None = None
+    ornament: str | None = None
 
 
 def _bars(score: Score) -> list[tuple[Fraction, Fraction, TimeSignature | None]]:
@@ -299,7 +301,8 @@ def _groups(track: Track) -> list[_Group]:
     for (on, end), notes in sorted(by_span.items()):
         pitches = sorted({int(n.pitch) for n in notes})
         lyric = next((n.lyric.strip() for n in notes if n.lyric and n.lyric.strip()), None)
-        groups.append(_Group(on, end, pitches, max(int(n.velocity) for n in notes), lyric))
+        ornament = next((n.ornament for n in notes if n.ornament), None)
+        groups.append(_Group(on, end, pitches, max(int(n.velocity) for n in notes), lyric, None, ornament))
     # syllabic: a syllable ending in '-' continues its word into the next syllable
     continues = False
     for g in groups:
@@ -555,7 +558,9 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
           bar_len: Fraction, bar_start: Fraction, *, hidden_rests: bool, drum: bool,
           sharps_at: Any) -> None:
     """Append the pieces of one voice in one bar, with rests in the gaps."""
-    from music21 import chord, note, percussion, pitch, tie
+    from music21 import chord, expressions, note, percussion, pitch, tie
+
+    ornament_sign = {"trill": expressions.Trill, "mordent": expressions.Mordent, "turn": expressions.Turn}
 
     pos = Fraction(0)
 
@@ -597,6 +602,8 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
         obj.volume.velocity = g.velocity
         if tie_kind is not None:
             obj.tie = tie.Tie(tie_kind)
+        if first and g.ornament is not None and not drum:
+            obj.expressions.append(ornament_sign[g.ornament]())
         if first and g.lyric is not None:
             ly = note.Lyric(g.lyric, number=1, applyRaw=True)
             if g.lyric != _MELISMA:
@@ -1226,6 +1233,9 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
         is_chord = isinstance(el, chord.ChordBase)
         members = list(el.notes) if is_chord else [el]
         lyric = _lyric_text(el)
+        orn = _ornament_of(el)
+        # a sign over a chord is the top note's (a trill, a turn is played on the melody note)
+        orn_at = max(range(len(members)), key=lambda j: _member_pitch(members[j])) if orn and is_chord else 0
         for i, mem in enumerate(members):
             if isinstance(mem, note.Unpitched):
                 pitch = _drum_key(str(mem.displayStep), int(mem.displayOctave),
@@ -1247,10 +1257,30 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
                 if tie_type == "continue":
                     open_ties.setdefault((pitch, end), []).append((voice, held))
                 continue
-            n = Note(pitch, onset, dur, _velocity(mem, el), lyric if i == 0 else None, staff)
+            n = Note(pitch, onset, dur, _velocity(mem, el), lyric if i == 0 else None, staff,
+                     orn if i == orn_at else None)
             track.notes.append(n)
             if tie_type in ("start", "continue"):
                 open_ties.setdefault((pitch, end), []).append((voice, n))
+
+
+def _member_pitch(mem: Any) -> int:
+    p = getattr(mem, "pitch", None)
+    return int(p.midi) if p is not None else -1
+
+
+def _ornament_of(el: Any) -> str | None:
+    """The ornament sign over a note or chord, as :data:`yuefu.core.score.ORNAMENTS` names it."""
+    from music21 import expressions
+
+    for x in getattr(el, "expressions", ()):
+        if isinstance(x, expressions.Trill):  # and its kinds: half-step, whole-step, shake
+            return "trill"
+        if isinstance(x, expressions.GeneralMordent):  # upper (inverted) or lower
+            return "mordent"
+        if isinstance(x, expressions.Turn):  # and the inverted turn
+            return "turn"
+    return None
 
 
 def _timed_notes(part: Any) -> list[tuple[Fraction, str, Any]]:
