@@ -640,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     if live:
         row(f"live: note_on latency p50 / p99 / max ({live['notes']} notes, {live['pieces']} pieces at 10%)",
             f"{live['p50']:.2f} / {live['p99']:.2f} / {live['max']:.2f} ms", "max < 50 ms", live["max"] < 50)
-        row("live: verdicts (correct / wrong pitch / extra) that the final alignment keeps",
+        row("live: verdicts (correct / wrong pitch / extra / ornament) that the final alignment keeps",
             f"{live['kept']:.1%}", "-", None)
     if tmp is not None:
         tmp.cleanup()
