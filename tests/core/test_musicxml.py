@@ -499,6 +499,31 @@ def _one_note_xml(notations: str) -> bytes:
             + notations + "</note></measure></part></score-partwise>").encode()
 
 
+def test_grace_notes_round_trip_before_their_note() -> None:
+    s = Score()
+    t = s.add_track(Track("piano", program=0))
+    t.notes += [Note(76, 0, 2, grace=(77,)), Note(72, 2, 2, grace=(69, 71)), Note(60, 4, 4),
+                Note(64, 4, 4, grace=(66,))]
+    data = musicxml_bytes(s.normalize())
+    assert len(list(ET.fromstring(data).iter("grace"))) == 4
+    back = score_from_musicxml_bytes(data)
+    got = sorted((n.pitch, n.onset, n.duration, n.grace) for n in back.tracks[0].notes)
+    assert got == [(60, 4.0, 4.0, ()), (64, 4.0, 4.0, (66,)), (72, 2.0, 2.0, (69, 71)), (76, 0.0, 2.0, (77,))]
+
+
+def test_a_grace_note_leads_into_the_nearest_note_of_a_chord() -> None:
+    xml = (b'''<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1"><part-list><score-part id="P1"><part-name>Piano</part-name></score-part>
+</part-list><part id="P1"><measure number="1"><attributes><divisions>1</divisions>
+<time><beats>4</beats><beat-type>4</beat-type></time></attributes>
+<note><grace slash="yes"/><pitch><step>B</step><octave>3</octave></pitch><type>eighth</type></note>
+<note><pitch><step>C</step><octave>4</octave></pitch><duration>4</duration><type>whole</type></note>
+<note><chord/><pitch><step>G</step><octave>4</octave></pitch><duration>4</duration><type>whole</type></note>
+</measure></part></score-partwise>''')
+    notes = sorted(score_from_musicxml_bytes(xml).tracks[0].notes, key=lambda n: n.pitch)
+    assert [(n.pitch, n.grace) for n in notes] == [(60, (59,)), (67, ())]
+
+
 def test_a_note_refuses_an_unknown_ornament() -> None:
     with pytest.raises(ParameterError, match="ornament"):
         Note(60, 0, 1, ornament="glissando")

@@ -14,17 +14,18 @@ from yuefu.teach import AssessConfig, VerdictConfig, assess, render_html
 E5, F5, D5, DS5, G5 = 76, 77, 74, 75, 79
 
 
-def _score(second: bool = False, written: str | None = None) -> Score:
+def _score(second: bool = False, written: str | None = None, grace: tuple[int, ...] = ()) -> Score:
     """Four bars at 100 BPM (0.6 s a beat): quarter notes, a half note E5 on bar 2's first beat (with
-    a D5 under it: ``second``; with an ornament sign over it: ``written``), and a left hand of half
-    notes."""
+    a D5 under it: ``second``; with an ornament sign over it: ``written``; grace notes before it:
+    ``grace``), and a left hand of half notes."""
     s = Score(tempos=[Tempo(0, 100)], time_signatures=[TimeSignature(0, 4, 4)], title="ornaments")
     rh, lh = s.add_track(Track("right")), s.add_track(Track("left"))
     melody = [72, 74, 76, 77, E5, None, 72, 71, 72, 74, 76, 74, 72, 71, 72, 72]
     for i, p in enumerate(melody):
         if p is not None:
             half = i == 4
-            rh.notes.append(Note(p, float(i), 2.0 if half else 1.0, 80, ornament=written if half else None))
+            rh.notes.append(Note(p, float(i), 2.0 if half else 1.0, 80, ornament=written if half else None,
+                                 grace=grace if half else ()))
     for b in range(8):
         lh.notes.append(Note((48, 43)[b % 2], 2.0 * b, 2.0, 70))
     if second:
@@ -161,10 +162,10 @@ def test_the_command_line_counts_the_ornaments(tmp_path, capsys) -> None:
 
 
 
-def _written_score(tmp_path) -> str:
+def _written_score(tmp_path, **kw) -> str:
     from yuefu.core.io.musicxml import write_musicxml
 
-    return str(write_musicxml(_score(written="trill"), tmp_path / "study.musicxml"))
+    return str(write_musicxml(_score(**(kw or {"written": "trill"})), tmp_path / "study.musicxml"))
 
 
 def test_a_written_trill_played_is_said_to_be_the_written_one(tmp_path) -> None:
@@ -187,10 +188,37 @@ def test_a_written_trill_played_plain_is_a_suggestion_not_an_error(tmp_path) -> 
     d = json.loads(a.to_json())
     assert [n["ornament_played"] for n in d["notes"] if "ornament_written" in n] == [False]
     page = render_html(a)
-    assert "1 written ornament played plain" in page and "trill written)" in page and ">tr</text>" in page
+    assert "1 written ornament left out" in page and "trill written)" in page and ">tr</text>" in page
 
 
 def test_from_a_recording_a_plain_written_trill_is_not_said(tmp_path) -> None:
     cfg = AssessConfig(verdict=VerdictConfig(audio=True))
     a = assess(_written_score(tmp_path), _take(), config=cfg)
     assert a.verdicts.ornaments_not_played == () and not any(x.kind == "ornaments" for x in a.suggestions)
+
+
+
+@pytest.mark.parametrize(("added", "moved"), [([(DS5, -0.08)], 0.0), ([(DS5, 0.0)], 0.25)],
+                         ids=["acciaccatura-before-the-beat", "appoggiatura-on-the-beat"])
+def test_a_written_grace_note_played_is_not_extra(tmp_path, added, moved) -> None:
+    rows = [(p, on + moved, off, v) if p == E5 and abs(on - T0) < 1e-6 else (p, on, off, v)
+            for p, on, off, v in _take(*added)]
+    a = assess(_written_score(tmp_path, grace=(DS5,)), sorted(rows, key=lambda r: (r[1], r[0])))
+    assert [(o.kind, o.written, o.pitches) for o in a.ornaments] == [("grace", "grace", (DS5, E5))]
+    assert a.summary()["extra"] == 0 and a.verdicts.ornaments_not_played == ()
+    (e5,) = [n for n in json.loads(a.to_json())["notes"] if "grace_written" in n]
+    assert (e5["grace_written"], e5["grace_played"]) == (["D#5"], True)
+
+
+def test_a_written_grace_note_left_out_is_a_suggestion(tmp_path) -> None:
+    a = assess(_written_score(tmp_path, grace=(DS5,)), _take())
+    assert a.verdicts.ornaments_not_played == (_the_e5(a),) and a.scores.pitch == 100.0
+    (sug,) = [x for x in a.suggestions if x.kind == "ornaments"]
+    assert sug.text.startswith("Bar 2, right hand: the grace note written before E5 was left out")
+    assert ">gr.</text>" in render_html(a)
+
+
+def test_a_grace_note_on_another_key_stays_extra(tmp_path) -> None:
+    a = assess(_written_score(tmp_path, grace=(DS5,)), _take((D5, -0.08)))
+    assert a.ornaments == () and [e.pitch for e in a.extras] == [D5]
+    assert a.verdicts.ornaments_not_played == (_the_e5(a),)

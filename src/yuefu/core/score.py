@@ -88,6 +88,9 @@ class Note:
     ornament : str or None
         The ornament sign written over the note, one of :data:`ORNAMENTS` (MusicXML says it; MIDI
         does not), or None.
+    grace : tuple of int
+        The pitches of the grace notes written just before the note (an acciaccatura, an
+        appoggiatura; several: a slide), in the order written; empty for none (MIDI cannot say).
     """
 
     pitch: int
@@ -97,6 +100,7 @@ class Note:
     lyric: str | None = None
     staff: int | None = None
     ornament: str | None = None
+    grace: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= int(self.pitch) <= 127:
@@ -112,6 +116,9 @@ class Note:
         if self.ornament is not None and self.ornament not in ORNAMENTS:
             raise ParameterError(f"note ornament must be one of {', '.join(ORNAMENTS)} or None, "
                                  f"got {self.ornament!r}")
+        if any(not 0 <= int(g) <= 127 for g in self.grace):
+            raise ParameterError(f"grace note pitches must be 0..127, got {self.grace}")
+        self.grace = tuple(int(g) for g in self.grace)
 
     @property
     def end(self) -> float:

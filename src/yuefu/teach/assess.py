@@ -140,7 +140,8 @@ class Assessment:
                                 for h in hands}
             bars.append(row)
         notes = []
-        decorated = {o.note for o in v.ornaments}
+        signs = {o.note for o in v.ornaments if o.kind != "grace"}
+        led = {o.note for o in v.ornaments if o.kind == "grace"}
         for n in v.notes:
             d: dict[str, Any] = {"index": n.index, "bar": n.bar, "hand": n.hand, "pitch": n.pitch,
                                  "name": pitch_to_name(n.pitch), "onset_beat": round(n.onset_beat, 4),
@@ -152,11 +153,14 @@ class Assessment:
                           "played_velocity": n.played_velocity, "expected_onset_s": n.expected_onset_s,
                           "deviation_ms": n.deviation_ms, "deviation_beats": n.deviation_beats,
                           "timing": n.timing, "duration_ratio": n.duration_ratio, "duration": n.duration})
-            written = ref.notes[n.index].ornament
-            if written:
-                d["ornament_written"] = written
-                judged = n.verdict == "correct" and not perf.transcribed
-                d["ornament_played"] = (n.index in decorated) if judged else None
+            rn = ref.notes[n.index]
+            judged = n.verdict == "correct" and not perf.transcribed
+            if rn.ornament:
+                d["ornament_written"] = rn.ornament
+                d["ornament_played"] = (n.index in signs) if judged else None
+            if rn.grace:
+                d["grace_written"] = [pitch_to_name(g) for g in rn.grace]
+                d["grace_played"] = (n.index in led) if judged else None
             notes.append(d)
         bpm = list(v.bar_bpm.values())
         return {

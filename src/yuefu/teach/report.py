@@ -29,8 +29,8 @@ __all__ = ["render_html", "write_report", "BARS_PER_SYSTEM"]
 BARS_PER_SYSTEM = 4
 _COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "unheard": "#d0d4d8",
         "extra": "#f08c00", "ornament": "#8e5cd9", "timing": "#3b6fd8"}
-#: How the roll labels a note with an ornament sign written over it.
-_SIGN = {"trill": "tr", "mordent": "mord.", "turn": "turn"}
+#: How the roll labels a note with an ornament sign written over it (or grace notes before it).
+_SIGN = {"trill": "tr", "mordent": "mord.", "turn": "turn", "grace": "gr."}
 _STATUS = {"good": ("#2e9d57", "all right"), "timing": ("#e9b949", "timing"),
            "pitch": ("#d64545", "wrong, missed or extra notes"), "unplayed": ("#c7ccd1", "not played")}
 #: The piano roll's marks as the legend draws them: the same shapes as in the roll.
@@ -137,16 +137,19 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
             if bar <= bar_hi:
                 out.append(f'<text x="{bx + 3:.1f}" y="11" font-size="12" fill="#5f6b73">{bar}</text>')
     t_arr, b_arr = tb
-    decorated = {o.note for o in v.ornaments}
+    signs = {o.note for o in v.ornaments if o.kind != "grace"}
+    led = {o.note for o in v.ornaments if o.kind == "grace"}
     for n in notes:
         nx, nw = x(n.onset_beat), max(2.0, n.duration_beat * sx - 1)
         tip = f"bar {n.bar}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"
-        written = a.reference.notes[n.index].ornament
-        if written:  # the sign the score writes over it: violet when played, grey when not
-            played = n.index in decorated
-            tip += f" ({written} written{', played' if played else ''})"
-            out.append(f'<text x="{nx:.1f}" y="{y(n.pitch) - 1.5:.1f}" font-size="10" '
-                       f'fill="{_COL["ornament"] if played else "#5f6b73"}">{_SIGN[written]}</text>')
+        rn = a.reference.notes[n.index]
+        # the sign the score writes over it, and its grace notes: violet when played, grey when not
+        for written, played, dx in ((rn.ornament, n.index in signs, 0.0),
+                                    ("grace" if rn.grace else None, n.index in led, -14.0)):
+            if written:
+                tip += f" ({written} written{', played' if played else ''})"
+                out.append(f'<text x="{max(left, nx + dx):.1f}" y="{y(n.pitch) - 1.5:.1f}" font-size="10" '
+                           f'fill="{_COL["ornament"] if played else "#5f6b73"}">{_SIGN[written]}</text>')
         if n.verdict in ("missed", "unheard"):
             sw = 1.5 if n.verdict == "missed" else 1.0
             out.append(f'<rect x="{nx:.1f}" y="{y(n.pitch):.1f}" width="{nw:.1f}" height="{ph - 1}" '
@@ -257,11 +260,12 @@ def render_html(a: Assessment) -> str:
     summary = (f"{sm['correct']} of {sm['notes']} notes correct · {sm['wrong_pitch']} wrong · "
                f"{sm['missed']} missed · {sm['extra']} extra · {sm['early']} early · {sm['late']} late")
     if v.ornaments:
-        kinds = [k for k in ("trill", "mordent", "turn") if any(o.kind == k for o in v.ornaments)]
+        kinds = [w for k, w in (("trill", "trill"), ("mordent", "mordent"), ("turn", "turn"),
+                                ("grace", "grace notes")) if any(o.kind == k for o in v.ornaments)]
         summary += f" · {len(v.ornaments)} ornament{'s' if len(v.ornaments) > 1 else ''} ({', '.join(kinds)})"
     if v.ornaments_not_played:
         k = len(v.ornaments_not_played)
-        summary += f" · {k} written ornament{'s' if k > 1 else ''} played plain"
+        summary += f" · {k} written ornament{'s' if k > 1 else ''} left out"
     tempo = list(v.bar_bpm.values())
     if tempo:
         summary += f" · tempo about {float(np.median(tempo)):.0f} bpm"

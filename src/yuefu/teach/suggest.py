@@ -10,7 +10,7 @@ best five are kept:
 * passages that rush or drag (notes consistently early or late), with a metronome mark;
 * unsteady tempo across the piece (the first bars against the last);
 * held lengths (too short / too long) and a narrow dynamic range;
-* ornaments the score writes (a MusicXML trill, mordent or turn sign) played as plain notes.
+* ornaments the score writes (a MusicXML trill, mordent or turn sign, grace notes) left out.
 
 When fewer than two problems are found the list is completed with next steps (a faster tempo,
 more dynamic shaping), so there are always at least two.
@@ -225,24 +225,33 @@ def _dynamics(v: Verdicts, s: Scores, ref: Reference) -> list[Suggestion]:
 
 
 def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
-    """The written ornaments played as plain notes, per hand: add them once the notes are sure."""
+    """The written ornaments and grace notes played as plain notes, per hand: add them once the
+    notes are sure."""
     out: list[Suggestion] = []
-    by_hand: dict[str, list[int]] = {}
+    signs = {o.note for o in v.ornaments if o.kind != "grace"}
+    led = {o.note for o in v.ornaments if o.kind == "grace"}
+    by_hand: dict[str, list[tuple[int, str, str]]] = {}  # (bar, what, where it is written)
     for i in v.ornaments_not_played:
-        by_hand.setdefault(ref.notes[i].hand, []).append(i)
-    for hand, idx in sorted(by_hand.items()):
-        rn = [ref.notes[i] for i in idx]
-        bars = sorted({n.bar for n in rn})
-        kinds = sorted({n.ornament or "" for n in rn})
+        rn = ref.notes[i]
+        name = pitch_to_name(rn.pitch)
+        items = by_hand.setdefault(rn.hand, [])
+        if rn.ornament and i not in signs:
+            items.append((rn.bar, rn.ornament, f"the {rn.ornament} written on {name}"))
+        if rn.grace and i not in led:
+            word = "grace note" if len(rn.grace) == 1 else "grace notes"
+            items.append((rn.bar, word, f"the {word} written before {name}"))
+    for hand, items in sorted(by_hand.items()):
+        bars = sorted({b for b, _, _ in items})
         where = (f"Bar {bars[0]}" if len(bars) == 1 else "Bars " + ", ".join(map(str, bars[:-1]))
                  + f" and {bars[-1]}") if len(bars) <= 4 else f"Bars {bars[0]}–{bars[-1]}"
-        what = (f"the {kinds[0]} written on {pitch_to_name(rn[0].pitch)}" if len(rn) == 1
-                else f"{len(rn)} written ornaments ({', '.join(kinds)})")
-        one = len(rn) == 1
-        how = "was played as a plain note" if one else "were played as plain notes"
+        one = len(items) == 1
+        what = items[0][2] if one else (f"{len(items)} written ornaments "
+                                        f"({', '.join(sorted({w for _, w, _ in items}))})")
+        how = ("were left out" if not one else "was left out" if "grace" in items[0][1]
+               else "was played as a plain note")
         text = (f"{where}, {_hand_text(hand)}: {what} {how} — once the notes are sure, add "
-                f"{'it' if one else 'them'}, slowly at first, starting on the beat.")
-        out.append(Suggestion(text, "ornaments", (bars[0], bars[-1]), hand, 0.3 * len(rn)))
+                f"{'it' if one else 'them'}, slowly at first.")
+        out.append(Suggestion(text, "ornaments", (bars[0], bars[-1]), hand, 0.3 * len(items)))
     return out
 
 

@@ -113,6 +113,10 @@ class VerdictConfig:
         extra notes) and no closer than ``ornament_min_gap_s`` (two neighbouring keys struck
         together are a smudge, not an ornament). ``ornament_gap_s = 0``: no ornaments, every such
         note is extra.
+    grace_window_s : float
+        A grace note the score writes before a note (``Note.grace``, from MusicXML) is found in an
+        extra note of its key struck up to this many seconds before that note (an acciaccatura
+        just before the beat; an appoggiatura on it, its note delayed). 0: grace notes are extra.
     """
 
     timing_tolerance_s: float = 0.07
@@ -129,6 +133,7 @@ class VerdictConfig:
     repeat_s: float = 0.1
     ornament_gap_s: float = 0.15
     ornament_min_gap_s: float = 0.035
+    grace_window_s: float = 0.4
 
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
@@ -136,6 +141,8 @@ class VerdictConfig:
         if min(self.timing_tolerance_s, self.timing_tolerance_beats, self.repeat_s) < 0 \
                 or self.sigma_beats <= 0:
             raise ParameterError("VerdictConfig tolerances must be >= 0 and sigma_beats > 0")
+        if not 0 <= self.grace_window_s <= 2:
+            raise ParameterError(f"VerdictConfig.grace_window_s must be 0..2 s, got {self.grace_window_s}")
         if not 0 <= self.ornament_min_gap_s <= self.ornament_gap_s <= 1 and self.ornament_gap_s:
             raise ParameterError("VerdictConfig needs 0 <= ornament_min_gap_s <= ornament_gap_s <= 1 s "
                                  f"(or ornament_gap_s = 0), got {self.ornament_min_gap_s} and "
@@ -186,11 +193,12 @@ class Ornament:
     :data:`ORNAMENT_STEP` semitones away, quickly, the written key coming back.
 
     ``kind``: ``"mordent"`` (three notes: the note, its neighbour, the note), ``"trill"`` (four or
-    more notes on two keys) or ``"turn"`` (neighbours above and below). ``note`` is the score note
-    it decorates, ``played`` the performance notes of it in time order (the written note's own
-    strike included; the others are not extra notes). ``written``: the ornament sign the score
-    writes over that note (a MusicXML score's), or None (none written, or a score that cannot say,
-    as MIDI).
+    more notes on two keys), ``"turn"`` (neighbours above and below) or ``"grace"`` (the grace
+    notes the score writes before the note, played before it). ``note`` is the score note it
+    decorates, ``played`` the performance notes of it in time order (the written note's own strike
+    included; the others are not extra notes). ``written``: the ornament sign the score writes over
+    that note (a MusicXML score's; ``"grace"`` for grace notes), or None (none written, or a score
+    that cannot say, as MIDI).
     """
 
     kind: str
@@ -448,19 +456,7 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
                 timing = "late" if dev > 0 else "early"
             else:
                 timing = "on_time"
-            want = rn.duration_beat * spb
-            ratio = round((off - on) / want, 3)
-            if audio:
-                # a transcribed note ends where its sound fades below the note model's threshold
-                # (a piano note decays; the pedal prolongs it), not where the key was released:
-                # held lengths are not judged from a recording (the ratio is still reported)
-                duration = None
-            elif ratio < cfg.short_ratio and want - (off - on) > 0.1:
-                duration = "too_short"
-            elif ratio > cfg.long_ratio and (off - on) - want > 0.15:
-                duration = "too_long"
-            else:
-                duration = "ok"
+            ratio, duration = _held_length(off - on, rn.duration_beat * spb, cfg, audio)
         notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v,
                                  k, int(perf.pitch[k]), round(on, 4), round(off, 4), int(perf.velocity[k]),
                                  None if not np.isfinite(exp_s) else round(float(exp_s), 4),
@@ -472,11 +468,20 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         decorating = {k for o in ornaments for k in o.played}
         extra_idx = [(k, c) for k, c in extra_idx if k not in decorating]
         ornaments = [replace(o, written=ref.notes[o.note].ornament) for o in ornaments]
-    # a written ornament played as a plain note; from a recording a trill's strikes are heard a few
-    # at a time (the transcriber merges them), so there it is not said
-    decorated = {o.note for o in ornaments}
-    plain = () if audio else tuple(n.index for n in notes if n.verdict == "correct"
-                                   and ref.notes[n.index].ornament and n.index not in decorated)
+    if cfg.grace_window_s > 0 and any(rn.grace for rn in ref.notes):
+        graces = _graces(ref, perf, notes, {k for k, _ in extra_idx}, cfg, audio)
+        if graces:
+            taken = {k for o in graces for k in o.played}
+            extra_idx = [(k, c) for k, c in extra_idx if k not in taken]
+            ornaments = sorted(ornaments + graces, key=lambda o: (o.onset_s, o.note))
+    # a written ornament (or grace note) played as a plain note; from a recording a trill's strikes
+    # are heard a few at a time and a grace note is often merged, so there it is not said
+    signs = {o.note for o in ornaments if o.kind != "grace"}
+    led = {o.note for o in ornaments if o.kind == "grace"}
+    plain = () if audio else tuple(
+        n.index for n in notes if n.verdict == "correct"
+        and ((ref.notes[n.index].ornament and n.index not in signs)
+             or (ref.notes[n.index].grace and n.index not in led)))
     extras = []
     for k, c in sorted(extra_idx):
         cc = min(max(c, 0), J - 1)
@@ -564,6 +569,85 @@ def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap
         out.append(Ornament(kind, n.index, n.pitch, n.bar, n.hand, round(float(on[chain[0]]), 4),
                             round(float(perf.offset_s[chain[-1]]), 4), tuple(chain), tuple(ps)))
     return out
+
+
+def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: set[int],
+            cfg: VerdictConfig, audio: bool) -> list[Ornament]:
+    """The grace notes the score writes before notes, found among the extra notes: those of a written
+    grace note's key struck within ``cfg.grace_window_s`` before its correctly played note, matched
+    in the written order (a slide of several grace notes; some of them are enough). An appoggiatura
+    struck on the beat, which the alignment took for its note played wrong, with the note itself
+    following as an extra note within the window, is that note played right (``notes`` is mended
+    in place: timed by the grace note's strike, on the beat; held from it to the note's end)."""
+    if not extra:
+        return []
+    window_s = cfg.grace_window_s
+    on, pitch = perf.onset_s, perf.pitch
+    ek = np.array(sorted(extra, key=lambda k: (float(on[k]), k)), dtype=np.int64)
+    e_on = on[ek]
+    taken: set[int] = set()
+    out: list[Ornament] = []
+    for j, n in enumerate(notes):
+        rn = ref.notes[n.index]
+        if not rn.grace or n.played is None:
+            continue
+        if n.verdict == "wrong_pitch" and n.played_pitch in rn.grace:
+            # the appoggiatura taken for the note: the note itself comes after it
+            k_g, t_g = int(n.played), float(on[int(n.played)])
+            lo, hi = np.searchsorted(e_on, [t_g + 1e-6, t_g + window_s])
+            k1 = next((k for k in ek[lo:hi].tolist() if k not in taken and int(pitch[k]) == rn.pitch), None)
+            if k1 is None:
+                continue
+            off1 = float(perf.offset_s[k1])
+            ratio, duration = n.duration_ratio, n.duration
+            if ratio:  # the written length, from the grace note's held time and its ratio
+                ratio, duration = _held_length(off1 - t_g, (float(perf.offset_s[k_g]) - t_g) / ratio, cfg,
+                                                 audio)
+            notes[j] = replace(n, verdict="correct", played=k1, played_pitch=rn.pitch,
+                               played_onset_s=round(float(on[k1]), 4), played_offset_s=round(off1, 4),
+                               played_velocity=int(perf.velocity[k1]), duration_ratio=ratio,
+                               duration=duration)
+            taken.update((k_g, k1))
+            out.append(Ornament("grace", n.index, n.pitch, n.bar, n.hand, round(t_g, 4), round(off1, 4),
+                                (k_g, k1), (int(pitch[k_g]), rn.pitch), "grace"))
+            continue
+        if n.verdict != "correct":
+            continue
+        k0 = int(n.played)
+        t0 = float(on[k0])
+        # before the note, or with it (a grace note crushed into its note)
+        lo, hi = np.searchsorted(e_on, [t0 - window_s, t0 + 0.03])
+        got: list[int] = []
+        want_keys = list(rn.grace)
+        for k in ek[lo:hi].tolist():
+            if k in taken or not want_keys:
+                continue
+            if int(pitch[k]) in want_keys:
+                # in the written order: what comes before the key found is passed over
+                want_keys = want_keys[want_keys.index(int(pitch[k])) + 1:]
+                got.append(k)
+        if got:
+            taken.update(got)
+            played = tuple(got) + (k0,)
+            out.append(Ornament("grace", n.index, n.pitch, n.bar, n.hand, round(float(on[got[0]]), 4),
+                                round(float(perf.offset_s[k0]), 4), played,
+                                tuple(int(pitch[k]) for k in played), "grace"))
+    return out
+
+
+def _held_length(held: float, want: float, cfg: VerdictConfig, audio: bool) -> tuple[float, str | None]:
+    """The held-to-written ratio of a note held ``held`` seconds against ``want``, and its duration
+    verdict: ``too_short``, ``too_long`` or ``ok``; None from a recording, whose transcribed note
+    ends where its sound fades below the note model's threshold (a piano note decays; the pedal
+    prolongs it), not where the key was released (the ratio is still reported)."""
+    ratio = round(held / want, 3)
+    if audio:
+        return ratio, None
+    if ratio < cfg.short_ratio and want - held > 0.1:
+        return ratio, "too_short"
+    if ratio > cfg.long_ratio and held - want > 0.15:
+        return ratio, "too_long"
+    return ratio, "ok"
 
 
 def _trill_mixup(strikes: dict[int, np.ndarray], rn: RefNote, played_pitch: int, within_beats: float) -> bool:

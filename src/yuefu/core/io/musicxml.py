@@ -24,9 +24,11 @@ of several staves its staff (1 = the top one), and a one-staff part's notes none
 
 Reading parses with music21, merges tied notes, splits chords, and turns harmony, rehearsal marks,
 tempo, meter and key marks back into the score's events. Notes of a file without ``dynamics``
-come back at velocity 90 (``Note``'s default); grace notes are skipped; only the first lyric
+come back at velocity 90 (``Note``'s default); only the first lyric
 verse is read. A trill, mordent (upper or lower) or turn sign over a note is its ``Note.ornament``
-(over a chord: its top note's), and is written back (a mordent as the lower one).
+(over a chord: its top note's), and is written back (a mordent as the lower one); grace notes
+are read as the ``Note.grace`` pitches of the note (of a chord: the member nearest them) they lead
+into, in the same voice, and written back as grace eighths.
 
 >>> import tempfile, pathlib
 >>> from yuefu.core.score import Note, Score, Track
@@ -254,6 +256,7 @@ class _Group:
     lyric: str | None = None
     syllabic: str | None = None
     ornament: str | None = None
+    grace: tuple[int, ...] = ()
 
 
 def _bars(score: Score) -> list[tuple[Fraction, Fraction, TimeSignature | None]]:
@@ -302,7 +305,9 @@ def _groups(track: Track) -> list[_Group]:
         pitches = sorted({int(n.pitch) for n in notes})
         lyric = next((n.lyric.strip() for n in notes if n.lyric and n.lyric.strip()), None)
         ornament = next((n.ornament for n in notes if n.ornament), None)
-        groups.append(_Group(on, end, pitches, max(int(n.velocity) for n in notes), lyric, None, ornament))
+        grace = next((n.grace for n in notes if n.grace), ())
+        groups.append(_Group(on, end, pitches, max(int(n.velocity) for n in notes), lyric, None, ornament,
+                             grace))
     # syllabic: a syllable ending in '-' continues its word into the next syllable
     continues = False
     for g in groups:
@@ -604,6 +609,10 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
             obj.tie = tie.Tie(tie_kind)
         if first and g.ornament is not None and not drum:
             obj.expressions.append(ornament_sign[g.ornament]())
+        if first and g.grace and not drum:
+            for gp in g.grace:  # the grace notes, an eighth each, before their note
+                gn = note.Note(pitch.Pitch(names[gp % 12], octave=gp // 12 - 1), quarterLength=0.5)
+                container.coreInsert(off, gn.getGrace())
         if first and g.lyric is not None:
             ly = note.Lyric(g.lyric, number=1, applyRaw=True)
             if g.lyric != _MELISMA:
@@ -1222,11 +1231,18 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
     # a tie goes on from the note of the same pitch that ends where this one starts, in the
     # same voice where there is one: open ties by (pitch, exact end), with their voice
     open_ties: dict[tuple[int, Fraction], list[tuple[str, Note]]] = {}
+    graces: dict[str, list[int]] = {}  # grace notes waiting for their note, by voice
     for start, voice, el in _timed_notes(part):
         if isinstance(el, harmony.Harmony):
             continue
         ql = el.duration.quarterLength
-        if el.duration.isGrace or ql <= 0:
+        if el.duration.isGrace:
+            top = max((_member_pitch(m) for m in (el.notes if isinstance(el, chord.ChordBase) else [el])),
+                      default=-1)
+            if 0 <= top <= 127:
+                graces.setdefault(voice, []).append(top)
+            continue
+        if ql <= 0:
             continue
         end = start + Fraction(ql)
         onset, dur = float(start), float(ql)
@@ -1236,6 +1252,10 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
         orn = _ornament_of(el)
         # a sign over a chord is the top note's (a trill, a turn is played on the melody note)
         orn_at = max(range(len(members)), key=lambda j: _member_pitch(members[j])) if orn and is_chord else 0
+        # grace notes lead into the member of the chord nearest them
+        grace = tuple(graces.pop(voice, ()))
+        grace_at = min(range(len(members)), key=lambda j: abs(_member_pitch(members[j]) - grace[-1])) \
+            if grace else 0
         for i, mem in enumerate(members):
             if isinstance(mem, note.Unpitched):
                 pitch = _drum_key(str(mem.displayStep), int(mem.displayOctave),
@@ -1258,7 +1278,7 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
                     open_ties.setdefault((pitch, end), []).append((voice, held))
                 continue
             n = Note(pitch, onset, dur, _velocity(mem, el), lyric if i == 0 else None, staff,
-                     orn if i == orn_at else None)
+                     orn if i == orn_at else None, grace if i == grace_at else ())
             track.notes.append(n)
             if tie_type in ("start", "continue"):
                 open_ties.setdefault((pitch, end), []).append((voice, n))
