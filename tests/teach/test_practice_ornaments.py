@@ -222,3 +222,15 @@ def test_a_grace_note_on_another_key_stays_extra(tmp_path) -> None:
     a = assess(_written_score(tmp_path, grace=(DS5,)), _take((D5, -0.08)))
     assert a.ornaments == () and [e.pitch for e in a.extras] == [D5]
     assert a.verdicts.ornaments_not_played == (_the_e5(a),)
+
+
+def test_a_trilled_note_is_held_through_its_trill() -> None:
+    # the written strike lasts until the key is struck again, as on a real keyboard
+    trill = [(F5 if i % 2 else E5, 0.1 * i) for i in range(1, 12)]
+    rows = [(p, on, T0 + 0.09, v) if p == E5 and abs(on - T0) < 1e-6 else (p, on, off, v)
+            for p, on, off, v in _take(*trill)]
+    a = assess(_score(), rows)
+    e5 = a.notes[_the_e5(a)]
+    assert [o.kind for o in a.ornaments] == ["trill"]
+    assert e5.duration == "ok" and e5.duration_ratio is not None and e5.duration_ratio > 0.8
+    assert a.summary()["too_short"] == 0

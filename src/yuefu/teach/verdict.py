@@ -27,9 +27,12 @@ From an :class:`~yuefu.teach.align.Alignment`:
    away. Extra notes that continue a correctly played written note that way (each within
    ``ornament_gap_s`` of the one before, the keys alternating, the written key coming back) are
    an :class:`Ornament` of that note rather than extra notes: listed, and not counted against the
-   player. Where the score writes an ornament sign over a note (``Note.ornament``, from MusicXML)
-   and the note was played right but plain, it is listed in ``Verdicts.ornaments_not_played``
-   (not from a recording, whose transcription merges a trill's quick strikes).
+   player. So are the grace notes a score writes before a note (``Note.grace``, from MusicXML),
+   struck just before it or with it (an appoggiatura on the beat, taken by the alignment for its
+   note played wrong, is mended). Where the score writes an ornament sign over a note
+   (``Note.ornament``) or grace notes before it and the note was played right but without them, it
+   is listed in ``Verdicts.ornaments_not_played`` (not from a recording, whose transcription merges
+   a trill's quick strikes and often a grace note).
 """
 
 from __future__ import annotations
@@ -189,8 +192,9 @@ class ExtraNote:
 
 @dataclass(frozen=True)
 class Ornament:
-    """A trill, mordent or turn played on a written note: its key alternating with a key at most
-    :data:`ORNAMENT_STEP` semitones away, quickly, the written key coming back.
+    """A trill, mordent or turn played on a written note (its key alternating with a key at most
+    :data:`ORNAMENT_STEP` semitones away, quickly, the written key coming back), or the grace notes
+    a score writes before it, played.
 
     ``kind``: ``"mordent"`` (three notes: the note, its neighbour, the note), ``"trill"`` (four or
     more notes on two keys), ``"turn"`` (neighbours above and below) or ``"grace"`` (the grace
@@ -281,7 +285,8 @@ class Verdicts:
     bar_bpm: dict[int, float]
     artefacts: tuple[int, ...] = ()  # played notes set aside as likely transcription artefacts
     ornaments: tuple[Ornament, ...] = ()
-    # score notes with an ornament sign (Note.ornament), played right but plain (not from a recording)
+    # score notes with an ornament sign (Note.ornament) or grace notes (Note.grace), played right
+    # but without them (not said from a recording)
     ornaments_not_played: tuple[int, ...] = ()
 
     def count(self, verdict: str) -> int:
@@ -468,6 +473,15 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         decorating = {k for o in ornaments for k in o.played}
         extra_idx = [(k, c) for k, c in extra_idx if k not in decorating]
         ornaments = [replace(o, written=ref.notes[o.note].ornament) for o in ornaments]
+        # a trilled note is held through its ornament: its key's first strike alone is short
+        at = {n.index: j for j, n in enumerate(notes)}
+        for o in ornaments:
+            n = notes[at[o.note]]
+            if n.duration_ratio and n.played_onset_s is not None and n.played_offset_s is not None:
+                want = (n.played_offset_s - n.played_onset_s) / n.duration_ratio
+                ratio, duration = _held_length(max(o.end_s, n.played_offset_s) - n.played_onset_s, want, cfg,
+                                               audio)
+                notes[at[o.note]] = replace(n, duration_ratio=ratio, duration=duration)
     if cfg.grace_window_s > 0 and any(rn.grace for rn in ref.notes):
         graces = _graces(ref, perf, notes, {k for k, _ in extra_idx}, cfg, audio)
         if graces:
