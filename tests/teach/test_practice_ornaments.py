@@ -117,7 +117,8 @@ def test_the_json_and_the_page_show_the_ornament() -> None:
     assert (o["kind"], o["bar"], o["hand"], o["name"], o["note"]) == ("trill", 2, "right", "E5", _the_e5(a))
     assert o["played_pitches"] == [E5, F5, E5, F5, E5, F5] and len(o["played"]) == 6
     page = render_html(a)
-    assert "ornament (trill, mordent, turn; not counted)" in page and "1 ornament (trill)" in page
+    assert "ornament (trill, mordent, turn, grace notes; not counted)" in page
+    assert "1 ornament (trill)" in page
     assert page.count('fill="#8e5cd9" opacity') == 5  # the trill's notes after the written strike
     assert "trill on E5 in bar 2 (right hand): 6 notes" in page
 
@@ -189,6 +190,7 @@ def test_a_written_trill_played_plain_is_a_suggestion_not_an_error(tmp_path) -> 
     assert [n["ornament_played"] for n in d["notes"] if "ornament_written" in n] == [False]
     page = render_html(a)
     assert "1 written ornament left out" in page and "trill written)" in page and ">tr</text>" in page
+    assert "tr, mord., turn, gr.: ornament written" in page
 
 
 def test_from_a_recording_a_plain_written_trill_is_not_said(tmp_path) -> None:

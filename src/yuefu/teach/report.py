@@ -45,6 +45,7 @@ _SWATCH = {
     "extra": f'<rect x="1" y="2" width="16" height="7" fill="{_COL["extra"]}"/>',
     "ornament": (f'<rect x="1" y="2" width="7" height="7" fill="{_COL["ornament"]}"/>'
                  f'<rect x="10" y="2" width="7" height="7" fill="{_COL["ornament"]}"/>'),
+    "sign": f'<text x="1" y="9" font-size="9" fill="{_COL["ornament"]}">tr</text>',
     "timing": f'<polygon points="3,5.5 11,1.5 11,9.5" fill="{_COL["timing"]}"/>',
     "onset": '<line x1="9" y1="0.5" x2="9" y2="10.5" stroke="#1d2327" stroke-width="1.5"/>',
 }
@@ -294,7 +295,10 @@ def render_html(a: Assessment) -> str:
     keys = [("correct", "correct"), ("wrong_pitch", "wrong pitch (outline: the key played)"),
             ("missed", "missed"), ("extra", "extra"), ("timing", "early / late"), ("onset", "played onset")]
     if v.ornaments:
-        keys.insert(4, ("ornament", "ornament (trill, mordent, turn; not counted)"))
+        keys.insert(4, ("ornament", "ornament (trill, mordent, turn, grace notes; not counted)"))
+    if any(rn.ornament or rn.grace for rn in ref.notes):
+        keys.insert(5 if v.ornaments else 4,
+                    ("sign", "tr, mord., turn, gr.: ornament written (violet: played, grey: left out)"))
     if any(n.verdict == "unheard" for n in v.notes):
         keys.insert(3, ("unheard", "not heard in the recording"))
     legend = "".join(f"<span>{_SWATCH[k]}{t}</span>" for k, t in keys)
