@@ -236,3 +236,16 @@ def test_a_trilled_note_is_held_through_its_trill() -> None:
     assert [o.kind for o in a.ornaments] == ["trill"]
     assert e5.duration == "ok" and e5.duration_ratio is not None and e5.duration_ratio > 0.8
     assert a.summary()["too_short"] == 0
+
+
+
+def test_the_live_mode_calls_a_written_grace_note_an_ornament(tmp_path) -> None:
+    from yuefu.teach import StreamFollower
+
+    live = StreamFollower(_written_score(tmp_path, grace=(DS5,)))
+    said = {}
+    for p, on, off, v in _take((DS5, -0.08)):
+        said[(p, round(on - T0, 2))] = live.note_on(p, on, v).verdict
+        live.note_off(p, off)
+    assert said[(DS5, -0.08)] == "ornament" and said[(E5, 0.0)] == "correct"
+    assert [o.kind for o in live.finish().ornaments] == ["grace"]

@@ -8,7 +8,8 @@ or extra, the bar and hand, and how early or late it came against the tempo foll
 A trill, mordent or turn on a note just played correctly is told as it comes: from the note that
 brings the written key back (the third of the figure), its notes are ``ornament`` rather than extra
 or wrong (the rule of :func:`yuefu.teach.verdict.judge`, looking back only; the neighbour note
-before it keeps its first verdict). Live verdicts can be revised by later notes;
+before it keeps its first verdict); so is a grace note the score writes before the notes being
+played or the next ones. Live verdicts can be revised by later notes;
 :meth:`StreamFollower.finish` returns the full
 :class:`~yuefu.teach.assess.Assessment` of everything played, from the same recursion
 back-tracked (the offline verdicts, with missed notes and the marks).
@@ -90,6 +91,9 @@ class StreamFollower:
         self.follower = Follower(self.ref, self.cfg.align)
         self._held = _Held()
         self._chains: list[list[tuple[int, float]]] = []  # ornaments that may be under way
+        # the grace-note keys the score writes before each cluster's notes
+        self._grace = [{g for i in c.note_indices for g in self.ref.notes[i].grace}
+                       for c in self.ref.clusters]
 
     def note_on(self, pitch: int, time_s: float, velocity: int = 80) -> LiveVerdict:
         """A key went down: returns the live verdict on this note."""
@@ -117,6 +121,8 @@ class StreamFollower:
             bar, expected = c.bar, c.pitches
         if self._ornament(int(pitch), float(time_s), verdict == "correct"):
             verdict = "ornament"
+        elif verdict != "correct" and self._is_grace(int(pitch), st.cluster):
+            verdict = "ornament"  # a grace note written before the next notes (or these, on the beat)
         dev_ms = timing = None
         if verdict not in ("extra", "ornament") and np.isfinite(st.expected_s):
             dev = float(time_s) - st.expected_s
@@ -149,6 +155,13 @@ class StreamFollower:
             c.append((pitch, t))
             return len(c) >= 3 and sum(q == p0 for q, _ in c) >= 2
         return False
+
+    def _is_grace(self, pitch: int, cluster: int) -> bool:
+        """Whether ``pitch`` is a grace note the score writes before the notes of the cluster the
+        follower stands at or of the next one (a grace note comes just before its note)."""
+        if self.cfg.verdict.grace_window_s <= 0:
+            return False
+        return any(pitch in self._grace[c] for c in (cluster, cluster + 1) if 0 <= c < len(self._grace))
 
     def note_off(self, pitch: int, time_s: float) -> None:
         """A key came up (used for the held lengths in :meth:`finish`)."""
