@@ -320,7 +320,7 @@ def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
     rng.shuffle(rows)
     seen: set[str] = set()
     e50, e100, med, err_rate, tim_rate, secs = [], [], [], [], [], []
-    ornaments, ornament_notes = 0, 0
+    ornaments, ornament_notes, extras, caught = 0, 0, 0, 0
     for r in rows:
         if len(e50) >= n:
             break
@@ -367,13 +367,15 @@ def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
         err_rate.append((s["wrong_pitch"] + s["missed"] + s["extra"]) / s["notes"])
         ornaments += len(a.ornaments)
         ornament_notes += sum(len(o.played) - 1 for o in a.ornaments)
+        extras += len(a.extras)
+        caught += sum(e.caught_with is not None for e in a.extras)
         tim_rate.append((s["early"] + s["late"]) / max(1, s["notes"] - s["missed"]))
         print(f"  real {len(e50)}/{n} {r['folder']}: {e100[-1]:.1%} within 100 ms", file=sys.stderr,
               flush=True)
     return {"n": len(e50), "within50": float(np.mean(e50)), "within100": float(np.mean(e100)),
             "median_ms": 1000 * float(np.median(med)), "err_rate": float(np.mean(err_rate)),
             "timing_rate": float(np.mean(tim_rate)), "seconds": float(np.median(secs)),
-            "ornaments": ornaments, "ornament_notes": ornament_notes}
+            "ornaments": ornaments, "ornament_notes": ornament_notes, "extras": extras, "caught": caught}
 
 
 def _transcriber_version() -> str:
@@ -635,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{real['err_rate']:.1%}", "-", None)
         row("real: ornaments found (trills, mordents, turns; their notes not extra)",
             f"{real['ornaments']} ({real['ornament_notes']} notes)", "-", None)
+        row("real: extra notes that are a neighbouring key caught with a played one (within 35 ms)",
+            f"{real['caught']} of {real['extras']}", "-", None)
         row("real: played notes called early/late", f"{real['timing_rate']:.1%}", "-", None)
         row("real: median seconds per assessment (whole piece)", f"{real['seconds']:.2f} s", "-", None)
     if live:

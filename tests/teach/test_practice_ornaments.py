@@ -249,3 +249,18 @@ def test_the_live_mode_calls_a_written_grace_note_an_ornament(tmp_path) -> None:
         live.note_off(p, off)
     assert said[(DS5, -0.08)] == "ornament" and said[(E5, 0.0)] == "correct"
     assert [o.kind for o in live.finish().ornaments] == ["grace"]
+
+
+def test_a_neighbouring_key_caught_with_the_note_is_named_so() -> None:
+    a = assess(_score(), _take((F5, 0.01)))
+    (e,) = a.extras
+    assert e.pitch == F5 and e.caught_with == _the_e5(a)
+    assert json.loads(a.to_json())["extra_notes"][0]["caught_with"] == _the_e5(a)
+    (sug,) = [x for x in a.suggestions if x.kind == "notes"]
+    assert "1 extra note (a neighbouring key caught with the right one, as F5 with E5" in sug.text, sug.text
+
+
+def test_an_extra_note_struck_on_its_own_is_not_caught_with_anything() -> None:
+    a = assess(_score(), _take((G5, 0.3)))
+    assert [(e.pitch, e.caught_with) for e in a.extras] == [(G5, None)]
+    assert "neighbouring" not in " ".join(x.text for x in a.suggestions)

@@ -182,7 +182,7 @@ class Assessment:
             "notes": notes,
             "extra_notes": [{"index": e.index, "pitch": e.pitch, "name": pitch_to_name(e.pitch),
                              "onset_s": e.onset_s, "offset_s": e.offset_s, "velocity": e.velocity,
-                             "bar": e.bar, "hand": e.hand} for e in v.extras],
+                             "bar": e.bar, "hand": e.hand, "caught_with": e.caught_with} for e in v.extras],
             "ornaments": [{"kind": o.kind, "note": o.note, "bar": o.bar, "hand": o.hand, "pitch": o.pitch,
                            "name": pitch_to_name(o.pitch), "onset_s": o.onset_s, "end_s": o.end_s,
                            "played": list(o.played), "played_pitches": list(o.pitches), "written": o.written}

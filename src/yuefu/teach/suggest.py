@@ -102,7 +102,21 @@ def _note_passages(v: Verdicts, ref: Reference) -> list[Suggestion]:
         if missed:
             parts.append(f"{_plural(missed, 'missed note')}")
         if extra:
-            parts.append(f"{_plural(extra, 'extra note')}")
+            caught = [e for e in v.extras if a <= e.bar <= b and (hand == "both" or e.hand == hand)
+                      and e.caught_with is not None]
+            what = _plural(extra, "extra note")
+            if caught:
+                # the commonest: a neighbouring key caught with the right one (a finger off its key)
+                e = caught[0]
+                with_ = pitch_to_name(ref.notes[e.caught_with].pitch) if e.caught_with is not None else "?"
+                k = len(caught)
+                who = ("a neighbouring key caught with the right one" if k == extra == 1
+                       else "all neighbouring keys caught with the right ones" if k == extra
+                       else f"{k} of them neighbouring keys caught with the right ones" if k > 1
+                       else "one of them a neighbouring key caught with the right one")
+                what += (f" ({who}, as {pitch_to_name(e.pitch)} with {with_}: keep each finger on the "
+                         "middle of its key)")
+            parts.append(what)
         if hand == "both":
             advice = "practise each hand alone, slowly, until it is right three times in a row, then together"
         else:

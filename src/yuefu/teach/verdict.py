@@ -48,7 +48,7 @@ from yuefu.teach.reference import Reference, RefNote, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
 
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Ornament", "Event", "BarSummary", "Verdicts",
-           "judge", "VERDICTS", "ORNAMENT_STEP"]
+           "judge", "VERDICTS", "ORNAMENT_STEP", "CAUGHT_S"]
 
 VERDICTS = ("correct", "wrong_pitch", "missed", "unheard")
 
@@ -59,6 +59,10 @@ PARTIAL_INTERVALS = (12, 19, 24, 28)
 #: An ornament's other keys lie at most this many semitones from its written note (a semitone or
 #: a tone: the auxiliary of a trill, mordent or turn).
 ORNAMENT_STEP = 2
+
+#: An extra note struck within this many seconds of a played written note a semitone or a tone
+#: away is that neighbouring key caught with it (``ExtraNote.caught_with``).
+CAUGHT_S = 0.035
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,12 @@ class NoteVerdict:
 
 @dataclass(frozen=True)
 class ExtraNote:
-    """A played note that the score does not have."""
+    """A played note that the score does not have.
+
+    ``caught_with``: the score note whose key was struck with it, a semitone or a tone away
+    (within :data:`CAUGHT_S`: a neighbouring key caught with the right one, the commonest slip of
+    a finger off the key's centre), or None.
+    """
 
     index: int
     pitch: int
@@ -188,6 +197,7 @@ class ExtraNote:
     bar: int
     hand: str
     near_beat: float
+    caught_with: int | None = None
 
 
 @dataclass(frozen=True)
@@ -496,13 +506,19 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         n.index for n in notes if n.verdict == "correct"
         and ((ref.notes[n.index].ornament and n.index not in signs)
              or (ref.notes[n.index].grace and n.index not in led)))
+    # a neighbouring key caught with a played written note: the written note it was struck with
+    struck = sorted((float(perf.onset_s[int(n.played)]), int(perf.pitch[int(n.played)]), n.index)
+                    for n in notes if n.played is not None and n.verdict in ("correct", "wrong_pitch"))
+    s_on = np.array([x[0] for x in struck])
     extras = []
     for k, c in sorted(extra_idx):
         cc = min(max(c, 0), J - 1)
-        extras.append(ExtraNote(k, int(perf.pitch[k]), round(float(perf.onset_s[k]), 4),
-                                round(float(perf.offset_s[k]), 4), int(perf.velocity[k]),
-                                ref.clusters[cc].bar, _hand_for(ref, cc, int(perf.pitch[k])),
-                                ref.clusters[cc].beat))
+        on_k, p_k = float(perf.onset_s[k]), int(perf.pitch[k])
+        lo, hi = np.searchsorted(s_on, [on_k - CAUGHT_S, on_k + CAUGHT_S])
+        caught = next((i for _, q, i in struck[lo:hi] if 1 <= abs(q - p_k) <= 2), None)
+        extras.append(ExtraNote(k, p_k, round(on_k, 4), round(float(perf.offset_s[k]), 4),
+                                int(perf.velocity[k]), ref.clusters[cc].bar, _hand_for(ref, cc, p_k),
+                                ref.clusters[cc].beat, caught))
 
     # the student stopped before the end
     last_played = max(played_clusters, default=-1)
