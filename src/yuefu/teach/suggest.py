@@ -165,14 +165,23 @@ def _timing(v: Verdicts) -> list[Suggestion]:
                                                                       if x.bar == b and x.hand == hand)]
         for a, b in _runs(bars):
             sel = [n for n in notes if a <= n.bar <= b]
-            dev_ms = float(np.mean([n.deviation_ms or 0.0 for n in sel]))
-            dev_b = float(np.mean([abs(n.deviation_beats or 0.0) for n in sel]))
+            early = [n for n in sel if n.timing == "early"]
+            late = [n for n in sel if n.timing == "late"]
             bpm = [v.bar_bpm[x] for x in range(a, b + 1) if x in v.bar_bpm]
             mark = int(round(0.8 * float(np.median(bpm)))) if bpm else 60
-            how = "early (rushing)" if dev_ms < 0 else "late (dragging)"
-            text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {_plural(len(sel), 'note')} come {how}, by "
-                    f"{abs(dev_ms):.0f} ms (about {dev_b:.2f} beat) on average — practise with a metronome "
-                    f"at about {mark} bpm, counting the subdivisions aloud.")
+            # one way (rushing or dragging) when two thirds go that way; else uneven, both ways
+            main = late if len(late) >= len(early) else early
+            said = main if 3 * len(main) >= 2 * len(sel) else sel
+            dev_ms = float(np.mean([abs(n.deviation_ms or 0.0) for n in said]))
+            dev_b = float(np.mean([abs(n.deviation_beats or 0.0) for n in said]))
+            if said is main:
+                how = "late (dragging)" if main is late else "early (rushing)"
+                what = f"{_plural(len(main), 'note')} come {how}"
+            else:
+                what = f"the timing is uneven ({len(early)} early, {len(late)} late)"
+            text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {what}, by {dev_ms:.0f} ms (about {dev_b:.2f} "
+                    f"beat) on average — practise with a metronome at about {mark} bpm, counting the "
+                    "subdivisions aloud.")
             out.append(Suggestion(text, "timing", (a, b), hand, 0.6 * len(sel)))
     return out
 
