@@ -72,7 +72,7 @@ from practice_errors import RATES, InjectedPerformance, add_ornaments, crop_scor
 from yuefu.core import Score, TimeSignature
 from yuefu.core.errors import YuefuError
 from yuefu.core.io import read_midi
-from yuefu.teach import AssessConfig, DifferentPieceError, Performance, assess
+from yuefu.teach import AssessConfig, DifferentPieceError, Performance, assess, load_performance
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
@@ -320,7 +320,7 @@ def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
     rng.shuffle(rows)
     seen: set[str] = set()
     e50, e100, med, err_rate, tim_rate, secs = [], [], [], [], [], []
-    ornaments, ornament_notes, extras, caught = 0, 0, 0, 0
+    ornaments, ornament_notes, extras, caught, judged, short, long_ = 0, 0, 0, 0, 0, 0, 0
     for r in rows:
         if len(e50) >= n:
             break
@@ -334,7 +334,8 @@ def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
             continue
         try:
             score = read_midi(d / "midi_score.mid")
-            perf = read_midi(perf_mid)
+            # the product's route for a digital piano's file: its notes, and its sustain pedal
+            perf = load_performance(perf_mid)
         except YuefuError as e:
             print(f"skip {r['folder']}: {e}", file=sys.stderr)
             continue
@@ -369,13 +370,17 @@ def run_real(n: int, rng: np.random.Generator) -> dict[str, float]:
         ornament_notes += sum(len(o.played) - 1 for o in a.ornaments)
         extras += len(a.extras)
         caught += sum(e.caught_with is not None for e in a.extras)
+        judged += sum(n.duration is not None for n in a.notes)
+        short += s["too_short"]
+        long_ += s["too_long"]
         tim_rate.append((s["early"] + s["late"]) / max(1, s["notes"] - s["missed"]))
         print(f"  real {len(e50)}/{n} {r['folder']}: {e100[-1]:.1%} within 100 ms", file=sys.stderr,
               flush=True)
     return {"n": len(e50), "within50": float(np.mean(e50)), "within100": float(np.mean(e100)),
             "median_ms": 1000 * float(np.median(med)), "err_rate": float(np.mean(err_rate)),
             "timing_rate": float(np.mean(tim_rate)), "seconds": float(np.median(secs)),
-            "ornaments": ornaments, "ornament_notes": ornament_notes, "extras": extras, "caught": caught}
+            "ornaments": ornaments, "ornament_notes": ornament_notes, "extras": extras, "caught": caught,
+            "short": short / max(1, judged), "long": long_ / max(1, judged)}
 
 
 def _transcriber_version() -> str:
@@ -640,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
         row("real: extra notes that are a neighbouring key caught with a played one (within 35 ms)",
             f"{real['caught']} of {real['extras']}", "-", None)
         row("real: played notes called early/late", f"{real['timing_rate']:.1%}", "-", None)
+        row("real: played notes called too short / too long (the sustain pedal read from the file)",
+            f"{real['short']:.1%} / {real['long']:.1%}", "-", None)
         row("real: median seconds per assessment (whole piece)", f"{real['seconds']:.2f} s", "-", None)
     if live:
         row(f"live: note_on latency p50 / p99 / max ({live['notes']} notes, {live['pieces']} pieces at 10%)",

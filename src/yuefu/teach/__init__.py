@@ -20,7 +20,7 @@ judges notes live, as they are played.
 from yuefu.teach.align import AlignConfig, Alignment, Follower, align
 from yuefu.teach.assess import AssessConfig, Assessment, assess
 from yuefu.teach.errors import DifferentPieceError, PerformanceError
-from yuefu.teach.performance import Performance, load_performance, performance_from_score
+from yuefu.teach.performance import Performance, load_performance, performance_from_score, with_pedal
 from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.report import render_html, write_report
 from yuefu.teach.scores import Scores, compute_scores
@@ -55,5 +55,6 @@ __all__ = [
     "performance_from_score",
     "render_html",
     "suggest",
+    "with_pedal",
     "write_report",
 ]

@@ -93,6 +93,10 @@ class Performance:
         For a transcription: every candidate note the transcriber weighed, with its probability
         (the played notes are those it accepted), so that :func:`yuefu.teach.assess` can ask again
         knowing the score.
+    sounding_s : np.ndarray [shape=(n,), float] or None
+        When each note stopped sounding: its key's release, or later where the sustain pedal held
+        it (until the pedal came up or its key was struck again; :func:`with_pedal`). None: no
+        pedal was recorded (the key releases are all there is).
     """
 
     pitch: np.ndarray
@@ -102,6 +106,7 @@ class Performance:
     source: str = ""
     transcribed: bool = False
     candidates: Candidates | None = field(default=None, compare=False, repr=False)
+    sounding_s: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
@@ -131,6 +136,45 @@ class Performance:
         off = np.maximum(arr[:, 2], arr[:, 1] + 1e-3)
         return cls(arr[:, 0].astype(np.int64), arr[:, 1].copy(), off,
                    np.clip(arr[:, 3], 1, 127).astype(np.int64), source)
+
+
+def with_pedal(perf: Performance, pedals: Iterable[tuple[float, float]]) -> Performance:
+    """``perf`` with :attr:`Performance.sounding_s` set from the sustain pedal's ``(down_s, up_s)``
+    intervals: a key released while the pedal is down sounds on until the pedal comes up, or until
+    the same key is struck again, whichever comes first.
+
+    >>> p = Performance.from_notes([(60, 0.0, 0.2, 80), (62, 0.5, 0.6, 80), (60, 0.8, 1.0, 80)])
+    >>> with_pedal(p, [(0.1, 1.5)]).sounding_s.round(2).tolist()
+    [0.8, 1.5, 1.5]
+    """
+    iv = sorted((float(a), float(b)) for a, b in pedals if b > a)
+    sound = perf.offset_s.copy()
+    if not iv or not len(perf):
+        return replace(perf, sounding_s=sound if iv else None)
+    downs = np.array([a for a, _ in iv])
+    ups = np.array([b for _, b in iv])
+    j = np.searchsorted(downs, perf.offset_s, side="right") - 1
+    held = (j >= 0) & (perf.offset_s < ups[np.clip(j, 0, None)])
+    sound = np.where(held, np.maximum(sound, ups[np.clip(j, 0, None)]), sound)
+    # the key struck again cuts its sound
+    for p in np.unique(perf.pitch):
+        idx = np.flatnonzero(perf.pitch == p)
+        if len(idx) > 1:
+            nxt = perf.onset_s[idx[1:]]
+            sound[idx[:-1]] = np.minimum(sound[idx[:-1]], np.maximum(nxt, perf.offset_s[idx[:-1]]))
+    return replace(perf, sounding_s=sound)
+
+
+def midi_pedals(path: str | Path) -> list[tuple[float, float]]:
+    """The sustain pedal's ``(down_s, up_s)`` intervals in a MIDI file, all tracks together
+    (symusic reads them from controller 64); [] when it has none or cannot say."""
+    import symusic
+
+    try:
+        sc = symusic.Score(str(path), ttype="second")
+    except Exception:  # noqa: BLE001 -- the notes were read; without pedals the key releases stand
+        return []
+    return [(float(pd.time), float(pd.time + pd.duration)) for t in sc.tracks for pd in t.pedals]
 
 
 def performance_from_score(score: Score, *, source: str = "") -> Performance:
@@ -218,6 +262,11 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
     if is_score_path(p):
         score = load_score(p)
         perf = performance_from_score(score, source=str(p))
+        if p.suffix.lower() in (".mid", ".midi"):
+            # a digital piano records the sustain pedal: a note it holds is not cut short
+            pedals = midi_pedals(p)
+            if pedals:
+                perf = with_pedal(perf, pedals)
     elif is_audio_path(p):
         try:
             from yuefu.listen.transcribe import check_heard, transcribe

@@ -35,7 +35,7 @@ from yuefu.core.score import Score
 from yuefu.teach.align import KIND_JUMP, OP_INSERT, OP_MATCH, OP_SUBSTITUTE, Follower
 from yuefu.teach.assess import AssessConfig, Assessment, _as_score, check_same_piece
 from yuefu.teach.errors import PerformanceError
-from yuefu.teach.performance import Performance
+from yuefu.teach.performance import Performance, with_pedal
 from yuefu.teach.reference import build_reference
 from yuefu.teach.scores import compute_scores
 from yuefu.teach.suggest import suggest
@@ -73,6 +73,7 @@ class LiveVerdict:
 class _Held:
     rows: list[list[float]] = field(default_factory=list)
     open: dict[int, int] = field(default_factory=dict)
+    pedals: list[list[float]] = field(default_factory=list)  # [down_s, up_s] (up: NaN while down)
 
 
 class StreamFollower:
@@ -169,6 +170,14 @@ class StreamFollower:
         if i is not None:
             self._held.rows[i][2] = float(time_s)
 
+    def pedal(self, down: bool, time_s: float) -> None:
+        """The sustain pedal went down or came up (a note it holds is not cut short in :meth:`finish`)."""
+        ped = self._held.pedals
+        if down and not (ped and np.isnan(ped[-1][1])):
+            ped.append([float(time_s), float("nan")])
+        elif not down and ped and np.isnan(ped[-1][1]):
+            ped[-1][1] = float(time_s)
+
     def finish(self) -> Assessment:
         """The full assessment of everything played so far."""
         rows = self._held.rows
@@ -179,6 +188,8 @@ class StreamFollower:
         off = np.where(np.isfinite(arr[:, 2]), arr[:, 2], np.maximum(arr[:, 1] + 0.05, end))
         perf = Performance(arr[:, 0].astype(np.int64), arr[:, 1].copy(), np.maximum(off, arr[:, 1] + 1e-3),
                            arr[:, 3].astype(np.int64), "stream")
+        if self._held.pedals:  # a pedal still down holds its notes to the end
+            perf = with_pedal(perf, [(a, b if np.isfinite(b) else end) for a, b in self._held.pedals])
         al = self.follower.alignment()
         v = judge(self.ref, perf, al, self.cfg.verdict)
         check_same_piece(self.ref, perf, v, self.cfg.min_fit)

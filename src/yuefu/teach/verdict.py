@@ -471,7 +471,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
                 timing = "late" if dev > 0 else "early"
             else:
                 timing = "on_time"
-            ratio, duration = _held_length(off - on, rn.duration_beat * spb, cfg, audio)
+            sound = float(perf.sounding_s[k]) if perf.sounding_s is not None else off
+            ratio, duration = _held_length(off - on, rn.duration_beat * spb, cfg, audio, sound - on)
         notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v,
                                  k, int(perf.pitch[k]), round(on, 4), round(off, 4), int(perf.velocity[k]),
                                  None if not np.isfinite(exp_s) else round(float(exp_s), 4),
@@ -665,15 +666,19 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
     return out
 
 
-def _held_length(held: float, want: float, cfg: VerdictConfig, audio: bool) -> tuple[float, str | None]:
-    """The held-to-written ratio of a note held ``held`` seconds against ``want``, and its duration
-    verdict: ``too_short``, ``too_long`` or ``ok``; None from a recording, whose transcribed note
+def _held_length(held: float, want: float, cfg: VerdictConfig, audio: bool,
+                 sounding: float | None = None) -> tuple[float, str | None]:
+    """The held-to-written ratio of a note whose key was held ``held`` seconds against ``want``, and
+    its duration verdict: ``too_short`` when it sounded (``sounding``: the sustain pedal may hold it
+    past the key's release) less than ``short_ratio`` of its length, ``too_long`` when the key was
+    held more than ``long_ratio`` of it, else ``ok``; None from a recording, whose transcribed note
     ends where its sound fades below the note model's threshold (a piano note decays; the pedal
     prolongs it), not where the key was released (the ratio is still reported)."""
     ratio = round(held / want, 3)
     if audio:
         return ratio, None
-    if ratio < cfg.short_ratio and want - held > 0.1:
+    sound = held if sounding is None else max(held, sounding)
+    if sound / want < cfg.short_ratio and want - sound > 0.1:
         return ratio, "too_short"
     if ratio > cfg.long_ratio and held - want > 0.15:
         return ratio, "too_long"
