@@ -264,6 +264,8 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
             word = "grace note" if len(rn.grace) == 1 else "grace notes"
             items.append((rn.bar, word, f"the {word} written before {name}"))
     for hand, items in sorted(by_hand.items()):
+        if not items:
+            continue
         bars = sorted({b for b, _, _ in items})
         where = (f"Bar {bars[0]}" if len(bars) == 1 else "Bars " + ", ".join(map(str, bars[:-1]))
                  + f" and {bars[-1]}") if len(bars) <= 4 else f"Bars {bars[0]}–{bars[-1]}"
