@@ -111,7 +111,7 @@ class Assessment:
 
     @property
     def ornaments(self) -> tuple[Ornament, ...]:
-        """Trills, mordents and turns played on written notes (their notes are not extra)."""
+        """Trills, mordents, turns and grace notes played on written notes (their notes are not extra)."""
         return self.verdicts.ornaments
 
     def summary(self) -> dict[str, int]:
