@@ -285,8 +285,8 @@ def add_ornaments(take: InjectedPerformance, rng: np.random.Generator, *, most: 
     Chosen among the notes played once and correctly that sound at least 0.35 s, with no other
     played note within two semitones from 0.2 s before them to 0.2 s after they end (so the
     ornament is the only thing there on those keys), and 0.3 s or more apart from one another (one
-    ornament at a time). The written strike is cut short where the
-    ornament's first note comes. Rows are re-sorted, every index of the truth moved with them."""
+    ornament at a time). The written strike is cut short where the ornament's first note comes.
+    Rows are re-sorted, every index of the truth moved with them."""
     rows = list(take.rows)
     once = {i for i in set(take.source) if i >= 0 and take.source.count(i) == 1}
     P = np.array([r[0] for r in rows])
