@@ -39,7 +39,7 @@ from yuefu.teach.performance import Performance, with_pedal
 from yuefu.teach.reference import build_reference
 from yuefu.teach.scores import compute_scores
 from yuefu.teach.suggest import suggest
-from yuefu.teach.verdict import ORNAMENT_STEP, judge
+from yuefu.teach.verdict import judge, ornament_keys_fit, ornament_kind
 
 __all__ = ["LiveVerdict", "StreamFollower", "VERDICT_OF_OP"]
 
@@ -148,13 +148,11 @@ class StreamFollower:
             return False
         for c in self._chains:
             p0, (lp, lt) = c[0][0], c[-1]
-            if abs(pitch - p0) > ORNAMENT_STEP or pitch == lp or t - lt < vc.ornament_min_gap_s:
-                continue
-            keys = {q for q, _ in c} | {pitch}
-            if sum(q > p0 for q in keys) > 1 or sum(q < p0 for q in keys) > 1:
+            if pitch == lp or t - lt < vc.ornament_min_gap_s or not ornament_keys_fit(
+                    p0, [q for q, _ in c] + [pitch]):
                 continue
             c.append((pitch, t))
-            return len(c) >= 3 and sum(q == p0 for q, _ in c) >= 2
+            return ornament_kind(p0, [q for q, _ in c]) is not None
         return False
 
     def _is_grace(self, pitch: int, cluster: int) -> bool:

@@ -37,6 +37,7 @@ From an :class:`~yuefu.teach.align.Alignment`:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -48,7 +49,7 @@ from yuefu.teach.reference import Reference, RefNote, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
 
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Ornament", "Event", "BarSummary", "Verdicts",
-           "judge", "VERDICTS", "ORNAMENT_STEP", "CAUGHT_S"]
+           "judge", "VERDICTS", "ORNAMENT_STEP", "CAUGHT_S", "ornament_keys_fit", "ornament_kind"]
 
 VERDICTS = ("correct", "wrong_pitch", "missed", "unheard")
 
@@ -59,6 +60,26 @@ PARTIAL_INTERVALS = (12, 19, 24, 28)
 #: An ornament's other keys lie at most this many semitones from its written note (a semitone or
 #: a tone: the auxiliary of a trill, mordent or turn).
 ORNAMENT_STEP = 2
+
+def ornament_keys_fit(written: int, keys: Iterable[int]) -> bool:
+    """Whether ``keys`` can make an ornament on ``written``: all within :data:`ORNAMENT_STEP`
+    semitones of it, at most one key above it and one below."""
+    ks = set(keys)
+    return (all(abs(q - written) <= ORNAMENT_STEP for q in ks)
+            and sum(q > written for q in ks) <= 1 and sum(q < written for q in ks) <= 1)
+
+
+def ornament_kind(written: int, pitches: Sequence[int]) -> str | None:
+    """The ornament that ``pitches`` (a figure's keys in the order struck, the written note's own
+    among them) play on ``written``: ``"mordent"`` (three notes), ``"trill"`` (four or more on two
+    keys) or ``"turn"`` (keys above and below), or None (under three notes, the written key struck
+    once, or keys that do not fit: :func:`ornament_keys_fit`)."""
+    if len(pitches) < 3 or list(pitches).count(written) < 2 or not ornament_keys_fit(written, pitches):
+        return None
+    if any(q > written for q in pitches) and any(q < written for q in pitches):
+        return "turn"
+    return "mordent" if len(pitches) == 3 else "trill"
+
 
 #: An extra note struck within this many seconds of a played written note a semitone or a tone
 #: away is that neighbouring key caught with it (``ExtraNote.caught_with``).
@@ -592,10 +613,9 @@ def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap
                     chain.insert(0, k)
                 j += step
         ps = [int(pitch[k]) for k in chain]
-        above, below = {q for q in ps if q > p}, {q for q in ps if q < p}
-        if len(chain) < 3 or ps.count(p) < 2 or len(above) > 1 or len(below) > 1:
+        kind = ornament_kind(p, ps)
+        if kind is None:
             continue
-        kind = "turn" if above and below else ("mordent" if len(chain) == 3 else "trill")
         taken.update(chain)
         out.append(Ornament(kind, n.index, n.pitch, n.bar, n.hand, round(float(on[chain[0]]), 4),
                             round(float(perf.offset_s[chain[-1]]), 4), tuple(chain), tuple(ps)))
