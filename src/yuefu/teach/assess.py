@@ -140,8 +140,7 @@ class Assessment:
                                 for h in hands}
             bars.append(row)
         notes = []
-        signs = {o.note for o in v.ornaments if o.kind != "grace"}
-        led = {o.note for o in v.ornaments if o.kind == "grace"}
+        signs, led = v.decorated()
         for n in v.notes:
             d: dict[str, Any] = {"index": n.index, "bar": n.bar, "hand": n.hand, "pitch": n.pitch,
                                  "name": pitch_to_name(n.pitch), "onset_beat": round(n.onset_beat, 4),

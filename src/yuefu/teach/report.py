@@ -138,8 +138,7 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
             if bar <= bar_hi:
                 out.append(f'<text x="{bx + 3:.1f}" y="11" font-size="12" fill="#5f6b73">{bar}</text>')
     t_arr, b_arr = tb
-    signs = {o.note for o in v.ornaments if o.kind != "grace"}
-    led = {o.note for o in v.ornaments if o.kind == "grace"}
+    signs, led = v.decorated()
     for n in notes:
         nx, nw = x(n.onset_beat), max(2.0, n.duration_beat * sx - 1)
         tip = f"bar {n.bar}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"

@@ -251,8 +251,7 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
     """The written ornaments and grace notes played as plain notes, per hand: add them once the
     notes are sure."""
     out: list[Suggestion] = []
-    signs = {o.note for o in v.ornaments if o.kind != "grace"}
-    led = {o.note for o in v.ornaments if o.kind == "grace"}
+    signs, led = v.decorated()
     by_hand: dict[str, list[tuple[int, str, str]]] = {}  # (bar, what, where it is written)
     for i in v.ornaments_not_played:
         rn = ref.notes[i]

@@ -323,6 +323,18 @@ class Verdicts:
     def count(self, verdict: str) -> int:
         return sum(1 for n in self.notes if n.verdict == verdict)
 
+    def decorated(self) -> tuple[set[int], set[int]]:
+        """The score notes a trill, mordent or turn was played on, and those whose grace notes
+        were played (see :func:`decorated_notes`)."""
+        return decorated_notes(self.ornaments)
+
+
+def decorated_notes(ornaments: Iterable[Ornament]) -> tuple[set[int], set[int]]:
+    """The score notes a trill, mordent or turn was played on, and those whose grace notes were
+    played."""
+    orns = list(ornaments)
+    return {o.note for o in orns if o.kind != "grace"}, {o.note for o in orns if o.kind == "grace"}
+
 
 def _hand_for(ref: Reference, cluster: int, pitch: int) -> str:
     """The hand of an extra note struck at ``cluster``: see :meth:`Reference.hand_near` (the
@@ -522,8 +534,7 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             ornaments = sorted(ornaments + graces, key=lambda o: (o.onset_s, o.note))
     # a written ornament (or grace note) played as a plain note; from a recording a trill's strikes
     # are heard a few at a time and a grace note is often merged, so there it is not said
-    signs = {o.note for o in ornaments if o.kind != "grace"}
-    led = {o.note for o in ornaments if o.kind == "grace"}
+    signs, led = decorated_notes(ornaments)
     plain = () if audio else tuple(
         n.index for n in notes if n.verdict == "correct"
         and ((ref.notes[n.index].ornament and n.index not in signs)
