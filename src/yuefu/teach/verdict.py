@@ -583,10 +583,7 @@ def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap
     if not extra:
         return []
     on, pitch = perf.onset_s, perf.pitch
-    ek = np.array(sorted(extra), dtype=np.int64)
-    e_on = on[ek]
-    order = np.argsort(e_on, kind="stable")
-    ek, e_on = ek[order], e_on[order]
+    ek, e_on = _by_onset(perf, extra)
     taken: set[int] = set()
     out: list[Ornament] = []
     seen: set[int] = set()
@@ -633,6 +630,12 @@ def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap
     return out
 
 
+def _by_onset(perf: Performance, notes: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The played notes ``notes`` in order of onset (then index), and their onsets."""
+    k = np.array(sorted(notes, key=lambda i: (float(perf.onset_s[i]), i)), dtype=np.int64)
+    return k, perf.onset_s[k]
+
+
 def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: set[int],
             cfg: VerdictConfig, audio: bool) -> list[Ornament]:
     """The grace notes the score writes before notes, found among the extra notes: those of a written
@@ -645,8 +648,7 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
         return []
     window_s = cfg.grace_window_s
     on, pitch = perf.onset_s, perf.pitch
-    ek = np.array(sorted(extra, key=lambda k: (float(on[k]), k)), dtype=np.int64)
-    e_on = on[ek]
+    ek, e_on = _by_onset(perf, extra)
     taken: set[int] = set()
     out: list[Ornament] = []
     for j, n in enumerate(notes):
