@@ -521,11 +521,9 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         at = {n.index: j for j, n in enumerate(notes)}
         for o in ornaments:
             n = notes[at[o.note]]
-            if n.duration_ratio and n.played_onset_s is not None and n.played_offset_s is not None:
-                want = (n.played_offset_s - n.played_onset_s) / n.duration_ratio
-                ratio, duration = _held_length(max(o.end_s, n.played_offset_s) - n.played_onset_s, want, cfg,
-                                               audio)
-                notes[at[o.note]] = replace(n, duration_ratio=ratio, duration=duration)
+            if n.played_onset_s is not None and n.played_offset_s is not None:
+                notes[at[o.note]] = _held_again(n, n.played_onset_s, max(o.end_s, n.played_offset_s), None,
+                                                cfg, audio)
     if cfg.grace_window_s > 0 and any(rn.grace for rn in ref.notes):
         graces = _graces(ref, perf, notes, {k for k, _ in extra_idx}, cfg, audio)
         if graces:
@@ -663,14 +661,10 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
             if k1 is None:
                 continue
             off1 = float(perf.offset_s[k1])
-            ratio, duration = n.duration_ratio, n.duration
-            if ratio:  # the written length, from the grace note's held time and its ratio
-                ratio, duration = _held_length(off1 - t_g, (float(perf.offset_s[k_g]) - t_g) / ratio, cfg,
-                                                 audio)
-            notes[j] = replace(n, verdict="correct", played=k1, played_pitch=rn.pitch,
+            held = _held_again(n, t_g, off1, None, cfg, audio)  # from the grace note's strike
+            notes[j] = replace(held, verdict="correct", played=k1, played_pitch=rn.pitch,
                                played_onset_s=round(float(on[k1]), 4), played_offset_s=round(off1, 4),
-                               played_velocity=int(perf.velocity[k1]), duration_ratio=ratio,
-                               duration=duration)
+                               played_velocity=int(perf.velocity[k1]))
             taken.update((k_g, k1))
             out.append(Ornament("grace", n.index, n.pitch, n.bar, n.hand, round(t_g, 4), round(off1, 4),
                                 (k_g, k1), (int(pitch[k_g]), rn.pitch), "grace"))
@@ -697,6 +691,19 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
                                 round(float(perf.offset_s[k0]), 4), played,
                                 tuple(int(pitch[k]) for k in played), "grace"))
     return out
+
+
+def _held_again(n: NoteVerdict, start: float, key_end: float, sound_end: float | None,
+                cfg: VerdictConfig, audio: bool) -> NoteVerdict:
+    """``n`` with its held length judged again (:func:`_held_length`), the key held from ``start`` to
+    ``key_end`` and sounding to ``sound_end`` (None: to ``key_end``); the written length in seconds
+    is the one of its first judgement (its held time over its ratio). Unchanged if it had none."""
+    if not n.duration_ratio or n.played_onset_s is None or n.played_offset_s is None:
+        return n
+    want = (n.played_offset_s - n.played_onset_s) / n.duration_ratio
+    ratio, duration = _held_length(key_end - start, want, cfg, audio,
+                                   None if sound_end is None else sound_end - start)
+    return replace(n, duration_ratio=ratio, duration=duration)
 
 
 def _held_length(held: float, want: float, cfg: VerdictConfig, audio: bool,
