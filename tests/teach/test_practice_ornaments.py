@@ -264,3 +264,15 @@ def test_an_extra_note_struck_on_its_own_is_not_caught_with_anything() -> None:
     a = assess(_score(), _take((G5, 0.3)))
     assert [(e.pitch, e.caught_with) for e in a.extras] == [(G5, None)]
     assert "neighbouring" not in " ".join(x.text for x in a.suggestions)
+
+
+def test_the_pedal_holds_a_note_with_a_mordent_as_it_holds_a_plain_one() -> None:
+    from yuefu.teach import Performance, with_pedal
+
+    # the written strike and the mordent's notes all short, the sustain pedal down throughout
+    rows = [(p, on, min(off, on + 0.07), v) if T0 - 1e-6 < on < T0 + 0.2 else (p, on, off, v)
+            for p, on, off, v in _take((F5, 0.08), (E5, 0.16))]
+    perf = with_pedal(Performance.from_notes(rows), [(0.0, 20.0)])
+    a = assess(_score(), perf)
+    assert [o.kind for o in a.ornaments] == ["mordent"]
+    assert a.notes[_the_e5(a)].duration == "ok"

@@ -522,8 +522,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         for o in ornaments:
             n = notes[at[o.note]]
             if n.played_onset_s is not None and n.played_offset_s is not None:
-                notes[at[o.note]] = _held_again(n, n.played_onset_s, max(o.end_s, n.played_offset_s), None,
-                                                cfg, audio)
+                notes[at[o.note]] = _held_again(n, n.played_onset_s, max(o.end_s, n.played_offset_s),
+                                                _sounding_end(perf, o.played), cfg, audio)
     if cfg.grace_window_s > 0 and any(rn.grace for rn in ref.notes):
         graces = _graces(ref, perf, notes, {k for k, _ in extra_idx}, cfg, audio)
         if graces:
@@ -661,7 +661,7 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
             if k1 is None:
                 continue
             off1 = float(perf.offset_s[k1])
-            held = _held_again(n, t_g, off1, None, cfg, audio)  # from the grace note's strike
+            held = _held_again(n, t_g, off1, _sounding_end(perf, (k1,)), cfg, audio)  # from the grace note
             notes[j] = replace(held, verdict="correct", played=k1, played_pitch=rn.pitch,
                                played_onset_s=round(float(on[k1]), 4), played_offset_s=round(off1, 4),
                                played_velocity=int(perf.velocity[k1]))
@@ -691,6 +691,14 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
                                 round(float(perf.offset_s[k0]), 4), played,
                                 tuple(int(pitch[k]) for k in played), "grace"))
     return out
+
+
+def _sounding_end(perf: Performance, played: Iterable[int]) -> float | None:
+    """When the last of the played notes ``played`` stopped sounding under the sustain pedal (None:
+    no pedal recorded)."""
+    if perf.sounding_s is None:
+        return None
+    return max(float(perf.sounding_s[k]) for k in played)
 
 
 def _held_again(n: NoteVerdict, start: float, key_end: float, sound_end: float | None,
