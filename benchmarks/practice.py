@@ -245,12 +245,13 @@ def run_synthetic(pieces, counts_by, ev, marks, clean, *, audio_fn=None, audio_p
         print(f"  {pi + 1}/{len(pieces)} {name}", file=sys.stderr, flush=True)
 
 
-def run_ornaments(pieces, rate_indices: tuple[int, ...] = (0, 3)) -> dict[str, float]:  # noqa: ANN001
+def run_ornaments(pieces, plain, rate_indices: tuple[int, ...] = (0, 3)) -> dict[str, float]:  # noqa: ANN001
     """Ornaments: each piece's take at 0% and 10% errors with a mordent, a trill and a turn added
     (:func:`practice_errors.add_ornaments`, its own seed), assessed from MIDI like the plain take.
     Reported: the share of added ornaments found on their note with all their notes, the errors
     reported on the clean takes with ornaments, and the micro F1 of wrong/missed/extra notes at
-    10% with and without them."""
+    10% with and without them. ``plain``: the MIDI assessments of the plain takes by (piece, rate
+    index), as :func:`run_synthetic` made them (a take refused there is left out here too)."""
     found: dict[str, list[int]] = defaultdict(list)
     clean_errors = 0
     with_o, without = Counts(), Counts()
@@ -260,9 +261,11 @@ def run_ornaments(pieces, rate_indices: tuple[int, ...] = (0, 3)) -> dict[str, f
             orn = add_ornaments(take, np.random.default_rng(50_000 + 10 * pi + ri))
             if not orn.ornaments:
                 continue
+            b = plain.get((pi, ri))
+            if b is None:
+                continue
             try:
                 a = assess(score, Performance.from_notes(orn.rows, source=name))
-                b = assess(score, Performance.from_notes(take.rows, source=name)) if ri else None
             except DifferentPieceError:
                 continue
             for kind, note, members in orn.ornaments:
@@ -559,10 +562,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         fit_evidence(pieces[: a.audio_pieces], audio_fn)
         return 0
-    run_synthetic(pieces, counts, ev, marks, clean, audio_fn=audio_fn, audio_pieces=a.audio_pieces)
+    done: list = []
+    run_synthetic(pieces, counts, ev, marks, clean, audio_fn=audio_fn, audio_pieces=a.audio_pieces, sink=done)
     real = run_real(a.real, np.random.default_rng(a.seed + 1)) if a.real else None
     live = run_live(pieces[: a.live]) if a.live and not a.audio_only else None
-    orn = run_ornaments(pieces) if not a.audio_only else None
+    plain = {(pi, RATES.index(rate)): x for mode, pi, rate, _, x in done if mode == "midi"}
+    done.clear()
+    orn = run_ornaments(pieces, plain) if not a.audio_only else None
     from scipy.stats import spearmanr
 
     M = np.array(marks)
