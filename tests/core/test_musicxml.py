@@ -529,6 +529,90 @@ def test_a_note_refuses_an_unknown_ornament() -> None:
         Note(60, 0, 1, ornament="glissando")
 
 
+def test_articulations_round_trip_and_a_chord_s_go_to_every_member() -> None:
+    s = Score()
+    t = s.add_track(Track("piano", program=0))
+    t.notes += [Note(72, 0, 1, articulations=("staccato",)), Note(74, 1, 1, articulations=("tenuto",)),
+                Note(76, 2, 1, articulations=("accent", "staccato")), Note(77, 3, 1),
+                Note(60, 4, 2, articulations=("marcato",)), Note(64, 4, 2, articulations=("marcato",)),
+                Note(79, 6, 1, articulations=("staccatissimo",)),
+                Note(81, 7, 1, articulations=("staccato", "tenuto"))]
+    data = musicxml_bytes(s.normalize())
+    root = ET.fromstring(data)
+    assert [len(list(root.iter(tag))) for tag in ("staccato", "tenuto", "accent", "strong-accent",
+                                                  "staccatissimo")] == [3, 2, 1, 1, 1]
+    back = score_from_musicxml_bytes(data)
+    got = sorted((n.pitch, n.articulations) for n in back.tracks[0].notes)
+    assert got == [(60, ("marcato",)), (64, ("marcato",)), (72, ("staccato",)), (74, ("tenuto",)),
+                   (76, ("staccato", "accent")), (77, ()), (79, ("staccatissimo",)),
+                   (81, ("staccato", "tenuto"))]
+    # written with their velocity attribute: read back as written, no accent added on top
+    assert {n.velocity for n in back.tracks[0].notes} == {90}
+
+
+def test_portato_and_spiccato_marks_are_read_as_their_kinds() -> None:
+    xml = _one_note_xml("<notations><articulations><detached-legato/></articulations></notations>")
+    assert score_from_musicxml_bytes(xml).tracks[0].notes[0].articulations == ("staccato", "tenuto")
+    xml = _one_note_xml("<notations><articulations><spiccato/></articulations></notations>")
+    assert score_from_musicxml_bytes(xml).tracks[0].notes[0].articulations == ("staccatissimo",)
+    xml = _one_note_xml("<notations><articulations><breath-mark/></articulations></notations>")
+    assert score_from_musicxml_bytes(xml).tracks[0].notes[0].articulations == ()
+
+
+def test_a_note_refuses_an_unknown_articulation() -> None:
+    with pytest.raises(ParameterError, match="articulations"):
+        Note(60, 0, 1, articulations=("pizzicato",))
+
+
+def _dynamics_xml(measures: str) -> bytes:
+    head = ('<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1"><part-list>'
+            '<score-part id="P1"><part-name>Piano</part-name></score-part></part-list><part id="P1">'
+            '<measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats>'
+            '<beat-type>4</beat-type></time><staves>2</staves></attributes>')
+    return (head + measures + "</part></score-partwise>").encode()
+
+
+def _n(step: str, octave: int, staff: int = 1, dur: int = 1, extra: str = "") -> str:
+    kind = {1: "quarter", 2: "half", 4: "whole"}[dur]
+    return (f"<note><pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>{dur}</duration>"
+            f"<voice>{staff}</voice><type>{kind}</type><staff>{staff}</staff>{extra}</note>")
+
+
+def _dyn(mark: str) -> str:
+    return (f"<direction><direction-type><dynamics><{mark}/></dynamics></direction-type><staff>1</staff>"
+            "</direction>")
+
+
+def _wedge(kind: str) -> str:
+    return f'<direction><direction-type><wedge type="{kind}"/></direction-type><staff>1</staff></direction>'
+
+
+def test_dynamic_marks_and_hairpins_give_the_velocities_of_both_hands() -> None:
+    accent = "<notations><articulations><accent/></articulations></notations>"
+    back = "<backup><duration>4</duration></backup>"
+    xml = _dynamics_xml(
+        _dyn("p") + _n("C", 5) + _n("D", 5, extra=accent) + _wedge("crescendo") + _n("E", 5) + _n("F", 5)
+        + _wedge("stop") + back + _n("C", 3, staff=2, dur=4) + "</measure>"
+        + '<measure number="2">' + _dyn("f") + _n("G", 5, dur=2) + _dyn("sfz") + _n("A", 5, dur=2)
+        + back + _n("G", 3, staff=2, dur=2) + _n("F", 3, staff=2, dur=2) + "</measure>"
+        + '<measure number="3">' + _wedge("diminuendo") + _n("G", 5) + _n("F", 5) + _wedge("stop")
+        + _n("E", 5) + _n("D", 5) + "</measure>")
+    notes = sorted(score_from_musicxml_bytes(xml).tracks[0].notes, key=lambda n: (n.onset, n.pitch))
+    got = [(n.pitch, n.onset, n.velocity) for n in notes]
+    assert got == [
+        (48, 0.0, 49), (72, 0.0, 49), (74, 1.0, 49 + 12),  # p; an accent louder by 12
+        (76, 2.0, 49), (77, 3.0, 72),  # the crescendo, from p to the f that follows it
+        (55, 4.0, 96), (79, 4.0, 96), (53, 6.0, 112), (81, 6.0, 112),  # f; sfz louds the notes struck at it
+        (79, 8.0, 96), (77, 9.0, 88), (76, 10.0, 80), (74, 11.0, 80)]  # a diminuendo with no mark: one step
+
+
+def test_a_note_s_own_dynamics_attribute_wins_over_the_marks() -> None:
+    own = _n("C", 5).replace("<note>", '<note dynamics="111.11">')
+    xml = _dynamics_xml(_dyn("pp") + own + _n("D", 5) + _n("E", 5, dur=2) + "</measure>")
+    notes = sorted(score_from_musicxml_bytes(xml).tracks[0].notes, key=lambda n: n.onset)
+    assert [n.velocity for n in notes] == [100, 33, 33]
+
+
 # -- broken inputs ---------------------------------------------------------------------------
 BROKEN = {
     "empty.musicxml": b"",

@@ -27,6 +27,7 @@ from yuefu.core.theory import Key, estimate_key, parse_chord
 __all__ = [
     "ROLES",
     "ORNAMENTS",
+    "ARTICULATIONS",
     "Note",
     "Track",
     "Tempo",
@@ -63,6 +64,10 @@ ROLES = (
 #: The ornament signs a note may carry (``Note.ornament``): a trill, a mordent (upper or lower)
 #: and a turn (either way round).
 ORNAMENTS = ("trill", "mordent", "turn")
+#: Articulation marks a note can carry (``Note.articulations``): how long to hold it (staccato,
+#: staccatissimo: detached, shorter than written; tenuto: its full value; staccato and tenuto
+#: together: portato) and how to strike it (accent, marcato: louder than the notes around).
+ARTICULATIONS = ("staccato", "staccatissimo", "tenuto", "accent", "marcato")
 
 
 @dataclass(slots=True)
@@ -101,6 +106,7 @@ class Note:
     staff: int | None = None
     ornament: str | None = None
     grace: tuple[int, ...] = ()
+    articulations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= int(self.pitch) <= 127:
@@ -119,6 +125,11 @@ class Note:
         if any(not 0 <= int(g) <= 127 for g in self.grace):
             raise ParameterError(f"grace note pitches must be 0..127, got {self.grace}")
         self.grace = tuple(int(g) for g in self.grace)
+        bad = [a for a in self.articulations if a not in ARTICULATIONS]
+        if bad:
+            raise ParameterError(f"note articulations must be among {', '.join(ARTICULATIONS)}, "
+                                 f"got {bad[0]!r}")
+        self.articulations = tuple(a for a in ARTICULATIONS if a in self.articulations)
 
     @property
     def end(self) -> float:

@@ -160,6 +160,8 @@ class Assessment:
             if rn.grace:
                 d["grace_written"] = [pitch_to_name(g) for g in rn.grace]
                 d["grace_played"] = (n.index in led) if judged else None
+            if rn.articulations:
+                d["articulations"] = list(rn.articulations)
             notes.append(d)
         bpm = list(v.bar_bpm.values())
         return {

@@ -75,6 +75,9 @@ class RefNote:
         turn), or None.
     grace : tuple of int
         The grace notes written before it (``Note.grace``), or ().
+    articulations : tuple of str
+        Its articulation marks (``Note.articulations``: staccato, staccatissimo, tenuto, accent,
+        marcato), or ().
     """
 
     index: int
@@ -90,6 +93,7 @@ class RefNote:
     cluster: int
     ornament: str | None = None
     grace: tuple[int, ...] = ()
+    articulations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +247,8 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         raise ParameterError(f"chord_tolerance_beats must be in (0, 1), got {chord_tolerance_beats}")
     tm = score.tempo_map
     hand_of, hands_from = _hand_source(tracks, split_pitch)
-    raw = sorted(((n.onset, n.pitch, n.duration, n.velocity, t.name, hand_of(t, n), n.ornament, n.grace)
+    raw = sorted(((n.onset, n.pitch, n.duration, n.velocity, t.name, hand_of(t, n), n.ornament, n.grace,
+                   n.articulations)
                   for t in tracks for n in t.notes), key=lambda r: (r[0], r[1]))
     n_bars_total = score.bar_of(max(r[0] for r in raw)) + 1
     first, last = _parse_bars(bars, n_bars_total)
@@ -264,7 +269,7 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
             start = onsets[i]
         cluster_of[i] = c
     notes = [RefNote(i, int(r[1]), float(r[0]), float(r[2]), float(on_s[i]), float(dur_s[i]), int(r[3]),
-                     r[4], r[5], score.bar_of(r[0]) + 1, int(cluster_of[i]), r[6], r[7])
+                     r[4], r[5], score.bar_of(r[0]) + 1, int(cluster_of[i]), r[6], r[7], r[8])
              for i, r in enumerate(raw)]
     clusters = []
     first_of = [int(np.flatnonzero(cluster_of == ci)[0]) for ci in range(int(cluster_of[-1]) + 1)]

@@ -9,7 +9,7 @@ best five are kept:
 * skipped passages and an early end;
 * passages that rush or drag (notes consistently early or late), with a metronome mark;
 * unsteady tempo across the piece (the first bars against the last);
-* held lengths (too short / too long) and a narrow dynamic range;
+* held lengths (too short / too long; staccato notes held legato) and a narrow dynamic range;
 * ornaments the score writes (a MusicXML trill, mordent or turn sign, grace notes) left out.
 
 When fewer than two problems are found the list is completed with next steps (a faster tempo,
@@ -26,7 +26,7 @@ import numpy as np
 from yuefu.core.theory import pitch_to_name
 from yuefu.teach.reference import Reference
 from yuefu.teach.scores import Scores
-from yuefu.teach.verdict import BarSummary, Verdicts
+from yuefu.teach.verdict import BarSummary, NoteVerdict, Verdicts, detached_fraction
 
 __all__ = ["Suggestion", "suggest"]
 
@@ -207,11 +207,18 @@ def _tempo(v: Verdicts, s: Scores, ref: Reference) -> list[Suggestion]:
     return [Suggestion(text, "tempo", (bars[0], bars[-1]), "both", 30 * s.details.get("tempo_cv", 0.0))]
 
 
-def _articulation(v: Verdicts) -> list[Suggestion]:
+def _articulation(v: Verdicts, ref: Reference) -> list[Suggestion]:
     out: list[Suggestion] = []
-    for which, word, advice in (("too_short", "cut short", "hold each note for its full value (legato)"),
-                                ("too_long", "held too long", "release each note on time")):
-        notes = [n for n in v.notes if n.duration == which]
+
+    def marked(n: NoteVerdict) -> bool:  # written staccato (staccatissimo, portato)
+        return detached_fraction(ref.notes[n.index].articulations) is not None
+
+    for which, detached, word, advice in (
+            ("too_short", False, "cut short", "hold each note for its full value (legato)"),
+            ("too_long", True, "marked staccato held too long",
+             "let each key spring up as soon as the note has sounded (detached, not legato)"),
+            ("too_long", False, "held too long", "release each note on time")):
+        notes = [n for n in v.notes if n.duration == which and marked(n) == detached]
         if len(notes) < 3:
             continue
         counts: dict[tuple[int, str], int] = {}
@@ -222,7 +229,8 @@ def _articulation(v: Verdicts) -> list[Suggestion]:
         a, b = max(_runs(n.bar for n in hand_notes),
                    key=lambda r: sum(1 for n in hand_notes if r[0] <= n.bar <= r[1]))
         k = sum(1 for n in hand_notes if a <= n.bar <= b)
-        total = sum(1 for n in v.notes if n.hand == hand and a <= n.bar <= b and n.duration is not None)
+        total = sum(1 for n in v.notes if n.hand == hand and a <= n.bar <= b and n.duration is not None
+                    and (not detached or marked(n)))
         if k < 0.2 * max(1, total):
             continue  # a few notes here and there: not worth a lesson
         text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {_plural(k, 'note')} {word} — {advice}; listen "
@@ -282,8 +290,8 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
 def suggest(ref: Reference, v: Verdicts, s: Scores, *, most: int = 5) -> list[Suggestion]:
     """Two to ``most`` (at most 5) practice suggestions, most important first."""
     most = max(2, min(5, most))
-    cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v) + _tempo(v, s, ref) + _articulation(v)
-             + _dynamics(v, s, ref) + _ornaments(v, ref))
+    cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v) + _tempo(v, s, ref)
+             + _articulation(v, ref) + _dynamics(v, s, ref) + _ornaments(v, ref))
     cands.sort(key=lambda c: (-c.weight, c.bars or (0, 0)))
     out = cands[:most]
     if len(out) < 2:

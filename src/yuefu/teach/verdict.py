@@ -21,7 +21,11 @@ From an :class:`~yuefu.teach.align.Alignment`:
 4. **Duration.** Held time against the written length at the local tempo: ``too_short`` below
    ``short_ratio`` (and 0.1 s shorter), ``too_long`` above ``long_ratio`` (and 0.15 s longer);
    not judged for a transcribed recording, whose note ends are where the sound fades, not where
-   the key was released.
+   the key was released. A note the score marks staccato is to be held about half its length
+   (staccatissimo a quarter, portato -- staccato and tenuto -- three quarters:
+   :data:`DETACHED_FRACTION`): it is never too short, and too long when its key was held more
+   than ``long_ratio`` times that (a staccato note held 0.8 of its length or more, and 0.08 s
+   longer than half of it); a tenuto note is too short below ``tenuto_ratio`` (and 0.08 s shorter).
 5. **Ornaments.** A score writes a trill, a mordent or a turn as one note (or a sign over it); the
    player plays it as a quick alternation of that note's key with a key a semitone or a tone
    away. Extra notes that continue a correctly played written note that way (each within
@@ -49,7 +53,9 @@ from yuefu.teach.reference import Reference, RefNote, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
 
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Ornament", "Event", "BarSummary", "Verdicts",
-           "judge", "VERDICTS", "ORNAMENT_STEP", "CAUGHT_S", "ornament_keys_fit", "ornament_kind"]
+           "judge", "VERDICTS", "ORNAMENT_STEP", "CAUGHT_S", "DETACHED_FRACTION", "detached_fraction",
+           "ornament_keys_fit",
+           "ornament_kind"]
 
 VERDICTS = ("correct", "wrong_pitch", "missed", "unheard")
 
@@ -85,6 +91,11 @@ def ornament_kind(written: int, pitches: Sequence[int]) -> str | None:
 #: away is that neighbouring key caught with it (``ExtraNote.caught_with``).
 CAUGHT_S = 0.035
 
+#: How much of its written length a note marked detached is held, by its marks
+#: (``RefNote.articulations``): staccatissimo a quarter, staccato half, portato (staccato and
+#: tenuto together) three quarters.
+DETACHED_FRACTION = {"staccatissimo": 0.25, "staccato": 0.5, "portato": 0.75}
+
 
 @dataclass(frozen=True)
 class VerdictConfig:
@@ -96,7 +107,10 @@ class VerdictConfig:
         A note is early or late when its onset is off by at least both.
     short_ratio, long_ratio : float
         Held time over written time (at the local tempo) below / above which a note is too short /
-        too long.
+        too long. A note marked staccato (or staccatissimo, portato) is too long above
+        ``long_ratio`` times its detached length (:data:`DETACHED_FRACTION`), and never too short.
+    tenuto_ratio : float
+        A note marked tenuto (held for its full value) is too short below this share of its length.
     max_wrong_semitones : int
         A played note is paired with a written one as a wrong pitch only within this interval
         (or an octave or two exactly); further off, it is an extra note and the written one missed.
@@ -151,6 +165,7 @@ class VerdictConfig:
     timing_tolerance_beats: float = 0.125
     short_ratio: float = 0.5
     long_ratio: float = 1.6
+    tenuto_ratio: float = 0.8
     max_wrong_semitones: int = 7
     stop_s: float = 2.0
     sigma_beats: float = 2.0
@@ -166,6 +181,8 @@ class VerdictConfig:
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
             raise ParameterError("VerdictConfig needs 0 < short_ratio < 1 < long_ratio")
+        if not self.short_ratio <= self.tenuto_ratio < 1:
+            raise ParameterError("VerdictConfig needs short_ratio <= tenuto_ratio < 1")
         if min(self.timing_tolerance_s, self.timing_tolerance_beats, self.repeat_s) < 0 \
                 or self.sigma_beats <= 0:
             raise ParameterError("VerdictConfig tolerances must be >= 0 and sigma_beats > 0")
@@ -505,7 +522,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             else:
                 timing = "on_time"
             sound = float(perf.sounding_s[k]) if perf.sounding_s is not None else off
-            ratio, duration = _held_length(off - on, rn.duration_beat * spb, cfg, audio, sound - on)
+            ratio, duration = _held_length(off - on, rn.duration_beat * spb, cfg, audio, sound - on,
+                                           rn.articulations)
         notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v,
                                  k, int(perf.pitch[k]), round(on, 4), round(off, 4), int(perf.velocity[k]),
                                  None if not np.isfinite(exp_s) else round(float(exp_s), 4),
@@ -523,7 +541,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             n = notes[at[o.note]]
             if n.played_onset_s is not None and n.played_offset_s is not None:
                 notes[at[o.note]] = _held_again(n, n.played_onset_s, max(o.end_s, n.played_offset_s),
-                                                _sounding_end(perf, o.played), cfg, audio)
+                                                _sounding_end(perf, o.played), cfg, audio,
+                                                ref.notes[o.note].articulations)
     if cfg.grace_window_s > 0 and any(rn.grace for rn in ref.notes):
         graces = _graces(ref, perf, notes, {k for k, _ in extra_idx}, cfg, audio)
         if graces:
@@ -661,7 +680,8 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
             if k1 is None:
                 continue
             off1 = float(perf.offset_s[k1])
-            held = _held_again(n, t_g, off1, _sounding_end(perf, (k1,)), cfg, audio)  # from the grace note
+            held = _held_again(n, t_g, off1, _sounding_end(perf, (k1,)), cfg, audio,  # from the grace note
+                               rn.articulations)
             notes[j] = replace(held, verdict="correct", played=k1, played_pitch=rn.pitch,
                                played_onset_s=round(float(on[k1]), 4), played_offset_s=round(off1, 4),
                                played_velocity=int(perf.velocity[k1]))
@@ -702,31 +722,54 @@ def _sounding_end(perf: Performance, played: Iterable[int]) -> float | None:
 
 
 def _held_again(n: NoteVerdict, start: float, key_end: float, sound_end: float | None,
-                cfg: VerdictConfig, audio: bool) -> NoteVerdict:
-    """``n`` with its held length judged again (:func:`_held_length`), the key held from ``start`` to
-    ``key_end`` and sounding to ``sound_end`` (None: to ``key_end``); the written length in seconds
-    is the one of its first judgement (its held time over its ratio). Unchanged if it had none."""
+                cfg: VerdictConfig, audio: bool, marks: tuple[str, ...] = ()) -> NoteVerdict:
+    """``n`` with its held length judged again (:func:`_held_length`, its written articulation
+    ``marks``), the key held from ``start`` to ``key_end`` and sounding to ``sound_end`` (None: to
+    ``key_end``); the written length in seconds is the one of its first judgement (its held time
+    over its ratio). Unchanged if it had none."""
     if not n.duration_ratio or n.played_onset_s is None or n.played_offset_s is None:
         return n
     want = (n.played_offset_s - n.played_onset_s) / n.duration_ratio
     ratio, duration = _held_length(key_end - start, want, cfg, audio,
-                                   None if sound_end is None else sound_end - start)
+                                   None if sound_end is None else sound_end - start, marks)
     return replace(n, duration_ratio=ratio, duration=duration)
 
 
+def detached_fraction(marks: Iterable[str]) -> float | None:
+    """The share of its written length that a note with these articulation marks is held
+    (:data:`DETACHED_FRACTION`), or None for a note not marked detached."""
+    m = set(marks)
+    if "staccatissimo" in m:
+        return DETACHED_FRACTION["staccatissimo"]
+    if "staccato" in m:
+        return DETACHED_FRACTION["portato" if "tenuto" in m else "staccato"]
+    return None
+
+
 def _held_length(held: float, want: float, cfg: VerdictConfig, audio: bool,
-                 sounding: float | None = None) -> tuple[float, str | None]:
+                 sounding: float | None = None, marks: tuple[str, ...] = ()) -> tuple[float, str | None]:
     """The held-to-written ratio of a note whose key was held ``held`` seconds against ``want``, and
     its duration verdict: ``too_short`` when it sounded (``sounding``: the sustain pedal may hold it
     past the key's release) less than ``short_ratio`` of its length, ``too_long`` when the key was
     held more than ``long_ratio`` of it, else ``ok``; None from a recording, whose transcribed note
     ends where its sound fades below the note model's threshold (a piano note decays; the pedal
-    prolongs it), not where the key was released (the ratio is still reported)."""
+    prolongs it), not where the key was released (the ratio is still reported). The written
+    articulation ``marks`` change the measure: a detached note (staccato) is too long against
+    its detached length, never too short; a tenuto note is too short below ``tenuto_ratio``."""
     ratio = round(held / want, 3)
     if audio:
         return ratio, None
+    detached = detached_fraction(marks)
+    if detached is not None:
+        # the key's release is what detaches a note: the pedal does not excuse it
+        if held > cfg.long_ratio * detached * want and held - detached * want > 0.08:
+            return ratio, "too_long"
+        return ratio, "ok"
     sound = held if sounding is None else max(held, sounding)
-    if sound / want < cfg.short_ratio and want - sound > 0.1:
+    if "tenuto" in marks:
+        if sound / want < cfg.tenuto_ratio and want - sound > 0.08:
+            return ratio, "too_short"
+    elif sound / want < cfg.short_ratio and want - sound > 0.1:
         return ratio, "too_short"
     if ratio > cfg.long_ratio and held - want > 0.15:
         return ratio, "too_long"

@@ -28,7 +28,17 @@ come back at velocity 90 (``Note``'s default); only the first lyric
 verse is read. A trill, mordent (upper or lower) or turn sign over a note is its ``Note.ornament``
 (over a chord: its top note's), and is written back (a mordent as the lower one); grace notes
 are read as the ``Note.grace`` pitches of the note (of a chord: the member nearest them) they lead
-into, in the same voice, and written back as grace eighths.
+into, in the same voice, and written back as grace eighths. Staccato, staccatissimo (and
+spiccato), tenuto, portato (staccato and tenuto), accent and marcato marks are the note's
+``Note.articulations`` (over a chord: every member's), and are written back.
+
+A note without a ``dynamics`` attribute (most files: MuseScore and Sibelius write the marks, not
+the attribute) takes its velocity from the part's dynamic marks (:data:`DYNAMIC_VELOCITY`, the
+levels MuseScore plays them at; ``sf``-like marks louden only the notes struck at them, ``fp``
+and the like then drop to ``p``), the hairpins between them (the velocity moves linearly from the
+level where a crescendo or diminuendo starts to the next mark's, when a mark follows within a beat
+of its end, else by :data:`HAIRPIN_STEP`) and its accent (``+12``) or marcato (``+20``); the marks
+of a piano part's staves all count for both hands. A part without any keeps velocity 90.
 
 >>> import tempfile, pathlib
 >>> from yuefu.core.score import Note, Score, Track
@@ -61,6 +71,7 @@ from typing import Any
 from yuefu.core.errors import ParameterError, ScoreLoadError
 from yuefu.core.files import atomic_output, read_input
 from yuefu.core.score import (
+    ARTICULATIONS,
     ROLES,
     ChordSymbol,
     KeySignature,
@@ -257,6 +268,7 @@ class _Group:
     syllabic: str | None = None
     ornament: str | None = None
     grace: tuple[int, ...] = ()
+    articulations: tuple[str, ...] = ()
 
 
 def _bars(score: Score) -> list[tuple[Fraction, Fraction, TimeSignature | None]]:
@@ -306,8 +318,9 @@ def _groups(track: Track) -> list[_Group]:
         lyric = next((n.lyric.strip() for n in notes if n.lyric and n.lyric.strip()), None)
         ornament = next((n.ornament for n in notes if n.ornament), None)
         grace = next((n.grace for n in notes if n.grace), ())
+        marks = {a for n in notes for a in n.articulations}
         groups.append(_Group(on, end, pitches, max(int(n.velocity) for n in notes), lyric, None, ornament,
-                             grace))
+                             grace, tuple(a for a in ARTICULATIONS if a in marks)))
     # syllabic: a syllable ending in '-' continues its word into the next syllable
     continues = False
     for g in groups:
@@ -563,9 +576,12 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
           bar_len: Fraction, bar_start: Fraction, *, hidden_rests: bool, drum: bool,
           sharps_at: Any) -> None:
     """Append the pieces of one voice in one bar, with rests in the gaps."""
-    from music21 import chord, expressions, note, percussion, pitch, tie
+    from music21 import articulations, chord, expressions, note, percussion, pitch, tie
 
     ornament_sign = {"trill": expressions.Trill, "mordent": expressions.Mordent, "turn": expressions.Turn}
+    articulation_mark = {"staccato": articulations.Staccato, "staccatissimo": articulations.Staccatissimo,
+                         "tenuto": articulations.Tenuto, "accent": articulations.Accent,
+                         "marcato": articulations.StrongAccent}
 
     pos = Fraction(0)
 
@@ -609,6 +625,8 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
             obj.tie = tie.Tie(tie_kind)
         if first and g.ornament is not None and not drum:
             obj.expressions.append(ornament_sign[g.ornament]())
+        if first and g.articulations and not drum:
+            obj.articulations.extend(articulation_mark[a]() for a in g.articulations)
         if first and g.grace and not drum:
             for gp in g.grace:  # the grace notes, an eighth each, before their note
                 gn = note.Note(pitch.Pitch(names[gp % 12], octave=gp // 12 - 1), quarterLength=0.5)
@@ -1020,12 +1038,113 @@ def _lyric_text(el: Any) -> str | None:
     return text
 
 
-def _velocity(*objs: Any) -> int:
+def _velocity(*objs: Any) -> int | None:
+    """The velocity a note's own ``dynamics`` attribute gives (None: it has none)."""
     for o in objs:
         with contextlib.suppress(AttributeError, TypeError):
             if o.hasVolumeInformation() and o.volume.velocityScalar is not None:
                 return max(1, min(127, round(o.volume.velocityScalar * 127)))
-    return 90
+    return None
+
+
+#: Velocity of each dynamic mark: the levels MuseScore plays them at.
+DYNAMIC_VELOCITY = {"pppppp": 1, "ppppp": 5, "pppp": 10, "ppp": 16, "pp": 33, "p": 49, "mp": 64,
+                    "mf": 80, "f": 96, "ff": 112, "fff": 126, "ffff": 127, "fffff": 127, "ffffff": 127}
+#: Marks that louden the notes struck at them only: (their velocity, the level after them or None
+#: for the level before).
+DYNAMIC_ACCENTS = {"sf": (112, None), "sfz": (112, None), "sffz": (126, None), "fz": (112, None),
+                   "rf": (112, None), "rfz": (112, None), "fp": (96, 49), "sfp": (112, 49),
+                   "sfpp": (112, 33)}
+#: How far a hairpin moves the velocity when no mark follows it within a beat.
+HAIRPIN_STEP = 16
+#: How much louder than the level around an accented / marcato note is.
+ACCENT_BOOST = {"accent": 12, "marcato": 20}
+_DEFAULT_VELOCITY = 90
+
+
+def _dynamics_of(staff_parts: list[Any], flats: list[Any]
+                 ) -> tuple[list[tuple[float, str]], list[tuple[float, float, int]]]:
+    """The dynamic marks ``(beat, name)`` and hairpins ``(start, end, +1 | -1)`` of a part's
+    staves, each sorted by beat."""
+    from music21 import dynamics
+
+    marks: list[tuple[float, str]] = []
+    for f in flats:
+        for d in f.getElementsByClass(dynamics.Dynamic):
+            name = str(d.value or "").strip()
+            if name in DYNAMIC_VELOCITY or name in DYNAMIC_ACCENTS:
+                marks.append((float(d.offset), name))
+    wedges: list[tuple[float, float, int]] = []
+    for sp in staff_parts:
+        for w in sp.spannerBundle.getByClass(dynamics.DynamicWedge):
+            with contextlib.suppress(Exception):  # a wedge music21 could not place: skip it
+                first, last = w.getFirst(), w.getLast()
+                start = float(first.getOffsetInHierarchy(sp))
+                end = float(last.getOffsetInHierarchy(sp)) + float(last.quarterLength)
+                if end > start:
+                    wedges.append((start, end, 1 if isinstance(w, dynamics.Crescendo) else -1))
+    return sorted(marks), sorted(wedges)
+
+
+def _apply_dynamics(notes: list[Note], marks: list[tuple[float, str]],
+                    wedges: list[tuple[float, float, int]]) -> None:
+    """Set the velocity of ``notes`` (which have no ``dynamics`` attribute of their own) from the
+    part's marks and hairpins (see the module's docstring), then their accents."""
+    eps = 1e-6
+    # the level in force from each beat on: the marks, the level after an fp, a hairpin's end
+    levels: list[tuple[float, int]] = []
+    for beat, name in marks:
+        if name in DYNAMIC_VELOCITY:
+            levels.append((beat, DYNAMIC_VELOCITY[name]))
+        else:
+            then = DYNAMIC_ACCENTS[name][1]
+            if then is not None:
+                levels.append((beat, then))
+
+    def level_at(beat: float) -> int:
+        before = [v for b, v in levels if b <= beat + eps]
+        return before[-1] if before else _DEFAULT_VELOCITY
+
+    ramps: list[tuple[float, float, int, int]] = []
+    for start, end, sign in wedges:
+        v0 = level_at(start)
+        after = [(b, v) for b, v in levels if start + eps < b <= end + 1.0 + eps]
+        v1 = after[0][1] if after else max(1, min(127, v0 + sign * HAIRPIN_STEP))
+        if not after:
+            levels.append((end, v1))
+            levels.sort(key=lambda x: x[0])
+        ramps.append((start, end, v0, v1))
+    accents = {round(b, 6): DYNAMIC_ACCENTS[name][0] for b, name in marks if name in DYNAMIC_ACCENTS}
+    for n in notes:
+        v = level_at(n.onset)
+        for start, end, v0, v1 in ramps:
+            if start - eps <= n.onset < end - eps:
+                v = round(v0 + (v1 - v0) * (n.onset - start) / (end - start))
+        v = accents.get(round(n.onset, 6), v)
+        v += max((ACCENT_BOOST.get(a, 0) for a in n.articulations), default=0)
+        n.velocity = max(1, min(127, int(v)))
+
+
+def _articulations_of(*objs: Any) -> tuple[str, ...]:
+    """The articulation marks on a note or chord, as :data:`yuefu.core.score.ARTICULATIONS` names them."""
+    from music21 import articulations as m21art
+
+    found: set[str] = set()
+    for o in objs:
+        for x in getattr(o, "articulations", ()):
+            if isinstance(x, m21art.Staccatissimo | m21art.Spiccato):
+                found.add("staccatissimo")
+            elif isinstance(x, m21art.Staccato):
+                found.add("staccato")
+            elif isinstance(x, m21art.DetachedLegato):  # portato
+                found.update(("staccato", "tenuto"))
+            elif isinstance(x, m21art.Tenuto):
+                found.add("tenuto")
+            elif isinstance(x, m21art.StrongAccent):
+                found.add("marcato")
+            elif isinstance(x, m21art.Accent):
+                found.add("accent")
+    return tuple(a for a in ARTICULATIONS if a in found)
 
 
 def _from_m21_chord_symbol(cs: Any) -> str | None:
@@ -1150,9 +1269,10 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
         track = Track(name, program, is_drum, role, gain_db=gain_db if math.isfinite(gain_db)
                       else 0.0, pan=max(-1.0, min(1.0, pan)))
 
+        unmarked: list[Note] = []  # notes without a dynamics attribute of their own
         for si, (sp, f) in enumerate(zip(staff_parts, flats, strict=True)):
             # a part of several staves (a piano's) keeps each note's staff: 1 is the top one
-            _read_notes(sp, track, staff=si + 1 if len(staff_parts) > 1 else None)
+            _read_notes(sp, track, staff=si + 1 if len(staff_parts) > 1 else None, unmarked=unmarked)
             for mm in f.getElementsByClass(tempo.MetronomeMark):
                 bpm = mm.getQuarterBPM()
                 if bpm and 1.0 <= bpm <= 1000.0:
@@ -1165,6 +1285,8 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
                 text = str(rm.content or "").strip()
                 if text:
                     sections.setdefault(round(float(rm.offset), 9), text)
+        if unmarked:
+            _apply_dynamics(unmarked, *_dynamics_of(staff_parts, flats))
         if gi == 0:
             prev = None
             for ts in flats[0].getElementsByClass(meter.TimeSignature):
@@ -1221,10 +1343,13 @@ def _make_key(sharps: int, mode: str, exact: tuple[int, str] | None) -> Key:
     return Key.from_sharps(sharps, mode if mode in _XML_MODES else "major")
 
 
-def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
+def _read_notes(part: Any, track: Track, *, staff: int | None = None, unmarked: list[Note] | None = None
+                ) -> None:
     """Append the notes of one part (or staff) to ``track``, merging ties.
 
-    ``staff`` (1 = the top one) is given to every note read when the part has several staves.
+    ``staff`` (1 = the top one) is given to every note read when the part has several staves. The
+    notes without a ``dynamics`` attribute of their own (velocity 90 for now) are added to
+    ``unmarked``.
     """
     from music21 import chord, harmony, note
 
@@ -1250,6 +1375,7 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
         members = list(el.notes) if is_chord else [el]
         lyric = _lyric_text(el)
         orn = _ornament_of(el)
+        marks = _articulations_of(el)
         # a sign over a chord is the top note's (a trill, a turn is played on the melody note)
         orn_at = max(range(len(members)), key=lambda j: _member_pitch(members[j])) if orn and is_chord else 0
         # grace notes lead into the member of the chord nearest them
@@ -1277,9 +1403,13 @@ def _read_notes(part: Any, track: Track, *, staff: int | None = None) -> None:
                 if tie_type == "continue":
                     open_ties.setdefault((pitch, end), []).append((voice, held))
                 continue
-            n = Note(pitch, onset, dur, _velocity(mem, el), lyric if i == 0 else None, staff,
-                     orn if i == orn_at else None, grace if i == grace_at else ())
+            vel = _velocity(mem, el)
+            n = Note(pitch, onset, dur, _DEFAULT_VELOCITY if vel is None else vel, lyric if i == 0 else None,
+                     staff, orn if i == orn_at else None, grace if i == grace_at else (),
+                     tuple(a for a in ARTICULATIONS if a in marks or a in _articulations_of(mem)))
             track.notes.append(n)
+            if vel is None and unmarked is not None:
+                unmarked.append(n)
             if tie_type in ("start", "continue"):
                 open_ties.setdefault((pitch, end), []).append((voice, n))
 
