@@ -113,3 +113,34 @@ def test_the_expression_mark_follows_the_score_s_dynamic_marks(rng, tmp_path) ->
     assert followed.scores.details["dynamics_marked"] == 1.0
     assert followed.scores.details["shape"] > 0.9 and reversed_.scores.details["shape"] == 0.0
     assert followed.scores.expression > reversed_.scores.expression + 25 > flat.scores.expression
+
+
+def _accented(rng: np.random.Generator) -> Score:
+    """The study with every other right-hand note of bars 2-5 that falls on a beat marked accent."""
+    s = make_piece(rng)
+    rh = s.tracks[0]
+    rh.notes = [replace(n, articulations=("accent",)) if 4 <= n.onset < 20 and n.onset % 1 == 0 else n
+                for n in rh.notes]
+    return s
+
+
+def test_accents_played_louder_are_heard_and_lost_ones_are_named(rng) -> None:
+    s = _accented(rng)
+    accented = {(n.pitch, n.onset) for n in s.tracks[0].notes if n.articulations}
+    tm = s.tempo_map
+
+    def take(boost: int) -> Performance:
+        beat_of = {round(float(tm.to_seconds(np.array([n.onset]))[0]), 6): n.onset for n in s.tracks[0].notes}
+        return Performance.from_notes([(p, on, off, v + boost if (p, beat_of.get(round(on, 6))) in accented
+                                        else v) for p, on, off, v in rows_of(s)])
+
+    leaned = assess(s, take(20))
+    flat = assess(s, take(0))
+    assert leaned.scores.details["accents"] == 1.0 and flat.scores.details["accents"] == 0.0
+    assert leaned.scores.expression - flat.scores.expression >= 14.9
+    texts = [x.text for x in flat.suggestions if "accented notes" in x.text]
+    assert texts and texts[0].startswith("Bars 2–5, right hand: 16 of 16 accented notes played no louder"), \
+        texts
+    assert not [x for x in leaned.suggestions if "accented notes" in x.text]
+    plain = assess(make_piece(np.random.default_rng(12345)), take(0))  # no marks: no accents measure
+    assert "accents" not in plain.scores.details

@@ -26,7 +26,11 @@ the score marks dynamics) =
 the share of played notes whose held length is neither too short nor too long. With markings:
 100 * (0.4 * dynamics + 0.3 * shape + 0.3 * articulation); without: 100 * (0.6 * dynamics +
 0.4 * articulation). Where no held length is judged (a recording: its note ends are where the
-sound fades), articulation is left out and the other parts keep their proportions.
+sound fades), articulation is left out and the other parts keep their proportions. Where the score
+marks accents (at least two played notes marked accent or marcato, from MusicXML), *accents* is the
+share of them played at least :data:`ACCENT_MIN` velocity louder than the median of the unaccented
+played notes of the same hand within a beat either side, and expression is 0.85 times the mark
+above plus 15 times it.
 
 **Overall** = 0.4 * pitch + 0.25 * rhythm + 0.2 * fluency + 0.15 * expression.
 """
@@ -41,12 +45,15 @@ from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference
 from yuefu.teach.verdict import Verdicts
 
-__all__ = ["Scores", "compute_scores", "WEIGHTS", "EVENT_POINTS"]
+__all__ = ["Scores", "compute_scores", "accents_heard", "WEIGHTS", "EVENT_POINTS", "ACCENT_MIN"]
 
 #: Weights of the overall mark.
 WEIGHTS = {"pitch": 0.4, "rhythm": 0.25, "fluency": 0.2, "expression": 0.15}
 #: Fluency points of each event kind.
 EVENT_POINTS = {"hesitation": 1.0, "stop": 2.0, "restart": 3.0, "skip": 2.0, "ended_early": 0.0}
+#: An accented note is heard as one when played at least this much (velocity) louder than the
+#: unaccented notes around it.
+ACCENT_MIN = 6.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,24 @@ class Scores:
 
 def _r(x: float) -> float:
     return round(float(x), 1)
+
+
+def accents_heard(ref: Reference, v: Verdicts) -> dict[int, bool]:
+    """For each played note the score marks accent or marcato whose loudness can be compared (an
+    unaccented played note of its hand within a beat either side): whether it was played at least
+    :data:`ACCENT_MIN` louder than the median of those."""
+    played = [n for n in v.notes if n.verdict not in ("missed", "unheard") and n.played_velocity is not None]
+    marked = [n for n in played if {"accent", "marcato"} & set(ref.notes[n.index].articulations)]
+    if not marked:
+        return {}
+    plain = [n for n in played if not {"accent", "marcato"} & set(ref.notes[n.index].articulations)]
+    out: dict[int, bool] = {}
+    for n in marked:
+        around = [float(m.played_velocity or 0) for m in plain
+                  if m.hand == n.hand and abs(m.onset_beat - n.onset_beat) <= 1.0]
+        if around:
+            out[n.index] = float(n.played_velocity or 0) >= float(np.median(around)) + ACCENT_MIN
+    return out
 
 
 def compute_scores(ref: Reference, perf: Performance, v: Verdicts) -> Scores:
@@ -113,6 +138,10 @@ def compute_scores(ref: Reference, perf: Performance, v: Verdicts) -> Scores:
                               else (0.4 * dyn + 0.3 * shape) / 0.7)
     else:
         expression = 100.0 * ((0.6 * dyn + 0.4 * artic) if judged else dyn)
+    heard = accents_heard(ref, v)
+    accents = sum(heard.values()) / len(heard) if len(heard) >= 2 else None
+    if accents is not None:
+        expression = 0.85 * expression + 15.0 * accents
     if not played:
         expression = 0.0
     parts = {"pitch": pitch, "rhythm": rhythm, "fluency": fluency, "expression": expression}
@@ -122,4 +151,6 @@ def compute_scores(ref: Reference, perf: Performance, v: Verdicts) -> Scores:
                "written_velocity_spread": round(w_spread, 1), "dynamics": round(dyn, 3),
                "shape": round(shape, 3), "articulation": round(artic, 3),
                "dynamics_marked": float(marked)}
+    if accents is not None:
+        details["accents"] = round(accents, 3)
     return Scores(_r(pitch), _r(rhythm), _r(fluency), _r(expression), _r(overall), details)

@@ -9,7 +9,8 @@ best five are kept:
 * skipped passages and an early end;
 * passages that rush or drag (notes consistently early or late), with a metronome mark;
 * unsteady tempo across the piece (the first bars against the last);
-* held lengths (too short / too long; staccato notes held legato) and a narrow dynamic range;
+* held lengths (too short / too long; staccato notes held legato), a narrow dynamic range and
+  written accents not played;
 * ornaments the score writes (a MusicXML trill, mordent or turn sign, grace notes) left out.
 
 When fewer than two problems are found the list is completed with next steps (a faster tempo,
@@ -25,7 +26,7 @@ import numpy as np
 
 from yuefu.core.theory import pitch_to_name
 from yuefu.teach.reference import Reference
-from yuefu.teach.scores import Scores
+from yuefu.teach.scores import Scores, accents_heard
 from yuefu.teach.verdict import BarSummary, NoteVerdict, Verdicts, detached_fraction
 
 __all__ = ["Suggestion", "suggest"]
@@ -255,6 +256,26 @@ def _dynamics(v: Verdicts, s: Scores, ref: Reference) -> list[Suggestion]:
     return [Suggestion(text, "dynamics", (lo_bar, hi_bar), "both", weight)]
 
 
+def _accents(v: Verdicts, ref: Reference) -> list[Suggestion]:
+    """Written accents (MusicXML ``>`` and marcato) played no louder than the notes around them, in
+    the hand and bars where most were lost, when most of them were."""
+    heard = accents_heard(ref, v)
+    lost = [n for n in v.notes if heard.get(n.index) is False]
+    if len(lost) < 3 or len(lost) < 0.5 * len(heard):
+        return []
+    by_hand: dict[str, list[NoteVerdict]] = {}
+    for n in lost:
+        by_hand.setdefault(n.hand, []).append(n)
+    hand, notes = max(by_hand.items(), key=lambda kv: len(kv[1]))
+    a, b = max(_runs((n.bar for n in notes), gap=2),
+               key=lambda r: sum(1 for n in notes if r[0] <= n.bar <= r[1]))
+    k = sum(1 for n in notes if a <= n.bar <= b)
+    total = sum(1 for n in v.notes if n.index in heard and n.hand == hand and a <= n.bar <= b)
+    text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {k} of {total} accented notes played no louder than "
+            "the notes around them — lean into each accent, then back off at once.")
+    return [Suggestion(text, "dynamics", (a, b), hand, 0.15 * k)]
+
+
 def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
     """The written ornaments and grace notes played as plain notes, per hand: add them once the
     notes are sure."""
@@ -291,7 +312,7 @@ def suggest(ref: Reference, v: Verdicts, s: Scores, *, most: int = 5) -> list[Su
     """Two to ``most`` (at most 5) practice suggestions, most important first."""
     most = max(2, min(5, most))
     cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v) + _tempo(v, s, ref)
-             + _articulation(v, ref) + _dynamics(v, s, ref) + _ornaments(v, ref))
+             + _articulation(v, ref) + _dynamics(v, s, ref) + _accents(v, ref) + _ornaments(v, ref))
     cands.sort(key=lambda c: (-c.weight, c.bars or (0, 0)))
     out = cands[:most]
     if len(out) < 2:
