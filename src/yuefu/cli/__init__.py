@@ -362,7 +362,9 @@ def _cmd_practice(a: argparse.Namespace) -> int:
          f"{sm['correct']}/{sm['notes']} notes correct, {sm['wrong_pitch']} wrong, {sm['missed']} missed, "
          f"{sm['extra']} extra, {sm['early']} early, {sm['late']} late"
          + (f", {sm['ornaments']} ornament{'s' if sm['ornaments'] > 1 else ''} (not counted)"
-            if sm["ornaments"] else ""),
+            if sm["ornaments"] else "")
+         + ("" if res.repeats is None else
+            " (the repeats played)" if res.repeats else " (the repeats not played)"),
          *(f"  {i}. {x.text}" for i, x in enumerate(res.suggestions, 1)))
     return 0
 
@@ -594,7 +596,8 @@ def _parser() -> _Parser:
     pr.add_argument("-o", "--output", help="write the report: .html (for people) or .json (for apps)")
     pr.add_argument("--json", action="store_true",
                     help="print the JSON report to stdout (with -o x.json: only write it)")
-    pr.add_argument("--bars", metavar="FIRST-LAST", help="assess only these bars, e.g. 9-16")
+    pr.add_argument("--bars", metavar="FIRST-LAST",
+                    help="assess only these bars, e.g. 9-16 (the score as written, repeats not expanded)")
     pr.add_argument("--force", action="store_true", help="overwrite an existing report")
     pr.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     pr.set_defaults(func=_cmd_practice)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,11 @@ class Assessment:
     scores: Scores
     suggestions: tuple[Suggestion, ...]
     score_source: str = ""
+    #: For a MusicXML score with repeats (first and second endings, da capo, dal segno): True when
+    #: the performance was judged against the score with its repeats played, False when against
+    #: the score played once through (whichever the performance follows better, :func:`assess`).
+    #: None: the score has none, or it was not read from a file, or a passage (``bars``) was assessed.
+    repeats: bool | None = None
 
     @property
     def notes(self) -> tuple[NoteVerdict, ...]:
@@ -133,7 +138,8 @@ class Assessment:
         bars = []
         per = {(s.bar, s.hand): s for s in v.bar_hands}
         for s in v.bars:
-            row: dict[str, Any] = {"bar": s.bar, "status": s.status, **_counts(s),
+            row: dict[str, Any] = {"bar": s.bar, "label": ref.bar_name(s.bar), "status": s.status,
+                                   **_counts(s),
                                    "tempo_bpm": v.bar_bpm.get(s.bar)}
             if len(hands) == 2:
                 row["hands"] = {h: {"status": per[(s.bar, h)].status, **_counts(per[(s.bar, h)])}
@@ -169,7 +175,7 @@ class Assessment:
             "yuefu_version": __version__,
             "score": {"source": self.score_source, "title": ref.title, "notes": len(ref.notes),
                       "bars": [ref.first_bar, ref.first_bar + ref.n_bars - 1], "hands": list(hands),
-                      "hands_from": ref.hands_from},
+                      "hands_from": ref.hands_from, "repeats": self.repeats},
             "performance": {"source": perf.source, "notes": len(perf),
                             "duration_s": round(float(perf.offset_s.max() - perf.onset_s.min()), 3),
                             "tempo_bpm": round(float(np.median(bpm)), 1) if bpm else None},
@@ -201,15 +207,22 @@ def _counts(s: Any) -> dict[str, int]:
             "too_long": s.too_long}
 
 
-def _as_score(score: Score | str | Path) -> tuple[Score, str]:
+def _as_score(score: Score | str | Path, *, repeats: bool = True
+              ) -> tuple[Score, str, tuple[Score, list[tuple[float, int]]] | None]:
+    """The score, where it came from, and, for a MusicXML file with repeats (when ``repeats``), the
+    score with its repeats expanded and its measures' written numbers."""
     if isinstance(score, Score):
-        return score, score.title
+        return score, score.title, None
     from yuefu.core.errors import ScoreLoadError
     from yuefu.core.files import check_input
     from yuefu.core.io import load_score
+    from yuefu.core.io.musicxml import read_musicxml_as_played
 
     p = check_input(score, what="score file", error=ScoreLoadError)
-    return load_score(p), str(p)
+    sc = load_score(p)
+    xml = p.suffix.lower() in (".musicxml", ".xml", ".mxl")
+    played = read_musicxml_as_played(p) if repeats and xml else None
+    return sc, str(p), played
 
 
 def _as_performance(perf: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]]
@@ -250,6 +263,11 @@ def assess(score: Score | str | Path,
     ----------
     score : Score or path
         The piece as written (MIDI or MusicXML; a score with two staves/tracks is judged per hand).
+        A MusicXML file with repeat signs (first and second endings, da capo, dal segno) is judged
+        both ways -- played with its repeats, and once through -- and the reading the performance
+        follows better (the higher overall mark; once through on a tie) is kept
+        (:attr:`Assessment.repeats`); its bars are then named by their written numbers
+        (:meth:`Reference.bar_name`: "5 (2nd time)"). Not when ``config.bars`` picks a passage.
     performance : Performance, Score, path or iterable of (pitch, onset_s, offset_s, velocity)
         What was played: a MIDI file from a digital piano, an already transcribed score, audio
         (WAV/MP3/FLAC/OGG, transcribed by :func:`yuefu.listen.transcribe.transcribe`; the
@@ -271,9 +289,32 @@ def assess(score: Score | str | Path,
         The performance does not follow the score.
     """
     cfg = config or AssessConfig()
-    sc, source = _as_score(score)
-    ref = build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars)
+    sc, source, played = _as_score(score, repeats=cfg.bars is None)
     perf = _as_performance(performance)
+    if played is None:
+        return _assess(sc, source, perf, cfg)
+    once: Assessment | None = None
+    refused: DifferentPieceError | None = None
+    try:
+        once = _assess(sc, source, perf, cfg)
+    except DifferentPieceError as e:
+        refused = e
+    try:
+        twice = _assess(played[0], source, perf, cfg, played[1])
+    except DifferentPieceError:
+        if once is None and refused is not None:
+            raise refused from None
+        twice = None
+    if twice is not None and (once is None or twice.scores.overall > once.scores.overall):
+        return replace(twice, repeats=True)
+    assert once is not None
+    return replace(once, repeats=False)
+
+
+def _assess(sc: Score, source: str, perf: Performance, cfg: AssessConfig,
+            measures: list[tuple[float, int]] | None = None) -> Assessment:
+    """:func:`assess` against one reading of the score (``measures``: its repeats expanded)."""
+    ref = build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars, measures=measures)
     al = align(ref, perf, cfg.align)
     v = judge(ref, perf, al, cfg.verdict)
     # whether it is the same piece at all is judged on what the transcriber heard by itself

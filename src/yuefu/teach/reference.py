@@ -31,6 +31,7 @@ In a score that mixes a part with staves and parts without, the latter are split
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,9 +133,39 @@ class Reference:
     split_pitch: int = 60
     #: Start beat of every bar of :attr:`bars` and the end of the last one (``n_bars + 1`` values).
     bar_starts: tuple[float, ...] = ()
+    #: For a score whose repeats were expanded, the written measure number of each bar of
+    #: :attr:`bars` and how many times it has come before: ``(number, pass)``, pass 1 the first
+    #: time. Empty: the bars are numbered as they come.
+    bar_numbers: tuple[tuple[int, int], ...] = ()
 
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
+
+    def bar_name(self, bar: int) -> str:
+        """How a student reads bar ``bar``: its written number, with "(2nd time)" (3rd, ...) when a
+        repeat plays it again."""
+        number, times = self._written(bar)
+        return str(number) if times == 1 else f"{number} ({_ordinal(times)} time)"
+
+    def bar_short(self, bar: int) -> str:
+        """:meth:`bar_name` in a few characters, for a small label: a prime per repeat ("5′")."""
+        number, times = self._written(bar)
+        return f"{number}{'′' * (times - 1) if times <= 3 else f'×{times}'}"
+
+    def bars_text(self, a: int, b: int) -> str:
+        """"Bar 5" or "Bars 5–8", in written numbers ("Bars 1–4 (2nd time)" through a repeat)."""
+        if a == b:
+            return f"Bar {self.bar_name(a)}"
+        (na, ta), (nb, tb) = self._written(a), self._written(b)
+        if ta == tb and nb >= na:
+            return f"Bars {na}–{nb}" + ("" if ta == 1 else f" ({_ordinal(ta)} time)")
+        return f"Bars {self.bar_name(a)} to {self.bar_name(b)}"
+
+    def _written(self, bar: int) -> tuple[int, int]:
+        i = bar - self.first_bar
+        if self.bar_numbers and 0 <= i < len(self.bar_numbers):
+            return self.bar_numbers[i]
+        return bar, 1
 
     @property
     def bars(self) -> range:
@@ -219,8 +250,13 @@ def _parse_bars(bars: tuple[int, int] | None, n_bars: int) -> tuple[int, int]:
     return a, min(b, n_bars)
 
 
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, split_pitch: int = 60,
-                    bars: tuple[int, int] | None = None) -> Reference:
+                    bars: tuple[int, int] | None = None,
+                    measures: list[tuple[float, int]] | None = None) -> Reference:
     """Prepare a score for assessment.
 
     Parameters
@@ -234,6 +270,10 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         the hands and not two tracks (notes >= it are the right hand's).
     bars : (int, int) or None
         Assess only these bars (1-based, inclusive): a student practising a passage.
+    measures : list of (float, int), optional
+        For a score with its repeats expanded (:func:`yuefu.core.io.musicxml.read_musicxml_as_played`),
+        each measure's start beat and written number: the bars are named by them
+        (:attr:`Reference.bar_numbers`).
 
     Raises
     ------
@@ -285,8 +325,27 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         clusters.append(Cluster(ci, n0.onset_beat, n0.onset_s, n0.bar, pitches,
                                 tuple(tuple(by_pitch[p]) for p in pitches), float(cl_spb[ci])))
     beat_s = float(np.median(np.diff(tm.to_seconds(np.array([0.0, 1.0])))))
+    starts = _bar_starts(score, first, last)
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
-                     score.title, split_pitch, _bar_starts(score, first, last))
+                     score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []))
+
+
+def _bar_numbers(starts: tuple[float, ...], measures: list[tuple[float, int]]) -> tuple[tuple[int, int], ...]:
+    """(written number, pass) of each bar starting at ``starts``: the last measure of ``measures``
+    (start beat, number) that starts by then; empty without measures."""
+    if not measures:
+        return ()
+    beats = [b for b, _ in measures]
+    seen: dict[int, int] = {}
+    passes = []
+    for _, number in measures:
+        seen[number] = seen.get(number, 0) + 1
+        passes.append(seen[number])
+    out = []
+    for s in starts:
+        i = max(0, bisect.bisect_right(beats, s + 1e-6) - 1)
+        out.append((measures[i][1], passes[i]))
+    return tuple(out)
 
 
 def _bar_starts(score: Score, first: int, last: int) -> tuple[float, ...]:

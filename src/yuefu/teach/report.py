@@ -102,6 +102,7 @@ def _perf_to_beat(a: Assessment) -> tuple[np.ndarray, np.ndarray]:
 def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, float],
                 tb: tuple[np.ndarray, np.ndarray]) -> str:
     v = a.verdicts
+    bar_name = a.reference.bar_name
     notes = [n for n in v.notes if bar_lo <= n.bar <= bar_hi]
     extras = [e for e in v.extras if bar_lo <= e.bar <= bar_hi]
     ornaments = [o for o in v.ornaments if bar_lo <= o.bar <= bar_hi]
@@ -136,12 +137,13 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
             bx = x(bar_beats[bar])
             out.append(f'<line x1="{bx:.1f}" y1="13" x2="{bx:.1f}" y2="{H:.0f}" stroke="#adb5bd"/>')
             if bar <= bar_hi:
-                out.append(f'<text x="{bx + 3:.1f}" y="11" font-size="12" fill="#5f6b73">{bar}</text>')
+                out.append(f'<text x="{bx + 3:.1f}" y="11" font-size="12" fill="#5f6b73">'
+                           f'{a.reference.bar_short(bar)}</text>')
     t_arr, b_arr = tb
     signs, led = v.decorated()
     for n in notes:
         nx, nw = x(n.onset_beat), max(2.0, n.duration_beat * sx - 1)
-        tip = f"bar {n.bar}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"
+        tip = f"bar {bar_name(n.bar)}, {n.hand} hand, {pitch_to_name(n.pitch)}: {n.verdict.replace('_', ' ')}"
         rn = a.reference.notes[n.index]
         # the sign the score writes over it, and its grace notes: violet when played, grey when not
         for written, played, dx in ((rn.ornament, n.index in signs, 0.0),
@@ -181,13 +183,14 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
         ex = x(eb)
         ew = max(3.0, (float(np.interp(e.offset_s, t_arr, b_arr)) - eb) * sx)
         ex = min(max(ex, left), W - 4)
-        tip = f"extra note {pitch_to_name(e.pitch)} in bar {e.bar} ({e.hand} hand) at {e.onset_s:.2f} s"
+        tip = (f"extra note {pitch_to_name(e.pitch)} in bar {bar_name(e.bar)} ({e.hand} hand) at "
+               f"{e.onset_s:.2f} s")
         out.append(f'<rect x="{ex:.1f}" y="{y(e.pitch):.1f}" width="{min(ew, W - ex):.1f}" height="{ph - 1}" '
                    f'fill="{_COL["extra"]}" opacity="0.9"><title>{html.escape(tip)}</title></rect>')
     perf = a.performance
     strike = {n.index: n.played for n in notes}
     for o in ornaments:
-        tip = html.escape(f"{o.kind} on {pitch_to_name(o.pitch)} in bar {o.bar} ({o.hand} hand): "
+        tip = html.escape(f"{o.kind} on {pitch_to_name(o.pitch)} in bar {bar_name(o.bar)} ({o.hand} hand): "
                           f"{len(o.played)} notes in {o.end_s - o.onset_s:.2f} s, not counted as extra")
         beats = [float(np.interp(float(perf.onset_s[k]), t_arr, b_arr)) for k in o.played]
         beats.append(float(np.interp(o.end_s, t_arr, b_arr)))
@@ -223,14 +226,21 @@ def _strip(a: Assessment) -> str:
             cells = []
             for s in sums[k:k + STRIP_BARS]:
                 col, what = _STATUS[s.status] if s.notes or s.extra else _NO_NOTES
-                tip = (f"bar {s.bar}: {s.correct}/{s.notes} correct, {s.wrong_pitch} wrong, "
+                tip = (f"bar {ref.bar_name(s.bar)}: {s.correct}/{s.notes} correct, {s.wrong_pitch} wrong, "
                        f"{s.missed} missed, {s.extra} extra, {s.early} early, {s.late} late ({what})")
                 fg = "#1d2327" if col in _LIGHT else "#fff"  # dark digits on the light colours
                 cells.append(f'<div class="bar" style="background:{col};color:{fg}" '
-                             f'title="{html.escape(tip)}">{s.bar}</div>')
+                             f'title="{html.escape(tip)}">{ref.bar_short(s.bar)}</div>')
             out.append(f'<div class="strip"><span class="h">{label}</span>{"".join(cells)}</div>')
         blocks.append(f'<div class="blk">{"".join(out)}</div>')
     return f'<div>{"".join(blocks)}</div>'
+
+
+def _repeats_text(a: Assessment) -> str:
+    """The reading of the score's repeats that was judged, for the header ("" without repeats)."""
+    if a.repeats is None:
+        return ""
+    return " with the repeats played" if a.repeats else " (the repeats not played)"
 
 
 def _hands_text(a: Assessment) -> str:
@@ -273,9 +283,9 @@ def render_html(a: Assessment) -> str:
     ev_names = {"hesitation": "hesitation", "stop": "stop", "restart": "restart", "skip": "skipped",
                 "ended_early": "stopped early"}
     events = "".join(
-        f"<li>{ev_names.get(e.kind, e.kind)} at bar {e.bar}"
-        + (f" → back to bar {e.to_bar}" if e.kind == "restart" else "")
-        + (f"–{e.to_bar}" if e.kind == "skip" else "")
+        f"<li>{ev_names.get(e.kind, e.kind)} at bar {esc(ref.bar_name(e.bar))}"
+        + (f" → back to bar {esc(ref.bar_name(int(e.to_bar or 0)))}" if e.kind == "restart" else "")
+        + (f" to {esc(ref.bar_name(int(e.to_bar or 0)))}" if e.kind == "skip" else "")
         + (f" ({e.seconds:.1f} s)" if e.kind in ("hesitation", "stop") else "")
         + f" at {e.at_s:.1f} s</li>" for e in v.events)
     # bar start beats for the roll: the score's own barlines (pickup bars and meter changes)
@@ -313,7 +323,8 @@ def render_html(a: Assessment) -> str:
 <h1>{esc(title)} · 练习报告 practice report</h1>
 <div class="src">score: {esc(a.score_source or '(in memory)')}
  · performance: {esc(a.performance.source or '(in memory)')}
- · bars {ref.first_bar}–{ref.first_bar + ref.n_bars - 1} · {esc(_hands_text(a))}</div>
+ · {esc(ref.bars_text(ref.first_bar, ref.first_bar + ref.n_bars - 1).lower())}{esc(_repeats_text(a))}
+ · {esc(_hands_text(a))}</div>
 <h2>Marks 评分</h2><div class="cards">{cards}</div>
 <p class="sum">{esc(summary)}</p>
 <h2>What to practise 练习建议</h2><ol>{sugg}</ol>

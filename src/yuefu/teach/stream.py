@@ -87,7 +87,8 @@ class StreamFollower:
 
     def __init__(self, score: Score | str | Path, *, config: AssessConfig | None = None):
         self.cfg = config or AssessConfig()
-        sc, self.source = _as_score(score)
+        # live, the score is followed as written once: a repeat played is a jump back (a restart)
+        sc, self.source, _ = _as_score(score, repeats=False)
         self.ref = build_reference(sc, split_pitch=self.cfg.split_pitch, bars=self.cfg.bars)
         self.follower = Follower(self.ref, self.cfg.align)
         self._held = _Held()

@@ -52,10 +52,6 @@ class Suggestion:
                 "hand": self.hand}
 
 
-def _bars_text(a: int, b: int) -> str:
-    return f"Bar {a}" if a == b else f"Bars {a}–{b}"
-
-
 def _runs(bars: Iterable[int], gap: int = 1) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for b in sorted(set(bars)):
@@ -123,7 +119,7 @@ def _note_passages(v: Verdicts, ref: Reference) -> list[Suggestion]:
         else:
             advice = (f"practise the {_hand_text(hand)} alone, slowly, until it is right three times in a "
                       "row, then hands together")
-        text = f"{_bars_text(a, b)}, {_hand_text(hand)}: {', '.join(parts)} — {advice}."
+        text = f"{ref.bars_text(a, b)}, {_hand_text(hand)}: {', '.join(parts)} — {advice}."
         out.append(Suggestion(text, "notes", (a, b), hand, 1.0 * (wrong + missed) + 0.7 * extra + 1.0))
     return out
 
@@ -135,28 +131,30 @@ def _fluency(v: Verdicts, ref: Reference) -> list[Suggestion]:
         a, b = max(lo, e.bar - 1), min(hi, e.bar + 1)
         if e.kind in ("hesitation", "stop"):
             what = "you stopped" if e.kind == "stop" else "you hesitated"
-            text = (f"Bar {e.bar}: {what} for {e.seconds:.1f} s — practise {_bars_text(a, b).lower()} "
+            text = (f"Bar {ref.bar_name(e.bar)}: {what} for {e.seconds:.1f} s — practise "
+                    f"{ref.bars_text(a, b).lower()} "
                     "slowly as one unit until they flow without a break, then join them to what comes "
                     "before.")
             out.append(Suggestion(text, "fluency", (a, b), "both", 2.0 if e.kind == "stop" else 1.2))
         elif e.kind == "restart":
-            text = (f"Bar {e.bar}: you broke off and went back to bar {e.to_bar} — practise "
-                    f"{_bars_text(a, b).lower()} slowly until you can play through them, then play from "
-                    f"bar {e.to_bar} without stopping.")
+            back = ref.bar_name(int(e.to_bar or 0))
+            text = (f"Bar {ref.bar_name(e.bar)}: you broke off and went back to bar {back} — practise "
+                    f"{ref.bars_text(a, b).lower()} slowly until you can play through them, then play from "
+                    f"bar {back} without stopping.")
             out.append(Suggestion(text, "fluency", (a, b), "both", 3.0))
         elif e.kind == "skip":
-            rng = _bars_text(e.bar, int(e.to_bar or e.bar)).lower()
+            rng = ref.bars_text(e.bar, int(e.to_bar or e.bar)).lower()
             text = (f"You left out {rng} ({_plural(e.notes, 'note')}) — learn {rng} on their own, "
                     "then play them in context.")
             out.append(Suggestion(text, "skip", (e.bar, int(e.to_bar or e.bar)), "both", 0.5 * e.notes + 1))
         elif e.kind == "ended_early":
-            text = (f"You stopped at bar {e.bar}; {_plural(e.notes, 'note')} after it were not played — "
-                    f"learn bars {min(hi, e.bar + 1)}–{hi} a few bars at a time.")
+            text = (f"You stopped at bar {ref.bar_name(e.bar)}; {_plural(e.notes, 'note')} after it were not "
+                    f"played — learn {ref.bars_text(min(hi, e.bar + 1), hi).lower()} a few bars at a time.")
             out.append(Suggestion(text, "skip", (min(hi, e.bar + 1), hi), "both", 1.5))
     return out
 
 
-def _timing(v: Verdicts) -> list[Suggestion]:
+def _timing(v: Verdicts, ref: Reference) -> list[Suggestion]:
     out: list[Suggestion] = []
     for hand in ("right", "left"):
         notes = [n for n in v.notes if n.hand == hand and n.timing in ("early", "late")]
@@ -180,9 +178,9 @@ def _timing(v: Verdicts) -> list[Suggestion]:
                 what = f"{_plural(len(main), 'note')} come {how}"
             else:
                 what = f"the timing is uneven ({len(early)} early, {len(late)} late)"
-            text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {what}, by {dev_ms:.0f} ms (about {dev_b:.2f} "
-                    f"beat) on average — practise with a metronome at about {mark} bpm, counting the "
-                    "subdivisions aloud.")
+            text = (f"{ref.bars_text(a, b)}, {_hand_text(hand)}: {what}, by {dev_ms:.0f} ms (about "
+                    f"{dev_b:.2f} beat) on average — practise with a metronome at about {mark} bpm, counting "
+                    "the subdivisions aloud.")
             out.append(Suggestion(text, "timing", (a, b), hand, 0.6 * len(sel)))
     return out
 
@@ -198,12 +196,12 @@ def _tempo(v: Verdicts, s: Scores, ref: Reference) -> list[Suggestion]:
     lo_b = min(bars, key=lambda b: v.bar_bpm[b])
     hi_b = max(bars, key=lambda b: v.bar_bpm[b])
     if abs(t1 - t0) / t0 >= 0.08:
-        text = (f"Your tempo went from {t0:.0f} bpm in {_bars_text(first[0], first[-1]).lower()} to {t1:.0f} "
-                f"bpm in {_bars_text(last[0], last[-1]).lower()} — keep one pulse: practise the whole piece "
-                f"with a metronome at {min(t0, t1):.0f} bpm.")
+        text = (f"Your tempo went from {t0:.0f} bpm in {ref.bars_text(first[0], first[-1]).lower()} to "
+                f"{t1:.0f} bpm in {ref.bars_text(last[0], last[-1]).lower()} — keep one pulse: practise the "
+                f"whole piece with a metronome at {min(t0, t1):.0f} bpm.")
     else:
-        text = (f"Your tempo was unsteady: {v.bar_bpm[lo_b]:.0f} bpm in bar {lo_b}, "
-                f"{v.bar_bpm[hi_b]:.0f} bpm in bar {hi_b} — practise with a metronome at "
+        text = (f"Your tempo was unsteady: {v.bar_bpm[lo_b]:.0f} bpm in bar {ref.bar_name(lo_b)}, "
+                f"{v.bar_bpm[hi_b]:.0f} bpm in bar {ref.bar_name(hi_b)} — practise with a metronome at "
                 f"{v.bar_bpm[lo_b]:.0f} bpm and keep it through the hard bars.")
     return [Suggestion(text, "tempo", (bars[0], bars[-1]), "both", 30 * s.details.get("tempo_cv", 0.0))]
 
@@ -234,7 +232,7 @@ def _articulation(v: Verdicts, ref: Reference) -> list[Suggestion]:
                     and (not detached or marked(n)))
         if k < 0.2 * max(1, total):
             continue  # a few notes here and there: not worth a lesson
-        text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {_plural(k, 'note')} {word} — {advice}; listen "
+        text = (f"{ref.bars_text(a, b)}, {_hand_text(hand)}: {_plural(k, 'note')} {word} — {advice}; listen "
                 "for where each note ends.")
         out.append(Suggestion(text, "articulation", (a, b), hand, 0.15 * k))
     return out
@@ -271,7 +269,7 @@ def _accents(v: Verdicts, ref: Reference) -> list[Suggestion]:
                key=lambda r: sum(1 for n in notes if r[0] <= n.bar <= r[1]))
     k = sum(1 for n in notes if a <= n.bar <= b)
     total = sum(1 for n in v.notes if n.index in heard and n.hand == hand and a <= n.bar <= b)
-    text = (f"{_bars_text(a, b)}, {_hand_text(hand)}: {k} of {total} accented notes played no louder than "
+    text = (f"{ref.bars_text(a, b)}, {_hand_text(hand)}: {k} of {total} accented notes played no louder than "
             "the notes around them — lean into each accent, then back off at once.")
     return [Suggestion(text, "dynamics", (a, b), hand, 0.15 * k)]
 
@@ -295,8 +293,9 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
         if not items:
             continue
         bars = sorted({b for b, _, _ in items})
-        where = (f"Bar {bars[0]}" if len(bars) == 1 else "Bars " + ", ".join(map(str, bars[:-1]))
-                 + f" and {bars[-1]}") if len(bars) <= 4 else f"Bars {bars[0]}–{bars[-1]}"
+        names = [ref.bar_name(b) for b in bars]
+        where = (f"Bar {names[0]}" if len(bars) == 1 else "Bars " + ", ".join(names[:-1])
+                 + f" and {names[-1]}") if len(bars) <= 4 else ref.bars_text(bars[0], bars[-1])
         one = len(items) == 1
         what = items[0][2] if one else (f"{len(items)} written ornaments "
                                         f"({', '.join(sorted({w for _, w, _ in items}))})")
@@ -311,14 +310,15 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
 def suggest(ref: Reference, v: Verdicts, s: Scores, *, most: int = 5) -> list[Suggestion]:
     """Two to ``most`` (at most 5) practice suggestions, most important first."""
     most = max(2, min(5, most))
-    cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v) + _tempo(v, s, ref)
+    cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v, ref) + _tempo(v, s, ref)
              + _articulation(v, ref) + _dynamics(v, s, ref) + _accents(v, ref) + _ornaments(v, ref))
     cands.sort(key=lambda c: (-c.weight, c.bars or (0, 0)))
     out = cands[:most]
     if len(out) < 2:
         bpm = float(np.median(list(v.bar_bpm.values()))) if v.bar_bpm else 0.0
         last = ref.first_bar + ref.n_bars - 1
-        nxt = [Suggestion(f"Every note was right: play bars {ref.first_bar}–{last} again at a faster tempo"
+        every = ref.bars_text(ref.first_bar, last).lower()
+        nxt = [Suggestion(f"Every note was right: play {every} again at a faster tempo"
                           + (f" (about {bpm * 1.1:.0f} bpm, you played {bpm:.0f})" if bpm else "")
                           + " while keeping it clean.", "next", (ref.first_bar, last), "both", 0.0),
                Suggestion("Shape the phrases: pick the high point of each phrase, lead up to it and ease off "

@@ -84,7 +84,8 @@ from yuefu.core.score import (
 )
 from yuefu.core.theory import Key, parse_chord
 
-__all__ = ["write_musicxml", "read_musicxml", "musicxml_bytes", "score_from_musicxml_bytes"]
+__all__ = ["write_musicxml", "read_musicxml", "read_musicxml_as_played", "musicxml_bytes",
+           "score_from_musicxml_bytes"]
 
 #: The finest grid that writing keeps, in beats: 1/12 (triplet 32nds); 1/8 (32nds) is kept too.
 GRID_BEATS = Fraction(1, 12)
@@ -985,8 +986,57 @@ def _parse_xml(data: bytes, source: str) -> ET.Element:
             f"{source}: not well-formed XML ({e}); expected a MusicXML file") from None
 
 
+def read_musicxml_as_played(path: str | Path) -> tuple[Score, list[tuple[float, int]]] | None:
+    """The score in the order it is played: its repeats, first and second endings, da capo and dal
+    segno expanded (music21's ``expandRepeats``), with the written number of each measure.
+
+    Returns
+    -------
+    (Score, list of (float, int)) or None
+        The expanded score and, for each of its measures in order, ``(start beat, the measure's
+        written number)``: the numbers of a repeated passage come again. None when the score has
+        no repeat to expand, or its repeat marks do not make sense (an end without a start that
+        cannot be the beginning, an ending without a repeat): it is then read as written, once.
+
+    Raises
+    ------
+    ScoreLoadError
+        As :func:`read_musicxml`.
+    """
+    p = Path(path)
+    data = read_input(p, what="MusicXML file (.musicxml, .xml, .mxl)", error=ScoreLoadError)
+    return _as_played(data, source=str(p))
+
+
+def _as_played(data: bytes, *, source: str) -> tuple[Score, list[tuple[float, int]]] | None:
+    from music21 import stream
+
+    m21, info = _m21_score(data, source)
+    before = len(m21.parts[0].getElementsByClass(stream.Measure)) if m21.parts else 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            played = m21.expandRepeats()
+    except Exception:  # music21's Expander refuses marks that do not pair up: read it once
+        return None
+    parts = list(played.parts)
+    if not parts:
+        return None
+    measures = list(parts[0].getElementsByClass(stream.Measure))
+    if len(measures) <= before:
+        return None
+    numbers = [(float(m.offset), int(m.number)) for m in measures]
+    return _from_m21(played, info, source), numbers
+
+
 def score_from_musicxml_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
     """Decode MusicXML (or compressed .mxl) bytes; ``source`` names the file in errors."""
+    m21, info = _m21_score(data, source)
+    return _from_m21(m21, info, source)
+
+
+def _m21_score(data: bytes, source: str) -> tuple[Any, _FileInfo]:
+    """The music21 score of MusicXML (or .mxl) bytes, and what yuefu reads beside it."""
     if not data.strip():
         raise ScoreLoadError(f"{source}: the file is empty; expected a MusicXML file")
     if data[:4] == b"PK\x03\x04":
@@ -1020,7 +1070,7 @@ def score_from_musicxml_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
         raise ScoreLoadError(
             f"{source}: the MusicXML could not be interpreted ({msg}); check that it opens in a "
             "notation program") from None
-    return _from_m21(importer.stream, info, source)
+    return importer.stream, info
 
 
 def _lyric_text(el: Any) -> str | None:
