@@ -93,3 +93,22 @@ def test_first_and_second_endings(rng, tmp_path) -> None:
     a = assess(path, _take(path, [1, 2, 3, 4, 1, 2, 3, 5, 6, 7, 8]))
     assert a.repeats is True and not a.verdicts.events
     assert a.summary()["correct"] == a.summary()["notes"]
+
+
+def test_da_capo_al_fine_keeps_the_written_bar_numbers(tmp_path) -> None:
+    def bar(n: int, step: str, extra: str = "") -> str:
+        head = ('<attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time>'
+                '</attributes>') if n == 1 else ""
+        return (f'<measure number="{n}">{head}<note><pitch><step>{step}</step><octave>5</octave></pitch>'
+                f"<duration>4</duration><type>whole</type></note>{extra}</measure>")
+
+    fine = '<direction><direction-type><words>Fine</words></direction-type><sound fine="yes"/></direction>'
+    dc = ('<direction><direction-type><words>D.C. al Fine</words></direction-type><sound dacapo="yes"/>'
+          "</direction>")
+    path = tmp_path / "dc.musicxml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1"><part-list>'
+                    '<score-part id="P1"><part-name>Piano</part-name></score-part></part-list><part id="P1">'
+                    + bar(1, "C") + bar(2, "D", fine) + bar(3, "E") + bar(4, "F", dc) + "</part></score-partwise>")
+    got = read_musicxml_as_played(path)
+    assert got is not None and [n for _, n in got[1]] == [1, 2, 3, 4, 1, 2]
+    assert [n.pitch for n in got[0].tracks[0].notes] == [72, 74, 76, 77, 72, 74]

@@ -1013,6 +1013,9 @@ def _as_played(data: bytes, *, source: str) -> tuple[Score, list[tuple[float, in
 
     m21, info = _m21_score(data, source)
     before = len(m21.parts[0].getElementsByClass(stream.Measure)) if m21.parts else 0
+    for part in m21.parts:  # the written numbers, kept through the expansion (which renumbers a D.C.)
+        for m in part.getElementsByClass(stream.Measure):
+            m.groups.append(f"{_MEASURE_TAG}{m.number}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1025,8 +1028,14 @@ def _as_played(data: bytes, *, source: str) -> tuple[Score, list[tuple[float, in
     measures = list(parts[0].getElementsByClass(stream.Measure))
     if len(measures) <= before:
         return None
-    numbers = [(float(m.offset), int(m.number)) for m in measures]
+    numbers = []
+    for m in measures:
+        tag = next((g for g in m.groups if g.startswith(_MEASURE_TAG)), None)
+        numbers.append((float(m.offset), int(tag[len(_MEASURE_TAG):]) if tag else int(m.number)))
     return _from_m21(played, info, source), numbers
+
+
+_MEASURE_TAG = "yuefu-measure-"
 
 
 def score_from_musicxml_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
