@@ -108,7 +108,8 @@ def test_da_capo_al_fine_keeps_the_written_bar_numbers(tmp_path) -> None:
     path = tmp_path / "dc.musicxml"
     path.write_text('<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1"><part-list>'
                     '<score-part id="P1"><part-name>Piano</part-name></score-part></part-list><part id="P1">'
-                    + bar(1, "C") + bar(2, "D", fine) + bar(3, "E") + bar(4, "F", dc) + "</part></score-partwise>")
+                    + bar(1, "C") + bar(2, "D", fine) + bar(3, "E") + bar(4, "F", dc)
+                    + "</part></score-partwise>")
     got = read_musicxml_as_played(path)
     assert got is not None and [n for _, n in got[1]] == [1, 2, 3, 4, 1, 2]
     assert [n.pitch for n in got[0].tracks[0].notes] == [72, 74, 76, 77, 72, 74]
