@@ -141,6 +141,10 @@ class Reference:
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
 
+    def fermata_clusters(self) -> frozenset[int]:
+        """The clusters with a note under a fermata (``"fermata"`` in its articulations)."""
+        return frozenset(n.cluster for n in self.notes if "fermata" in n.articulations)
+
     def bar_name(self, bar: int) -> str:
         """How a student reads bar ``bar``: its written number, with "(2nd time)" (3rd, ...) when a
         repeat plays it again."""

@@ -26,6 +26,8 @@ From an :class:`~yuefu.teach.align.Alignment`:
    :data:`DETACHED_FRACTION`): it is never too short, and too long when its key was held more
    than ``long_ratio`` times that (a staccato note held 0.8 of its length or more, and 0.08 s
    longer than half of it); a tenuto note is too short below ``tenuto_ratio`` (and 0.08 s shorter).
+   A note under a fermata is never too long, and the wait after its chord is no pause: the local
+   tempo is fitted on either side of it.
 5. **Ornaments.** A score writes a trill, a mordent or a turn as one note (or a sign over it); the
    player plays it as a quick alternation of that note's key with a key a semitone or a tone
    away. Extra notes that continue a correctly played written note that way (each within
@@ -458,6 +460,13 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     if len(ctimes) > 1:
         back = np.concatenate([[0], (np.diff(ctimes) <= 0).astype(np.int64)])
         segs = segs * 1000 + np.cumsum(back)
+        # a fermata holds its chord as long as the player likes: the wait for the next chord is no
+        # pause, and the local tempo is fitted on either side of it
+        held = ref.fermata_clusters()
+        if held:
+            after = np.array([0] + [int(any(a <= c < b for c in held))
+                                    for a, b in zip(played_clusters, played_clusters[1:], strict=False)])
+            segs = np.cumsum(np.concatenate([[0], (segs[1:] != segs[:-1]).astype(np.int64)]) | after)
     # the fit runs against the score's own time (its written tempo changes included), counted in the
     # score's opening beats; its slope is then turned into seconds per written beat at each moment
     written = np.array([ref.clusters[c].onset_s for c in played_clusters]) / ref.beat_s
@@ -759,6 +768,9 @@ def _held_length(held: float, want: float, cfg: VerdictConfig, audio: bool,
     ratio = round(held / want, 3)
     if audio:
         return ratio, None
+    if "fermata" in marks:  # held as long as the player likes: never too long
+        sound = held if sounding is None else max(held, sounding)
+        return ratio, "too_short" if sound / want < cfg.short_ratio and want - sound > 0.1 else "ok"
     detached = detached_fraction(marks)
     if detached is not None:
         # the key's release is what detaches a note: the pedal does not excuse it

@@ -29,8 +29,8 @@ verse is read. A trill, mordent (upper or lower) or turn sign over a note is its
 (over a chord: its top note's), and is written back (a mordent as the lower one); grace notes
 are read as the ``Note.grace`` pitches of the note (of a chord: the member nearest them) they lead
 into, in the same voice, and written back as grace eighths. Staccato, staccatissimo (and
-spiccato), tenuto, portato (staccato and tenuto), accent and marcato marks are the note's
-``Note.articulations`` (over a chord: every member's), and are written back.
+spiccato), tenuto, portato (staccato and tenuto), accent and marcato marks and a fermata are the
+note's ``Note.articulations`` (over a chord: every member's), and are written back.
 
 A note without a ``dynamics`` attribute (most files: MuseScore and Sibelius write the marks, not
 the attribute) takes its velocity from the part's dynamic marks (:data:`DYNAMIC_VELOCITY`, the
@@ -627,7 +627,10 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
         if first and g.ornament is not None and not drum:
             obj.expressions.append(ornament_sign[g.ornament]())
         if first and g.articulations and not drum:
-            obj.articulations.extend(articulation_mark[a]() for a in g.articulations)
+            obj.articulations.extend(articulation_mark[a]() for a in g.articulations
+                                     if a in articulation_mark)
+            if "fermata" in g.articulations:
+                obj.expressions.append(expressions.Fermata())
         if first and g.grace and not drum:
             for gp in g.grace:  # the grace notes, an eighth each, before their note
                 gn = note.Note(pitch.Pitch(names[gp % 12], octave=gp // 12 - 1), quarterLength=0.5)
@@ -1185,11 +1188,15 @@ def _apply_dynamics(notes: list[Note], marks: list[tuple[float, str]],
 
 
 def _articulations_of(*objs: Any) -> tuple[str, ...]:
-    """The articulation marks on a note or chord, as :data:`yuefu.core.score.ARTICULATIONS` names them."""
+    """The articulation marks on a note or chord (and a fermata over it), as
+    :data:`yuefu.core.score.ARTICULATIONS` names them."""
     from music21 import articulations as m21art
+    from music21 import expressions
 
     found: set[str] = set()
     for o in objs:
+        if any(isinstance(x, expressions.Fermata) for x in getattr(o, "expressions", ())):
+            found.add("fermata")
         for x in getattr(o, "articulations", ()):
             if isinstance(x, m21art.Staccatissimo | m21art.Spiccato):
                 found.add("staccatissimo")
