@@ -207,22 +207,26 @@ def _counts(s: Any) -> dict[str, int]:
             "too_long": s.too_long}
 
 
+Measures = list[tuple[float, int]]
+
+
 def _as_score(score: Score | str | Path, *, repeats: bool = True
-              ) -> tuple[Score, str, tuple[Score, list[tuple[float, int]]] | None]:
-    """The score, where it came from, and, for a MusicXML file with repeats (when ``repeats``), the
-    score with its repeats expanded and its measures' written numbers."""
+              ) -> tuple[Score, str, Measures | None, tuple[Score, Measures] | None]:
+    """The score, where it came from, its measures (start beat, written number) where the file
+    says them (MusicXML), and, for a MusicXML file with repeats (when ``repeats``), the score with
+    its repeats expanded and its measures."""
     if isinstance(score, Score):
-        return score, score.title, None
+        return score, score.title, None, None
     from yuefu.core.errors import ScoreLoadError
     from yuefu.core.files import check_input
     from yuefu.core.io import load_score
-    from yuefu.core.io.musicxml import read_musicxml_as_played
+    from yuefu.core.io.musicxml import read_musicxml_measures
 
     p = check_input(score, what="score file", error=ScoreLoadError)
-    sc = load_score(p)
-    xml = p.suffix.lower() in (".musicxml", ".xml", ".mxl")
-    played = read_musicxml_as_played(p) if repeats and xml else None
-    return sc, str(p), played
+    if p.suffix.lower() not in (".musicxml", ".xml", ".mxl"):
+        return load_score(p), str(p), None, None
+    sc, measures, played = read_musicxml_measures(p)
+    return sc, str(p), measures, played if repeats else None
 
 
 def _as_performance(perf: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]]
@@ -289,14 +293,14 @@ def assess(score: Score | str | Path,
         The performance does not follow the score.
     """
     cfg = config or AssessConfig()
-    sc, source, played = _as_score(score, repeats=cfg.bars is None)
+    sc, source, measures, played = _as_score(score, repeats=cfg.bars is None)
     perf = _as_performance(performance)
     if played is None:
-        return _assess(sc, source, perf, cfg)
+        return _assess(sc, source, perf, cfg, measures)
     once: Assessment | None = None
     refused: DifferentPieceError | None = None
     try:
-        once = _assess(sc, source, perf, cfg)
+        once = _assess(sc, source, perf, cfg, measures)
     except DifferentPieceError as e:
         refused = e
     try:
@@ -312,8 +316,9 @@ def assess(score: Score | str | Path,
 
 
 def _assess(sc: Score, source: str, perf: Performance, cfg: AssessConfig,
-            measures: list[tuple[float, int]] | None = None) -> Assessment:
-    """:func:`assess` against one reading of the score (``measures``: its repeats expanded)."""
+            measures: Measures | None = None) -> Assessment:
+    """:func:`assess` against one reading of the score (``measures``: where its bars begin and
+    their written numbers)."""
     ref = build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars, measures=measures)
     al = align(ref, perf, cfg.align)
     v = judge(ref, perf, al, cfg.verdict)

@@ -149,6 +149,8 @@ class Reference:
         """How a student reads bar ``bar``: its written number, with "(2nd time)" (3rd, ...) when a
         repeat plays it again."""
         number, times = self._written(bar)
+        if number == 0 and self.bar_numbers and times == 1:
+            return "0 (the pickup)"
         return str(number) if times == 1 else f"{number} ({_ordinal(times)} time)"
 
     def bar_short(self, bar: int) -> str:
@@ -273,11 +275,14 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         Where the notes are split into hands when the score has no staves, no tracks named for
         the hands and not two tracks (notes >= it are the right hand's).
     bars : (int, int) or None
-        Assess only these bars (1-based, inclusive): a student practising a passage.
+        Assess only these bars (1-based, inclusive; with ``measures``, their written numbers): a
+        student practising a passage.
     measures : list of (float, int), optional
-        For a score with its repeats expanded (:func:`yuefu.core.io.musicxml.read_musicxml_as_played`),
-        each measure's start beat and written number: the bars are named by them
-        (:attr:`Reference.bar_numbers`).
+        Each measure's start beat and written number, where the file says them (a MusicXML
+        score, :func:`yuefu.core.io.musicxml.read_musicxml_measures`; its repeats expanded,
+        :func:`~yuefu.core.io.musicxml.read_musicxml_as_played`): the bars are its measures (a
+        pickup measure shorter than its meter is a bar of its own) and are named by their
+        numbers (:attr:`Reference.bar_numbers`). Without: bars follow the meter from beat 0.
 
     Raises
     ------
@@ -294,9 +299,17 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     raw = sorted(((n.onset, n.pitch, n.duration, n.velocity, t.name, hand_of(t, n), n.ornament, n.grace,
                    n.articulations)
                   for t in tracks for n in t.notes), key=lambda r: (r[0], r[1]))
-    n_bars_total = score.bar_of(max(r[0] for r in raw)) + 1
-    first, last = _parse_bars(bars, n_bars_total)
-    raw = [r for r in raw if first <= score.bar_of(r[0]) + 1 <= last]
+    bar_of: Callable[[float], int] = score.bar_of  # 0-based
+    if measures:
+        m_beats = [b for b, _ in measures]
+
+        def bar_of(beat: float) -> int:
+            return max(0, bisect.bisect_right(m_beats, beat + 1e-6) - 1)
+
+        first, last = _written_bars(bars, measures)
+    else:
+        first, last = _parse_bars(bars, score.bar_of(max(r[0] for r in raw)) + 1)
+    raw = [r for r in raw if first <= bar_of(r[0]) + 1 <= last]
     if not raw:
         raise ScoreLoadError(f"the score has no notes in bars {first}-{last}")
     onsets = np.array([r[0] for r in raw])
@@ -313,7 +326,7 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
             start = onsets[i]
         cluster_of[i] = c
     notes = [RefNote(i, int(r[1]), float(r[0]), float(r[2]), float(on_s[i]), float(dur_s[i]), int(r[3]),
-                     r[4], r[5], score.bar_of(r[0]) + 1, int(cluster_of[i]), r[6], r[7], r[8])
+                     r[4], r[5], bar_of(r[0]) + 1, int(cluster_of[i]), r[6], r[7], r[8])
              for i, r in enumerate(raw)]
     clusters = []
     first_of = [int(np.flatnonzero(cluster_of == ci)[0]) for ci in range(int(cluster_of[-1]) + 1)]
@@ -329,7 +342,7 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         clusters.append(Cluster(ci, n0.onset_beat, n0.onset_s, n0.bar, pitches,
                                 tuple(tuple(by_pitch[p]) for p in pitches), float(cl_spb[ci])))
     beat_s = float(np.median(np.diff(tm.to_seconds(np.array([0.0, 1.0])))))
-    starts = _bar_starts(score, first, last)
+    starts = _bar_starts(score, first, last, measures)
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
                      score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []))
 
@@ -352,8 +365,33 @@ def _bar_numbers(starts: tuple[float, ...], measures: list[tuple[float, int]]) -
     return tuple(out)
 
 
-def _bar_starts(score: Score, first: int, last: int) -> tuple[float, ...]:
-    """Start beats of bars ``first``..``last + 1`` (1-based): the score's barlines, meters included."""
+def _written_bars(bars: tuple[int, int] | None, measures: list[tuple[float, int]]) -> tuple[int, int]:
+    """The bars (1-based, in order) of the measures written ``bars[0]``..``bars[1]`` (all: None)."""
+    if bars is None:
+        return 1, len(measures)
+    a, b = int(bars[0]), int(bars[1])
+    numbers = [n for _, n in measures]
+    if b < a:
+        raise ParameterError(f"bars must be a range FIRST-LAST with FIRST <= LAST, got {a}-{b}")
+    inside = [i for i, n in enumerate(numbers) if a <= n <= b]
+    if not inside:
+        raise ParameterError(f"bars {a}-{b}: the score's bars are numbered {min(numbers)}-{max(numbers)}")
+    return inside[0] + 1, inside[-1] + 1
+
+
+def _bar_starts(score: Score, first: int, last: int, measures: list[tuple[float, int]] | None = None
+                ) -> tuple[float, ...]:
+    """Start beats of bars ``first``..``last + 1`` (1-based): the measures' starts where given,
+    else the score's barlines, meters included."""
+    if measures:
+        beats = [float(b) for b, _ in measures]
+        if last < len(beats):
+            end = beats[last]
+        else:
+            meters = [m for m in sorted(score.time_signatures, key=lambda m: m.beat)
+                      if m.beat <= beats[-1] + 1e-6]
+            end = max(beats[-1] + (meters[-1].bar_beats if meters else 4.0), float(score.end_beat))
+        return tuple(beats[first - 1:last]) + (end,)
     lines = [float(b) for b in score.bar_lines()]
     meters = sorted(score.time_signatures, key=lambda m: m.beat)
     bar_len = meters[-1].bar_beats if meters else 4.0

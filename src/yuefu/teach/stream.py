@@ -88,8 +88,9 @@ class StreamFollower:
     def __init__(self, score: Score | str | Path, *, config: AssessConfig | None = None):
         self.cfg = config or AssessConfig()
         # live, the score is followed as written once: a repeat played is a jump back (a restart)
-        sc, self.source, _ = _as_score(score, repeats=False)
-        self.ref = build_reference(sc, split_pitch=self.cfg.split_pitch, bars=self.cfg.bars)
+        sc, self.source, measures, _ = _as_score(score, repeats=False)
+        self.ref = build_reference(sc, split_pitch=self.cfg.split_pitch, bars=self.cfg.bars,
+                                   measures=measures)
         self.follower = Follower(self.ref, self.cfg.align)
         self._held = _Held()
         self._chains: list[list[tuple[int, float]]] = []  # ornaments that may be under way

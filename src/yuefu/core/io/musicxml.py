@@ -84,8 +84,8 @@ from yuefu.core.score import (
 )
 from yuefu.core.theory import Key, parse_chord
 
-__all__ = ["write_musicxml", "read_musicxml", "read_musicxml_as_played", "musicxml_bytes",
-           "score_from_musicxml_bytes"]
+__all__ = ["write_musicxml", "read_musicxml", "read_musicxml_as_played", "read_musicxml_measures",
+           "musicxml_bytes", "score_from_musicxml_bytes"]
 
 #: The finest grid that writing keeps, in beats: 1/12 (triplet 32nds); 1/8 (32nds) is kept too.
 GRID_BEATS = Fraction(1, 12)
@@ -1006,35 +1006,62 @@ def read_musicxml_as_played(path: str | Path) -> tuple[Score, list[tuple[float, 
     ScoreLoadError
         As :func:`read_musicxml`.
     """
+    return read_musicxml_measures(path)[2]
+
+
+def read_musicxml_measures(path: str | Path) -> tuple[Score, list[tuple[float, int]],
+                                                       tuple[Score, list[tuple[float, int]]] | None]:
+    """A MusicXML file read once, three ways: the score as written (:func:`read_musicxml`), its
+    measures as ``(start beat, written number)`` -- a pickup measure is shorter than its meter and
+    often numbered 0, which the meter alone cannot tell --, and the score as played
+    (:func:`read_musicxml_as_played`, None without repeats).
+
+    Raises
+    ------
+    ScoreLoadError
+        As :func:`read_musicxml`.
+    """
     p = Path(path)
     data = read_input(p, what="MusicXML file (.musicxml, .xml, .mxl)", error=ScoreLoadError)
-    return _as_played(data, source=str(p))
+    m21, info = _m21_score(data, str(p))
+    measures = _measures(m21)
+    played = _as_played(m21, info, str(p), len(measures))
+    return _from_m21(m21, info, str(p)), measures, played
 
 
-def _as_played(data: bytes, *, source: str) -> tuple[Score, list[tuple[float, int]]] | None:
+def _measures(m21: Any) -> list[tuple[float, int]]:
+    """(start beat, written number) of each measure of the score's first part, tagging each
+    measure with its number (:data:`_MEASURE_TAG`) for the expansion to keep."""
     from music21 import stream
 
-    m21, info = _m21_score(data, source)
-    before = len(m21.parts[0].getElementsByClass(stream.Measure)) if m21.parts else 0
     for part in m21.parts:  # the written numbers, kept through the expansion (which renumbers a D.C.)
         for m in part.getElementsByClass(stream.Measure):
             m.groups.append(f"{_MEASURE_TAG}{m.number}")
+    return _numbered(m21)
+
+
+def _numbered(m21: Any) -> list[tuple[float, int]]:
+    from music21 import stream
+
+    parts = list(m21.parts)
+    out = []
+    for m in (parts[0].getElementsByClass(stream.Measure) if parts else []):
+        tag = next((g for g in m.groups if g.startswith(_MEASURE_TAG)), None)
+        out.append((float(m.offset), int(tag[len(_MEASURE_TAG):]) if tag else int(m.number)))
+    return out
+
+
+def _as_played(m21: Any, info: _FileInfo, source: str, n_measures: int
+               ) -> tuple[Score, list[tuple[float, int]]] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             played = m21.expandRepeats()
     except Exception:  # music21's Expander refuses marks that do not pair up: read it once
         return None
-    parts = list(played.parts)
-    if not parts:
+    numbers = _numbered(played)
+    if len(numbers) <= n_measures:
         return None
-    measures = list(parts[0].getElementsByClass(stream.Measure))
-    if len(measures) <= before:
-        return None
-    numbers = []
-    for m in measures:
-        tag = next((g for g in m.groups if g.startswith(_MEASURE_TAG)), None)
-        numbers.append((float(m.offset), int(tag[len(_MEASURE_TAG):]) if tag else int(m.number)))
     return _from_m21(played, info, source), numbers
 
 
