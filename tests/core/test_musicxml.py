@@ -753,3 +753,25 @@ def test_yuefu_metadata_follows_parts_moved_in_another_program() -> None:
     back = score_from_musicxml_bytes(ET.tostring(root))
     assert [(t.name, t.role, t.gain_db, t.pan, t.program) for t in back.tracks] == [
         ("keys", "pad", 0.0, 0.0, 4), ("lead vox", "vocal", -4.25, 0.5, 0)]
+
+
+def test_a_fermata_and_an_arpeggio_sign_round_trip_and_a_cross_staff_arpeggio_is_read() -> None:
+    s = Score()
+    t = s.add_track(Track("piano", program=0))
+    t.notes += [Note(60, 0, 2, articulations=("arpeggio",)), Note(64, 0, 2, articulations=("arpeggio",)),
+                Note(67, 0, 2, articulations=("arpeggio",)), Note(72, 2, 2, articulations=("fermata",))]
+    data = musicxml_bytes(s.normalize())
+    assert [len(list(ET.fromstring(data).iter(tag))) for tag in ("arpeggiate", "fermata")] == [3, 1]
+    back = sorted((n.pitch, n.articulations) for n in score_from_musicxml_bytes(data).tracks[0].notes)
+    assert back == [(60, ("arpeggio",)), (64, ("arpeggio",)), (67, ("arpeggio",)), (72, ("fermata",))]
+    both = _dynamics_xml(
+        '<note><pitch><step>C</step><octave>5</octave></pitch><duration>4</duration><voice>1</voice>'
+        '<type>whole</type><staff>1</staff><notations><arpeggiate number="1"/></notations></note>'
+        '<note><chord/><pitch><step>E</step><octave>5</octave></pitch><duration>4</duration><voice>1</voice>'
+        '<type>whole</type><staff>1</staff><notations><arpeggiate number="1"/></notations></note>'
+        "<backup><duration>4</duration></backup>"
+        '<note><pitch><step>C</step><octave>3</octave></pitch><duration>4</duration><voice>5</voice>'
+        '<type>whole</type><staff>2</staff><notations><arpeggiate number="1"/></notations></note>'
+        '<note><chord/><pitch><step>G</step><octave>3</octave></pitch><duration>4</duration><voice>5</voice>'
+        '<type>whole</type><staff>2</staff><notations><arpeggiate number="1"/></notations></note></measure>')
+    assert {n.articulations for n in score_from_musicxml_bytes(both).tracks[0].notes} == {("arpeggio",)}

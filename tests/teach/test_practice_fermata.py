@@ -54,3 +54,27 @@ def test_without_the_fermata_the_same_wait_is_a_hesitation(rng, tmp_path) -> Non
     a = assess(plain, _held(s, 1.5))
     assert [e.kind for e in a.verdicts.events] == ["hesitation"] and a.verdicts.events[0].bar == 5
     assert a.summary()["too_long"] >= 1
+
+
+def _rolled(rng: np.random.Generator, tmp_path, marked: bool):  # noqa: ANN001, ANN202
+    """The study with its left-hand chords of bars 3-4 marked arpeggio (or not), read from MusicXML."""
+    s = make_piece(rng)
+    if marked:
+        lh = s.tracks[1]
+        lh.notes = [replace(n, articulations=("arpeggio",)) if 8 <= n.onset < 16 else n for n in lh.notes]
+    return read_musicxml(write_musicxml(s, tmp_path / f"rolled{int(marked)}.musicxml"))
+
+
+def test_a_rolled_chord_is_timed_by_its_first_note(rng, tmp_path) -> None:
+    s = _rolled(np.random.default_rng(7), tmp_path, True)
+    played = rows_of(s)
+    bottom = {round(on, 6): min(p for p, o, _, _ in played if abs(o - on) < 1e-6) for _, on, _, _ in played}
+    rows = []  # bars 3-4: each left-hand chord rolled, its upper note 0.12 s after its lower one
+    for p, on, off, v in played:
+        if 8 * BEAT_S - 1e-6 <= on < 16 * BEAT_S - 1e-6 and p < 60 and p != bottom[round(on, 6)]:
+            on += 0.12
+        rows.append((p, on, off, v))
+    a = assess(s, rows)
+    assert a.summary()["late"] == a.summary()["early"] == 0
+    plain = assess(_rolled(np.random.default_rng(7), tmp_path, False), rows)
+    assert plain.summary()["late"] >= 6  # the same spread without the sign: the upper notes late

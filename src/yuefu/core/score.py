@@ -67,8 +67,9 @@ ORNAMENTS = ("trill", "mordent", "turn")
 #: Articulation marks a note can carry (``Note.articulations``): how long to hold it (staccato,
 #: staccatissimo: detached, shorter than written; tenuto: its full value; staccato and tenuto
 #: together: portato; fermata: as long as the player likes, the beat waiting for it) and how to
-#: strike it (accent, marcato: louder than the notes around).
-ARTICULATIONS = ("staccato", "staccatissimo", "tenuto", "accent", "marcato", "fermata")
+#: strike it (accent, marcato: louder than the notes around; arpeggio: a chord rolled from its
+#: lowest note up).
+ARTICULATIONS = ("staccato", "staccatissimo", "tenuto", "accent", "marcato", "fermata", "arpeggio")
 
 
 @dataclass(slots=True)

@@ -141,6 +141,10 @@ class Reference:
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
 
+    def rolled_clusters(self) -> frozenset[int]:
+        """The clusters with a note the score marks arpeggio (a rolled chord)."""
+        return frozenset(n.cluster for n in self.notes if "arpeggio" in n.articulations)
+
     def fermata_clusters(self) -> frozenset[int]:
         """The clusters with a note under a fermata (``"fermata"`` in its articulations)."""
         return frozenset(n.cluster for n in self.notes if "fermata" in n.articulations)

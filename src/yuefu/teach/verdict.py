@@ -27,7 +27,8 @@ From an :class:`~yuefu.teach.align.Alignment`:
    than ``long_ratio`` times that (a staccato note held 0.8 of its length or more, and 0.08 s
    longer than half of it); a tenuto note is too short below ``tenuto_ratio`` (and 0.08 s shorter).
    A note under a fermata is never too long, and the wait after its chord is no pause: the local
-   tempo is fitted on either side of it.
+   tempo is fitted on either side of it. A chord marked arpeggio (rolled) is timed by its first
+   note, and the notes of the roll that follow within ``roll_s`` share its timing.
 5. **Ornaments.** A score writes a trill, a mordent or a turn as one note (or a sign over it); the
    player plays it as a quick alternation of that note's key with a key a semitone or a tone
    away. Extra notes that continue a correctly played written note that way (each within
@@ -157,6 +158,10 @@ class VerdictConfig:
         extra notes) and no closer than ``ornament_min_gap_s`` (two neighbouring keys struck
         together are a smudge, not an ornament). ``ornament_gap_s = 0``: no ornaments, every such
         note is extra.
+    roll_s : float
+        A chord the score marks arpeggio (rolled, ``"arpeggio"`` in its notes' articulations) is
+        timed by its first note, and its notes struck within this many seconds of it are as early
+        or late as that note (a roll spreads them on purpose).
     grace_window_s : float
         A grace note the score writes before a note (``Note.grace``, from MusicXML) is found in an
         extra note of its key struck up to this many seconds before that note (an acciaccatura
@@ -179,6 +184,7 @@ class VerdictConfig:
     ornament_gap_s: float = 0.15
     ornament_min_gap_s: float = 0.035
     grace_window_s: float = 0.4
+    roll_s: float = 0.4
 
     def __post_init__(self) -> None:
         if not 0 < self.short_ratio < 1 < self.long_ratio:
@@ -188,6 +194,8 @@ class VerdictConfig:
         if min(self.timing_tolerance_s, self.timing_tolerance_beats, self.repeat_s) < 0 \
                 or self.sigma_beats <= 0:
             raise ParameterError("VerdictConfig tolerances must be >= 0 and sigma_beats > 0")
+        if not 0 <= self.roll_s <= 2:
+            raise ParameterError(f"VerdictConfig.roll_s must be 0..2 s, got {self.roll_s}")
         if not 0 <= self.grace_window_s <= 2:
             raise ParameterError(f"VerdictConfig.grace_window_s must be 0..2 s, got {self.grace_window_s}")
         if not 0 <= self.ornament_min_gap_s <= self.ornament_gap_s <= 1 and self.ornament_gap_s:
@@ -454,7 +462,10 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
 
     # -- timing --------------------------------------------------------------------------------
     played_clusters = sorted(cluster_notes)
-    ctimes = np.array([float(np.median(perf.onset_s[cluster_notes[c]])) for c in played_clusters])
+    # a chord's time is the median onset of its notes; a rolled chord's (an arpeggio sign) its first
+    rolled = ref.rolled_clusters()
+    ctimes = np.array([float((np.min if c in rolled else np.median)(perf.onset_s[cluster_notes[c]]))
+                       for c in played_clusters])
     segs = np.array([seg_of_visit.get(int(visit[c]), 0) for c in played_clusters], dtype=np.int64)
     # a time that runs backwards (restarted passage) is a segment boundary as well
     if len(ctimes) > 1:
@@ -522,7 +533,9 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         dev_ms = dev_b = ratio = None
         timing = duration = None
         if np.isfinite(exp_s) and np.isfinite(spb):
-            dev = on - exp_s
+            first = float(cluster_time[rn.cluster])
+            # a note of a rolled chord, struck as the roll goes up, is as early or late as the roll
+            dev = (first if rn.cluster in rolled and 0 <= on - first <= cfg.roll_s else on) - exp_s
             dev_ms, dev_b = round(1000 * dev, 1), round(dev / spb, 3)
             if audio and restruck_within(strikes, rn.pitch, rn.onset_beat, cfg.repeat_s / spb):
                 timing = None  # a trill's strikes are not told apart in a recording

@@ -29,8 +29,9 @@ verse is read. A trill, mordent (upper or lower) or turn sign over a note is its
 (over a chord: its top note's), and is written back (a mordent as the lower one); grace notes
 are read as the ``Note.grace`` pitches of the note (of a chord: the member nearest them) they lead
 into, in the same voice, and written back as grace eighths. Staccato, staccatissimo (and
-spiccato), tenuto, portato (staccato and tenuto), accent and marcato marks and a fermata are the
-note's ``Note.articulations`` (over a chord: every member's), and are written back.
+spiccato), tenuto, portato (staccato and tenuto), accent and marcato marks, a fermata and an
+arpeggio sign (a rolled chord, on one staff or across both) are the note's ``Note.articulations``
+(over a chord: every member's), and are written back (an arpeggio across staves as one per staff).
 
 A note without a ``dynamics`` attribute (most files: MuseScore and Sibelius write the marks, not
 the attribute) takes its velocity from the part's dynamic marks (:data:`DYNAMIC_VELOCITY`, the
@@ -631,6 +632,8 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
                                      if a in articulation_mark)
             if "fermata" in g.articulations:
                 obj.expressions.append(expressions.Fermata())
+            if "arpeggio" in g.articulations and len(g.pitches) > 1:
+                obj.expressions.append(expressions.ArpeggioMark())
         if first and g.grace and not drum:
             for gp in g.grace:  # the grace notes, an eighth each, before their note
                 gn = note.Note(pitch.Pitch(names[gp % 12], octave=gp // 12 - 1), quarterLength=0.5)
@@ -1214,6 +1217,13 @@ def _apply_dynamics(notes: list[Note], marks: list[tuple[float, str]],
         n.velocity = max(1, min(127, int(v)))
 
 
+def _spanners_of(o: Any) -> list[Any]:
+    try:
+        return list(o.getSpannerSites())
+    except Exception:  # an object music21 cannot place in a spanner
+        return []
+
+
 def _articulations_of(*objs: Any) -> tuple[str, ...]:
     """The articulation marks on a note or chord (and a fermata over it), as
     :data:`yuefu.core.score.ARTICULATIONS` names them."""
@@ -1224,6 +1234,9 @@ def _articulations_of(*objs: Any) -> tuple[str, ...]:
     for o in objs:
         if any(isinstance(x, expressions.Fermata) for x in getattr(o, "expressions", ())):
             found.add("fermata")
+        if any(isinstance(x, expressions.ArpeggioMark) for x in getattr(o, "expressions", ())) or any(
+                isinstance(sp, expressions.ArpeggioMarkSpanner) for sp in _spanners_of(o)):
+            found.add("arpeggio")  # a rolled chord (one staff, or both staves together)
         for x in getattr(o, "articulations", ()):
             if isinstance(x, m21art.Staccatissimo | m21art.Spiccato):
                 found.add("staccatissimo")
