@@ -283,6 +283,63 @@ def run_ornaments(pieces, plain, rate_indices: tuple[int, ...] = (0, 3)) -> dict
             "f1_with": with_o.total()[2], "f1_without": without.total()[2]}
 
 
+def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]:  # noqa: ANN001
+    """Repeats: each of the first ``n`` pieces written as MusicXML with its first ``repeat_bars``
+    bars repeated (a backward repeat barline in every part), played by the benchmark's generator on
+    the score in playing order at 0% and 10% errors and on the score as written once at 0% (the
+    repeat left out, as a teacher may ask), and assessed from the MusicXML file: how often the
+    reading the take followed (repeats played or not) is the one kept; the errors and events
+    reported on the clean takes, against the same takes assessed with the score read once (how
+    yuefu read it before); the micro F1 of wrong/missed/extra notes at 10%."""
+    import re
+
+    from yuefu.core.io.musicxml import read_musicxml_measures, write_musicxml
+
+    work = Path(tempfile.mkdtemp(prefix="yuefu-repeats-"))
+    kept = total = 0
+    clean = {"new": [0, 0], "old": [0, 0]}  # [wrong+missed+extra, events] on the clean takes
+    fluency: dict[str, list[float]] = {"new": [], "old": []}
+    f1 = Counts()
+    for pi, (name, score) in enumerate(pieces[:n]):
+        path = write_musicxml(score, work / f"piece{pi}.musicxml", force=True)
+        text, k = re.subn(rf'(<measure[^>]* number="{repeat_bars}">.*?)(</measure>)',
+                          r'\1<barline location="right"><repeat direction="backward"/></barline>\2',
+                          path.read_text(), flags=re.S)
+        if not k:
+            continue
+        path.write_text(text)
+        once, _, played = read_musicxml_measures(path)
+        if played is None:
+            continue
+        for with_repeat, sc, ri in ((True, played[0], 0), (True, played[0], 3), (False, once, 0)):
+            take = seeded_take(sc, pi, ri)
+            perf = Performance.from_notes(take.rows, source=name)
+            try:
+                a = assess(path, perf)
+                b = assess(once, perf)
+            except DifferentPieceError as e:
+                print(f"{name} repeats: refused: {e}", file=sys.stderr)
+                continue
+            total += 1
+            kept += int(a.repeats is with_repeat)
+            if ri == 0 and with_repeat:
+                for key, x in (("new", a), ("old", b)):
+                    s = x.summary()
+                    clean[key][0] += s["wrong_pitch"] + s["missed"] + s["extra"]
+                    clean[key][1] += len(x.verdicts.events)
+                    fluency[key].append(x.scores.fluency)
+            elif ri == 0:
+                s = a.summary()
+                clean["new"][0] += s["wrong_pitch"] + s["missed"] + s["extra"]
+                clean["new"][1] += len(a.verdicts.events)
+            elif a.repeats:
+                evaluate(take, a, f1)
+    return {"kept": kept, "total": total, "clean_new": clean["new"], "clean_old": clean["old"],
+            "fluency_new": float(np.mean(fluency["new"])) if fluency["new"] else float("nan"),
+            "fluency_old": float(np.mean(fluency["old"])) if fluency["old"] else float("nan"),
+            "f1": f1.total()[2], "pieces": min(n, len(pieces))}
+
+
 def run_live(pieces, rate: float = 0.1) -> dict[str, float]:  # noqa: ANN001
     """Live mode: every piece played at ``rate`` into :class:`yuefu.teach.StreamFollower` note by
     note (in the order struck). The latency of each ``note_on`` (the follower's own measure, from the
@@ -569,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     plain = {(pi, RATES.index(rate)): x for mode, pi, rate, _, x in done if mode == "midi"}
     done.clear()
     orn = run_ornaments(pieces, plain) if not a.audio_only else None
+    reps = run_repeats(pieces) if not a.audio_only else None
     from scipy.stats import spearmanr
 
     M = np.array(marks)
@@ -640,6 +698,17 @@ def main(argv: list[str] | None = None) -> int:
             orn["clean_errors"] == 0)
         row("midi + ornaments: wrong+missed+extra F1 at 10% (the same takes without them)",
             f"{orn['f1_with']:.3f} ({orn['f1_without']:.3f})", "-", None)
+    if reps:
+        row(f"MusicXML with a repeat ({reps['pieces']} pieces, bars 1-8 repeated): the reading the take "
+            "followed (repeat played at 0% and 10%, left out at 0%) kept",
+            f"{reps['kept']} of {reps['total']}", "-", None)
+        row("repeats: errors / events reported on the clean takes, repeat played and left out "
+            "(the score read once, as before: repeat played)",
+            f"{reps['clean_new'][0]} / {reps['clean_new'][1]} "
+            f"({reps['clean_old'][0]} / {reps['clean_old'][1]})", "0 / 0", reps["clean_new"] == [0, 0])
+        row("repeats: mean fluency mark of the clean takes with the repeat played (read once)",
+            f"{reps['fluency_new']:.1f} ({reps['fluency_old']:.1f})", "-", None)
+        row("repeats: wrong+missed+extra F1 at 10%, the repeat played", f"{reps['f1']:.3f}", "-", None)
     if real:
         row(f"real ASAP performances ({real['n']}): beats within 50 ms / 100 ms",
             f"{real['within50']:.1%} / {real['within100']:.1%}", "-", None)

@@ -269,7 +269,8 @@ def assess(score: Score | str | Path,
         The piece as written (MIDI or MusicXML; a score with two staves/tracks is judged per hand).
         A MusicXML file with repeat signs (first and second endings, da capo, dal segno) is judged
         both ways -- played with its repeats, and once through -- and the reading the performance
-        follows better (the higher overall mark; once through on a tie) is kept
+        follows better (the fewer notes left unexplained: missed, wrong, extra or replayed; once
+        through on a tie) is kept
         (:attr:`Assessment.repeats`); its bars are then named by their written numbers
         (:meth:`Reference.bar_name`: "5 (2nd time)"). Not when ``config.bars`` picks a passage.
     performance : Performance, Score, path or iterable of (pitch, onset_s, offset_s, velocity)
@@ -309,10 +310,18 @@ def assess(score: Score | str | Path,
         if once is None and refused is not None:
             raise refused from None
         twice = None
-    if twice is not None and (once is None or twice.scores.overall > once.scores.overall):
+    if twice is not None and (once is None or _unexplained(twice) < _unexplained(once)):
         return replace(twice, repeats=True)
     assert once is not None
     return replace(once, repeats=False)
+
+
+def _unexplained(a: Assessment) -> int:
+    """What a reading of the score leaves unexplained: written notes missed or played wrong, played
+    notes extra or set aside as played again (a repeat read as a restart replays its first time
+    through; a repeat not played leaves its second time missed)."""
+    s = a.summary()
+    return s["missed"] + s["wrong_pitch"] + s["extra"] + s["replayed"]
 
 
 def _assess(sc: Score, source: str, perf: Performance, cfg: AssessConfig,
