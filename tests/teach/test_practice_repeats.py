@@ -113,3 +113,16 @@ def test_da_capo_al_fine_keeps_the_written_bar_numbers(tmp_path) -> None:
     got = read_musicxml_as_played(path)
     assert got is not None and [n for _, n in got[1]] == [1, 2, 3, 4, 1, 2]
     assert [n.pitch for n in got[0].tracks[0].notes] == [72, 74, 76, 77, 72, 74]
+
+
+def test_slips_the_first_time_through_are_not_hidden(rng, tmp_path) -> None:
+    path = _with_repeat(tmp_path, rng)
+    rows = _take(path, [1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8])
+    # three wrong notes in bars 1-3 the first time through: read once, that pass would be set aside
+    # as a restart's and its slips never reported
+    right = [i for i, r in enumerate(rows) if r[0] >= 60 and r[1] < 3 * BAR_S]
+    for k in right[2:20:7]:
+        rows[k] = (rows[k][0] + 2, *rows[k][1:])
+    a = assess(path, rows)
+    assert a.repeats is True and a.summary()["wrong_pitch"] == 3
+    assert {a.reference.bar_name(n.bar) for n in a.notes if n.verdict == "wrong_pitch"} <= {"1", "2", "3"}
