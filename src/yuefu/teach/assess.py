@@ -71,6 +71,11 @@ class AssessConfig:
         played and the written notes. Below it the performance is taken for a different piece and
         not scored (random music in the same key and chords fits 25-43%; the same piece with 30%
         of its notes wrong about 70%).
+    part : str or None
+        The part of the score to judge, by name (a song's piano part: ``"Piano"``). None: the
+        keyboard part of a score that has other instruments beside it (a voice, a violin: GM
+        programs 0-7 that are not a vocal line), else every pitched part
+        (:func:`yuefu.teach.reference.piano_tracks`).
     """
 
     align: AlignConfig = field(default_factory=AlignConfig)
@@ -79,6 +84,7 @@ class AssessConfig:
     bars: tuple[int, int] | None = None
     split_pitch: int = 60
     min_fit: float = 0.5
+    part: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_fit < 1:
@@ -175,7 +181,7 @@ class Assessment:
             "yuefu_version": __version__,
             "score": {"source": self.score_source, "title": ref.title, "notes": len(ref.notes),
                       "bars": [ref.first_bar, ref.first_bar + ref.n_bars - 1], "hands": list(hands),
-                      "hands_from": ref.hands_from, "repeats": self.repeats},
+                      "hands_from": ref.hands_from, "repeats": self.repeats, "parts": list(ref.parts)},
             "performance": {"source": perf.source, "notes": len(perf),
                             "duration_s": round(float(perf.offset_s.max() - perf.onset_s.min()), 3),
                             "tempo_bpm": round(float(np.median(bpm)), 1) if bpm else None},
@@ -328,7 +334,7 @@ def _assess(sc: Score, source: str, perf: Performance, cfg: AssessConfig,
             measures: Measures | None = None) -> Assessment:
     """:func:`assess` against one reading of the score (``measures``: where its bars begin and
     their written numbers)."""
-    ref = build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars, measures=measures)
+    ref = build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars, measures=measures, part=cfg.part)
     al = align(ref, perf, cfg.align)
     v = judge(ref, perf, al, cfg.verdict)
     # whether it is the same piece at all is judged on what the transcriber heard by itself

@@ -137,6 +137,8 @@ class Reference:
     #: :attr:`bars` and how many times it has come before: ``(number, pass)``, pass 1 the first
     #: time. Empty: the bars are numbered as they come.
     bar_numbers: tuple[tuple[int, int], ...] = ()
+    #: The names of the score's tracks that are judged (:func:`piano_tracks`).
+    parts: tuple[str, ...] = ()
 
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
@@ -249,6 +251,32 @@ def _pitched_tracks(score: Score) -> list[Track]:
     return [t for t in score.tracks if not t.is_drum and t.notes]
 
 
+#: GM programs of keyboard instruments (pianos, electric pianos, harpsichord, clavinet).
+PIANO_PROGRAMS = range(0, 8)
+
+
+def piano_tracks(score: Score, part: str | None = None) -> list[Track]:
+    """The tracks a pianist plays: the part named ``part`` (its track name, any case) where given;
+    else, where the score has other instruments beside a keyboard part (a song's voice, a
+    violin), the keyboard tracks only (GM programs 0-7 that are not a vocal line); else every
+    pitched track.
+
+    Raises
+    ------
+    ParameterError
+        No part has the name ``part``.
+    """
+    tracks = _pitched_tracks(score)
+    if part is not None:
+        chosen = [t for t in tracks if t.name.casefold() == part.strip().casefold()]
+        if not chosen:
+            names = ", ".join(repr(t.name) for t in tracks) or "none"
+            raise ParameterError(f"the score has no part named {part!r}; its parts with notes: {names}")
+        return chosen
+    keys = [t for t in tracks if t.program in PIANO_PROGRAMS and t.role != "vocal"]
+    return keys if keys and len(keys) < len(tracks) else tracks
+
+
 def _parse_bars(bars: tuple[int, int] | None, n_bars: int) -> tuple[int, int]:
     if bars is None:
         return 1, n_bars
@@ -266,7 +294,7 @@ def _ordinal(n: int) -> str:
 
 def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, split_pitch: int = 60,
                     bars: tuple[int, int] | None = None,
-                    measures: list[tuple[float, int]] | None = None) -> Reference:
+                    measures: list[tuple[float, int]] | None = None, part: str | None = None) -> Reference:
     """Prepare a score for assessment.
 
     Parameters
@@ -287,13 +315,16 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
         :func:`~yuefu.core.io.musicxml.read_musicxml_as_played`): the bars are its measures (a
         pickup measure shorter than its meter is a bar of its own) and are named by their
         numbers (:attr:`Reference.bar_numbers`). Without: bars follow the meter from beat 0.
+    part : str, optional
+        The part to judge, by its track name (:func:`piano_tracks`; default: the keyboard part of a
+        score with other instruments, else every pitched track).
 
     Raises
     ------
     ScoreLoadError
         The score has no pitched notes (or none in ``bars``).
     """
-    tracks = _pitched_tracks(score)
+    tracks = piano_tracks(score, part)
     if not tracks:
         raise ScoreLoadError("the score has no notes to compare with; give a score with a piano part")
     if not 0 < chord_tolerance_beats < 1:
@@ -348,7 +379,8 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     beat_s = float(np.median(np.diff(tm.to_seconds(np.array([0.0, 1.0])))))
     starts = _bar_starts(score, first, last, measures)
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
-                     score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []))
+                     score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []),
+                     tuple(t.name for t in tracks))
 
 
 def _bar_numbers(starts: tuple[float, ...], measures: list[tuple[float, int]]) -> tuple[tuple[int, int], ...]:

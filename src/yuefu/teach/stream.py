@@ -90,7 +90,7 @@ class StreamFollower:
         # live, the score is followed as written once: a repeat played is a jump back (a restart)
         sc, self.source, measures, _ = _as_score(score, repeats=False)
         self.ref = build_reference(sc, split_pitch=self.cfg.split_pitch, bars=self.cfg.bars,
-                                   measures=measures)
+                                   measures=measures, part=self.cfg.part)
         self.follower = Follower(self.ref, self.cfg.align)
         self._held = _Held()
         self._chains: list[list[tuple[int, float]]] = []  # ornaments that may be under way
