@@ -276,9 +276,9 @@ def assess(score: Score | str | Path,
         A MusicXML file with repeat signs (first and second endings, da capo, dal segno) is judged
         both ways -- played with its repeats, and once through -- and the reading the performance
         follows better (the fewer notes left unexplained: missed, wrong, extra or replayed; once
-        through on a tie) is kept
-        (:attr:`Assessment.repeats`); its bars are then named by their written numbers
-        (:meth:`Reference.bar_name`: "5 (2nd time)"). Not when ``config.bars`` picks a passage.
+        through on a tie) is kept (:attr:`Assessment.repeats`). A MusicXML score's bars are its
+        measures, named by their written numbers (:meth:`Reference.bar_name`: "5 (2nd time)",
+        "0 (the pickup)"). Repeats are not expanded when ``config.bars`` picks a passage.
     performance : Performance, Score, path or iterable of (pitch, onset_s, offset_s, velocity)
         What was played: a MIDI file from a digital piano, an already transcribed score, audio
         (WAV/MP3/FLAC/OGG, transcribed by :func:`yuefu.listen.transcribe.transcribe`; the

@@ -78,7 +78,7 @@ class RefNote:
         The grace notes written before it (``Note.grace``), or ().
     articulations : tuple of str
         Its articulation marks (``Note.articulations``: staccato, staccatissimo, tenuto, accent,
-        marcato), or ().
+        marcato, fermata, arpeggio), or ().
     """
 
     index: int
@@ -133,9 +133,9 @@ class Reference:
     split_pitch: int = 60
     #: Start beat of every bar of :attr:`bars` and the end of the last one (``n_bars + 1`` values).
     bar_starts: tuple[float, ...] = ()
-    #: For a score whose repeats were expanded, the written measure number of each bar of
-    #: :attr:`bars` and how many times it has come before: ``(number, pass)``, pass 1 the first
-    #: time. Empty: the bars are numbered as they come.
+    #: For a score whose measures are known (MusicXML; its repeats expanded or not), the written
+    #: number of each bar of :attr:`bars` and the how-manieth time it is played: ``(number,
+    #: pass)``, pass 1 the first time. Empty: the bars are numbered as they come.
     bar_numbers: tuple[tuple[int, int], ...] = ()
     #: The names of the score's tracks that are judged (:func:`piano_tracks`).
     parts: tuple[str, ...] = ()

@@ -85,12 +85,16 @@ def accents_heard(ref: Reference, v: Verdicts) -> dict[int, bool]:
     if not marked:
         return {}
     plain = [n for n in played if not {"accent", "marcato"} & set(ref.notes[n.index].articulations)]
+    by_hand: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for hand in {n.hand for n in marked}:
+        mine = sorted((m.onset_beat, float(m.played_velocity or 0)) for m in plain if m.hand == hand)
+        by_hand[hand] = (np.array([b for b, _ in mine]), np.array([x for _, x in mine]))
     out: dict[int, bool] = {}
     for n in marked:
-        around = [float(m.played_velocity or 0) for m in plain
-                  if m.hand == n.hand and abs(m.onset_beat - n.onset_beat) <= 1.0]
-        if around:
-            out[n.index] = float(n.played_velocity or 0) >= float(np.median(around)) + ACCENT_MIN
+        beats, vel = by_hand[n.hand]
+        lo, hi = np.searchsorted(beats, [n.onset_beat - 1.0 - 1e-9, n.onset_beat + 1.0 + 1e-9])
+        if hi > lo:
+            out[n.index] = float(n.played_velocity or 0) >= float(np.median(vel[lo:hi])) + ACCENT_MIN
     return out
 
 
