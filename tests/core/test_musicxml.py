@@ -775,3 +775,14 @@ def test_a_fermata_and_an_arpeggio_sign_round_trip_and_a_cross_staff_arpeggio_is
         '<note><chord/><pitch><step>G</step><octave>3</octave></pitch><duration>4</duration><voice>5</voice>'
         '<type>whole</type><staff>2</staff><notations><arpeggiate number="1"/></notations></note></measure>')
     assert {n.articulations for n in score_from_musicxml_bytes(both).tracks[0].notes} == {("arpeggio",)}
+
+
+def test_words_over_the_staff_round_trip() -> None:
+    from yuefu.core import Direction
+
+    s = Score(directions=[Direction(0, "Andante"), Direction(4, "rit."), Direction(8, "a tempo")])
+    s.add_track(Track("piano", program=0)).notes += [Note(60, 0, 4), Note(62, 4, 4), Note(64, 8, 4)]
+    data = musicxml_bytes(s.normalize())
+    assert [w.text for w in ET.fromstring(data).iter("words")] == ["Andante", "rit.", "a tempo"]
+    back = score_from_musicxml_bytes(data)
+    assert [(d.beat, d.text) for d in back.directions] == [(0.0, "Andante"), (4.0, "rit."), (8.0, "a tempo")]

@@ -78,3 +78,51 @@ def test_a_rolled_chord_is_timed_by_its_first_note(rng, tmp_path) -> None:
     assert a.summary()["late"] == a.summary()["early"] == 0
     plain = assess(_rolled(np.random.default_rng(7), tmp_path, False), rows)
     assert plain.summary()["late"] >= 6  # the same spread without the sign: the upper notes late
+
+
+def _rit_score(rng: np.random.Generator, tmp_path, words: str | None):  # noqa: ANN001, ANN202
+    """The study as MusicXML, ``words`` (e.g. "rit.") written over the start of bar 7."""
+    path = write_musicxml(make_piece(rng), tmp_path / f"rit{bool(words)}.musicxml", force=True)
+    if words:
+        text = path.read_text()
+        i = text.index('number="7"')
+        j = text.index("<note", i)
+        path.write_text(text[:j] + f"<direction><direction-type><words>{words}</words></direction-type>"
+                        "</direction>" + text[j:])
+    return read_musicxml(path)
+
+
+def _slowing(s: Score) -> list[tuple[int, float, float, int]]:
+    """The clean take, slowing down from bar 7 to half the tempo at the end (a ritardando)."""
+    t0 = 24 * BEAT_S
+
+    def warp(t: float) -> float:
+        return t if t <= t0 else t0 + (t - t0) * (1 + 0.104 * (t - t0))
+
+    return [(p, warp(on), warp(off), v) for p, on, off, v in rows_of(s)]
+
+
+def test_a_written_ritardando_is_no_drift_and_no_late_note(tmp_path) -> None:
+    marked = _rit_score(np.random.default_rng(3), tmp_path, "poco rit.")
+    assert [d.text for d in marked.directions] == ["poco rit."]
+    a = assess(marked, _slowing(marked))
+    assert a.reference.free_tempo == ((24.0, 32.0),)
+    assert a.summary()["late"] == a.summary()["early"] == 0
+    assert not [x for x in a.suggestions if x.kind in ("tempo", "timing")]
+    plain = _rit_score(np.random.default_rng(3), tmp_path, None)
+    b = assess(plain, _slowing(plain))  # the same slowing down where the score asks for none
+    assert [x.kind for x in b.suggestions][0] == "tempo"  # "Your tempo went from 100 bpm ... to 70 bpm"
+    assert a.scores.rhythm >= 99 > 85 > b.scores.rhythm
+
+
+def test_where_the_score_frees_the_tempo() -> None:
+    from yuefu.core import Direction, Note, Tempo, Track
+    from yuefu.teach.reference import free_tempo_spans
+
+    s = Score(tempos=[Tempo(0, 100), Tempo(40, 80)])
+    s.add_track(Track("piano")).notes.append(Note(60, 0, 64))
+    s.directions = [Direction(0, "Allegretto"), Direction(4, "rit."), Direction(8, "a tempo"),
+                    Direction(16, "accel. poco a poco"), Direction(36, "Rall."), Direction(48, "dolce"),
+                    Direction(56, "rubato")]
+    # rit. to a tempo; accel. for four bars at most; rall. to the new metronome mark; rubato to the end
+    assert free_tempo_spans(s) == [(4, 8), (16, 32), (36, 40), (56, 64)]

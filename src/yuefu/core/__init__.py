@@ -17,6 +17,7 @@ from yuefu.core.errors import (
 from yuefu.core.score import (
     ROLES,
     ChordSymbol,
+    Direction,
     KeySignature,
     Note,
     Score,
@@ -48,6 +49,7 @@ __all__ = [
     "STYLES",
     "Score",
     "ScoreLoadError",
+    "Direction",
     "Section",
     "SongSpec",
     "Tempo",

@@ -35,6 +35,7 @@ __all__ = [
     "KeySignature",
     "ChordSymbol",
     "Section",
+    "Direction",
     "TempoMap",
     "Score",
 ]
@@ -262,6 +263,18 @@ class Section:
         _check_beat(f"section {self.name!r}", self.beat)
 
 
+@dataclass(frozen=True, slots=True)
+class Direction:
+    """Words written over the staff at ``beat``: a tempo word (``"rit."``, ``"a tempo"``), a
+    character (``"dolce"``). MusicXML carries them (``<words>``); MIDI does not."""
+
+    beat: float
+    text: str
+
+    def __post_init__(self) -> None:
+        _check_beat(f"direction {self.text!r}", self.beat)
+
+
 class TempoMap:
     """Converts beats to seconds and back through a piecewise-constant tempo.
 
@@ -296,7 +309,8 @@ class TempoMap:
 
 @dataclass
 class Score:
-    """A piece: tracks of notes with a tempo map, meters, keys, chord symbols and sections.
+    """A piece: tracks of notes with a tempo map, meters, keys, chord symbols, sections and
+    directions (words over the staff).
 
     All lists hold events in beats; :meth:`normalize` sorts them. ``title`` travels into
     MIDI (a ``yuefu:title=`` marker) and MusicXML (work title). Track names are unique.
@@ -310,6 +324,7 @@ class Score:
     chords: list[ChordSymbol] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     title: str = ""
+    directions: list[Direction] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.tracks]
@@ -346,6 +361,7 @@ class Score:
         self.key_signatures.sort(key=lambda e: e.beat)
         self.chords.sort(key=lambda e: e.beat)
         self.sections.sort(key=lambda e: e.beat)
+        self.directions.sort(key=lambda e: e.beat)
         return self
 
     def copy(self) -> Score:

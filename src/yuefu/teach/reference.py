@@ -139,9 +139,30 @@ class Reference:
     bar_numbers: tuple[tuple[int, int], ...] = ()
     #: The names of the score's tracks that are judged (:func:`piano_tracks`).
     parts: tuple[str, ...] = ()
+    #: Spans ``(start beat, end beat)`` where the score frees the tempo (:func:`free_tempo_spans`:
+    #: rit., rall., accel., rubato, ... until a tempo): their notes are not judged early or late,
+    #: their bars do not count against a steady tempo.
+    free_tempo: tuple[tuple[float, float], ...] = ()
 
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
+
+    def in_free_tempo(self, beat: float) -> bool:
+        """Whether ``beat`` lies where the score frees the tempo (:attr:`free_tempo`)."""
+        return any(a - 1e-6 <= beat < b - 1e-6 for a, b in self.free_tempo)
+
+    def free_tempo_bars(self) -> frozenset[int]:
+        """The bars that begin, or mostly lie, where the score frees the tempo."""
+        if not self.free_tempo:
+            return frozenset()
+        out = set()
+        starts = self.bar_starts
+        for i, bar in enumerate(self.bars):
+            if i + 1 < len(starts):
+                mid = 0.5 * (starts[i] + starts[i + 1])
+                if self.in_free_tempo(starts[i]) or self.in_free_tempo(mid):
+                    out.add(bar)
+        return frozenset(out)
 
     def rolled_clusters(self) -> frozenset[int]:
         """The clusters with a note the score marks arpeggio (a rolled chord)."""
@@ -245,6 +266,44 @@ def restruck_within(strike_beats: dict[int, np.ndarray], pitch: int, beat: float
         return False
     d = np.abs(b - beat)
     return bool(np.any((d > 1e-6) & (d <= within_beats)))
+
+
+#: Words that free the tempo from where they are written (a prefix of one of their words, any
+#: case): ritardando, rallentando, ritenuto, allargando, accelerando, stringendo, smorzando,
+#: morendo, calando, slentando, rubato, ad libitum, a piacere, colla voce / parte.
+FREE_TEMPO_WORDS = ("rit", "rall", "allarg", "accel", "string", "smorz", "morend", "calando", "slent",
+                    "rubato", "lib", "piacere", "colla")
+#: Words that bring the written tempo back.
+TEMPO_BACK_WORDS = ("a tempo", "tempo i", "tempo primo", "in tempo", "come prima", "tempo giusto")
+#: A freed tempo that no word brings back lasts at most this many bars.
+FREE_TEMPO_BARS = 4
+
+
+def free_tempo_spans(score: Score) -> list[tuple[float, float]]:
+    """Where the score's directions (``Score.directions``) free the tempo: from each word of
+    :data:`FREE_TEMPO_WORDS` to the next word of :data:`TEMPO_BACK_WORDS`, the next metronome mark,
+    or :data:`FREE_TEMPO_BARS` bars on, whichever comes first (beats)."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"[^\W\d_]+", text.casefold())
+
+    back = [d.beat for d in score.directions
+            if any(w in " ".join(words(d.text)) for w in TEMPO_BACK_WORDS)]
+    marks = [t.beat for t in score.tempos if t.beat > 0]
+    spans: list[tuple[float, float]] = []
+    for d in score.directions:
+        text = " ".join(words(d.text))
+        if any(w in text for w in TEMPO_BACK_WORDS):
+            continue
+        if not any(w.startswith(FREE_TEMPO_WORDS) for w in words(d.text)):
+            continue
+        meters = [m for m in sorted(score.time_signatures, key=lambda m: m.beat) if m.beat <= d.beat + 1e-6]
+        cap = d.beat + FREE_TEMPO_BARS * (meters[-1].bar_beats if meters else 4.0)
+        end = min([b for b in back + marks if b > d.beat + 1e-6] + [cap, max(d.beat, float(score.end_beat))])
+        if spans and d.beat <= spans[-1][1] + 1e-6:  # a rit. going on: one span
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((d.beat, end))
+    return spans
 
 
 def _pitched_tracks(score: Score) -> list[Track]:
@@ -380,7 +439,7 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     starts = _bar_starts(score, first, last, measures)
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
                      score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []),
-                     tuple(t.name for t in tracks))
+                     tuple(t.name for t in tracks), tuple(free_tempo_spans(score)))
 
 
 def _bar_numbers(starts: tuple[float, ...], measures: list[tuple[float, int]]) -> tuple[tuple[int, int], ...]:

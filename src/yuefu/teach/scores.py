@@ -10,7 +10,8 @@ extra note costs the same; a clean rendition scores 100.
 *onset* is the mean, over played notes, of ``max(0, 1 - max(0, |d| - 0.05) / 0.25)`` where ``d``
 is the onset deviation in beats from the local tempo (within 1/20 beat: full marks; 0.3 beat off
 or more: nothing). *steadiness* is ``max(0, 1 - cv / 0.25)`` where ``cv`` is the coefficient of
-variation of the per-bar tempo (1 with fewer than two bars).
+variation of the per-bar tempo (1 with fewer than two bars), the bars where the score frees the
+tempo (rit., accel., rubato) left out.
 
 **Fluency (流畅度)** = 100 * max(0, 1 - points / max(2, bars / 2)), where *bars* is the number of
 bars assessed and each event costs points: a hesitation 1, a stop (a pause of 2 s or more beyond
@@ -107,7 +108,8 @@ def compute_scores(ref: Reference, perf: Performance, v: Verdicts) -> Scores:
     played = [n for n in v.notes if n.verdict not in ("missed", "unheard")]
     devs = np.array([abs(n.deviation_beats) for n in played if n.deviation_beats is not None])
     onset = float(np.mean(np.clip(1 - np.maximum(0, devs - 0.05) / 0.25, 0, 1))) if len(devs) else 0.0
-    bpm = np.array(list(v.bar_bpm.values()))
+    free = ref.free_tempo_bars()  # rit. ... a tempo: no count against a steady tempo
+    bpm = np.array([x for b, x in v.bar_bpm.items() if b not in free])
     cv = float(np.std(bpm) / np.mean(bpm)) if len(bpm) >= 2 else 0.0
     steady = max(0.0, 1 - cv / 0.25)
     rhythm = 100.0 * (0.7 * onset + 0.3 * steady) if played else 0.0

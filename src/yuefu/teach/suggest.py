@@ -186,7 +186,8 @@ def _timing(v: Verdicts, ref: Reference) -> list[Suggestion]:
 
 
 def _tempo(v: Verdicts, s: Scores, ref: Reference) -> list[Suggestion]:
-    bars = sorted(v.bar_bpm)
+    free = ref.free_tempo_bars()  # a written rit. or accel. is no drift
+    bars = sorted(b for b in v.bar_bpm if b not in free)
     if len(bars) < 4 or s.details.get("tempo_cv", 0.0) < 0.08:
         return []
     q = max(1, len(bars) // 4)

@@ -27,7 +27,9 @@ From an :class:`~yuefu.teach.align.Alignment`:
    than ``long_ratio`` times that (a staccato note held 0.8 of its length or more, and 0.08 s
    longer than half of it); a tenuto note is too short below ``tenuto_ratio`` (and 0.08 s shorter).
    A note under a fermata is never too long, and the wait after its chord is no pause: the local
-   tempo is fitted on either side of it. A chord marked arpeggio (rolled) is timed by its first
+   tempo is fitted on either side of it. Where the score frees the tempo (rit., accel., rubato ...
+   until a tempo: ``Reference.free_tempo``) notes are not judged early or late (their deviation
+   is still given) and the tempo there is fitted apart. A chord marked arpeggio (rolled) is timed by its first
    note, and the notes of the roll that follow within ``roll_s`` share its timing.
 5. **Ornaments.** A score writes a trill, a mordent or a turn as one note (or a sign over it); the
    player plays it as a quick alternation of that note's key with a key a semitone or a tone
@@ -474,9 +476,12 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         # a fermata holds its chord as long as the player likes: the wait for the next chord is no
         # pause, and the local tempo is fitted on either side of it
         held = ref.fermata_clusters()
-        if held:
+        # where the score frees the tempo (rit. ... a tempo), the tempo is fitted apart from around it
+        free = np.array([ref.in_free_tempo(ref.clusters[c].beat) for c in played_clusters])
+        if held or free.any():
             after = np.array([0] + [int(any(a <= c < b for c in held))
                                     for a, b in zip(played_clusters, played_clusters[1:], strict=False)])
+            after |= np.concatenate([[0], (free[1:] != free[:-1]).astype(np.int64)])
             segs = np.cumsum(np.concatenate([[0], (segs[1:] != segs[:-1]).astype(np.int64)]) | after)
     # the fit runs against the score's own time (its written tempo changes included), counted in the
     # score's opening beats; its slope is then turned into seconds per written beat at each moment
@@ -539,6 +544,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             dev_ms, dev_b = round(1000 * dev, 1), round(dev / spb, 3)
             if audio and restruck_within(strikes, rn.pitch, rn.onset_beat, cfg.repeat_s / spb):
                 timing = None  # a trill's strikes are not told apart in a recording
+            elif ref.in_free_tempo(rn.onset_beat):
+                timing = None  # rit., accel., rubato: the score leaves the timing to the player
             elif abs(dev) >= cfg.timing_tolerance_s and abs(dev / spb) >= cfg.timing_tolerance_beats:
                 timing = "late" if dev > 0 else "early"
             else:

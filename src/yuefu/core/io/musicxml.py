@@ -12,7 +12,9 @@ What MusicXML says natively travels natively: track names (part names), GM progr
 a drum chart, each bound to a ``<midi-unpitched>`` instrument), tempo marks, meters, keys
 (``<key>`` with its mode where MusicXML has one), lyrics (``<syllabic>``: a syllable ending in
 ``-`` continues a word; a melisma ``-`` is an ``<extend>`` line), chord symbols (``<harmony>``, in
-the lead part), sections (rehearsal marks), the title (``<work-title>``), gain and pan
+the lead part), sections (rehearsal marks), words over the staff (``<words>``: tempo words such
+as rit. and a tempo, characters such as dolce; ``Score.directions``, in the first part), the
+title (``<work-title>``), gain and pan
 (``<volume>``, ``<pan>``) and velocity (the note's ``dynamics`` attribute; members of a chord share
 the loudest member's velocity). What it cannot say (track roles, exact gain and pan, modes such as
 ``gong`` or ``blues`` that have no MusicXML ``<mode>``) travels as one JSON
@@ -75,6 +77,7 @@ from yuefu.core.score import (
     ARTICULATIONS,
     ROLES,
     ChordSymbol,
+    Direction,
     KeySignature,
     Note,
     Score,
@@ -285,6 +288,7 @@ def _bars(score: Score) -> list[tuple[Fraction, Fraction, TimeSignature | None]]
         for n in t.notes:
             end = max(end, _q(n.onset + n.duration), _q(n.onset) + GRID_BEATS)
     event_beats = [e.beat for e in score.chords] + [e.beat for e in score.sections]
+    event_beats += [e.beat for e in score.directions]
     event_beats += [e.beat for e in score.tempos] + [e.beat for e in score.key_signatures]
     event_beats += [e.beat for e in score.time_signatures]
     for beat in event_beats:
@@ -443,6 +447,10 @@ def _build_m21(score: Score) -> Any:
         b = _q(sec.beat)
         first_part_dirs.setdefault(bar_index(b), []).append(
             (b - bar_starts[bar_index(b)], expressions.RehearsalMark(sec.name)))
+    for words in sorted(score.directions, key=lambda e: e.beat):
+        b = _q(words.beat)
+        first_part_dirs.setdefault(bar_index(b), []).append(
+            (b - bar_starts[bar_index(b)], expressions.TextExpression(words.text)))
     lead_dirs: dict[int, list[tuple[Fraction, Any]]] = {}
     for c in sorted(score.chords, key=lambda e: e.beat):
         b = _q(c.beat)
@@ -1325,6 +1333,7 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
     tempos: dict[float, float] = {}
     chords: dict[float, str] = {}
     sections: dict[float, str] = {}
+    directions: set[tuple[float, str]] = set()
     keys_from: tuple[int, list[tuple[float, int, str]]] | None = None
     used: set[str] = set()
     for gi, staff_parts in enumerate(groups):
@@ -1391,6 +1400,12 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
                 text = str(rm.content or "").strip()
                 if text:
                     sections.setdefault(round(float(rm.offset), 9), text)
+            for te in f.getElementsByClass(expressions.TextExpression):
+                if isinstance(te, expressions.RehearsalMark):
+                    continue
+                text = " ".join(str(te.content or "").split())
+                if text:
+                    directions.add((round(float(te.offset), 9), text))
         if unmarked:
             _apply_dynamics(unmarked, *_dynamics_of(staff_parts, flats))
         if gi == 0:
@@ -1430,6 +1445,7 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
         score.time_signatures.append(TimeSignature(0.0))
     score.chords = [ChordSymbol(b, s) for b, s in sorted(chords.items())]
     score.sections = [Section(b, s) for b, s in sorted(sections.items())]
+    score.directions = [Direction(b, t) for b, t in sorted(directions)]
     return score.normalize()
 
 
