@@ -29,8 +29,8 @@ From an :class:`~yuefu.teach.align.Alignment`:
    A note under a fermata is never too long, and the wait after its chord is no pause: the local
    tempo is fitted on either side of it. Where the score frees the tempo (rit., accel., rubato ...
    until a tempo: ``Reference.free_tempo``) notes are not judged early or late (their deviation
-   is still given) and the tempo there is fitted apart. A chord marked arpeggio (rolled) is timed by its first
-   note, and the notes of the roll that follow within ``roll_s`` share its timing.
+   is still given) and the tempo there is fitted apart. A chord marked arpeggio (rolled) is timed
+   by its first note, and the notes of the roll that follow within ``roll_s`` share its timing.
 5. **Ornaments.** A score writes a trill, a mordent or a turn as one note (or a sign over it); the
    player plays it as a quick alternation of that note's key with a key a semitone or a tone
    away. Extra notes that continue a correctly played written note that way (each within
@@ -59,8 +59,7 @@ from yuefu.teach.tempo import LocalTiming, local_timing
 
 __all__ = ["VerdictConfig", "NoteVerdict", "ExtraNote", "Ornament", "Event", "BarSummary", "Verdicts",
            "judge", "VERDICTS", "ORNAMENT_STEP", "CAUGHT_S", "DETACHED_FRACTION", "detached_fraction",
-           "ornament_keys_fit",
-           "ornament_kind"]
+           "ornament_keys_fit", "ornament_kind"]
 
 VERDICTS = ("correct", "wrong_pitch", "missed", "unheard")
 
