@@ -144,3 +144,19 @@ def test_accents_played_louder_are_heard_and_lost_ones_are_named(rng) -> None:
     assert not [x for x in leaned.suggestions if "accented notes" in x.text]
     plain = assess(make_piece(np.random.default_rng(12345)), take(0))  # no marks: no accents measure
     assert "accents" not in plain.scores.details
+
+
+def test_two_voices_on_one_key_are_held_as_the_longer() -> None:
+    from yuefu.core import Note, Tempo, Track
+
+    s = Score(tempos=[Tempo(0, 120)])
+    upper, lower = s.add_track(Track("right")), s.add_track(Track("left"))
+    for b in range(0, 16, 2):  # an alto holding C4 for two beats while the tenor strikes it for one
+        upper.notes += [Note(60, b, 2), Note(67, b, 1), Note(64, b + 1, 1)]
+        lower.notes += [Note(60, b, 1), Note(48, b + 1, 1)]
+    rows: dict[tuple[int, float], tuple[int, float, float, int]] = {}
+    for r in rows_of(s.normalize()):  # a clean rendition on a piano: C4 struck once, held two beats
+        if (r[0], r[1]) not in rows or r[2] > rows[(r[0], r[1])][2]:
+            rows[(r[0], r[1])] = r
+    a = assess(s, list(rows.values()))
+    assert a.summary()["too_long"] == 0 and a.summary()["correct"] == a.summary()["notes"]

@@ -550,7 +550,10 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             else:
                 timing = "on_time"
             sound = float(perf.sounding_s[k]) if perf.sounding_s is not None else off
-            ratio, duration = _held_length(off - on, rn.duration_beat * spb, cfg, audio, sound - on,
+            # two voices writing the same key at once are one key on a piano: held as the longer
+            cl = ref.clusters[rn.cluster]
+            beats = max(ref.notes[j].duration_beat for j in cl.members[cl.pitches.index(rn.pitch)])
+            ratio, duration = _held_length(off - on, beats * spb, cfg, audio, sound - on,
                                            rn.articulations)
         notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v,
                                  k, int(perf.pitch[k]), round(on, 4), round(off, 4), int(perf.velocity[k]),
