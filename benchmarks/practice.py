@@ -340,6 +340,72 @@ def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]: 
             "f1": f1.total()[2], "pieces": min(n, len(pieces))}
 
 
+def run_corpus(n: int = 30, seed: int = 0, max_notes: int = 3000) -> dict[str, float]:
+    """Real engraved MusicXML scores: ``n`` files drawn from music21's bundled corpus (Bach chorales,
+    string quartets, madrigals, songs; read in place from the installed music21, never copied), of at
+    most ``max_notes`` notes. Each is read the product's way (:func:`read_musicxml_measures`: its
+    measures, dynamics, articulations, fermatas, words, repeats), and a clean rendition of the parts
+    the practice partner judges (:func:`yuefu.teach.reference.piano_tracks`), once through and, where
+    the score has repeats, with them (each staccato note held as long as the practice partner wants
+    it, :func:`~yuefu.teach.verdict.detached_fraction`), is assessed from the file. Reported: what
+    the files hold, the reading kept, and everything the clean renditions are told (it should be
+    nothing)."""
+    import random
+    from dataclasses import replace
+
+    from music21 import corpus
+
+    from yuefu.core.io.musicxml import read_musicxml_measures
+    from yuefu.teach.performance import performance_from_score
+    from yuefu.teach.reference import piano_tracks
+    from yuefu.teach.verdict import detached_fraction
+
+    paths = sorted(str(p) for p in corpus.getPaths(fileExtensions=("mxl", "musicxml", "xml")))
+    random.Random(seed).shuffle(paths)
+    out = {"files": 0, "repeats": 0, "pickup": 0, "fermata": 0, "dynamics": 0, "articulations": 0,
+           "words": 0, "takes": 0, "kept": 0, "errors": 0, "timing": 0, "durations": 0, "events": 0,
+           "refused": 0, "unreadable": 0}
+    for path in paths:
+        if out["files"] >= n:
+            break
+        try:
+            once, measures, played = read_musicxml_measures(path)
+        except YuefuError:
+            out["unreadable"] += 1
+            continue
+        notes = [x for t in once.tracks for x in t.notes]
+        if not notes or len(notes) > max_notes:
+            continue
+        out["files"] += 1
+        out["repeats"] += played is not None
+        lens = [b - a for (a, _), (b, _) in zip(measures, measures[1:], strict=False)]
+        out["pickup"] += bool(len(lens) > 1 and lens[0] < lens[1] - 1e-6)
+        out["fermata"] += any("fermata" in x.articulations for x in notes)
+        out["dynamics"] += len({x.velocity for x in notes}) > 1
+        out["articulations"] += any(set(x.articulations) - {"fermata"} for x in notes)
+        out["words"] += bool(once.directions)
+        for sc, want in ((once, False), (played[0] if played else None, True)):
+            if sc is None:
+                continue
+            judged = Score(tempos=sc.tempos, time_signatures=sc.time_signatures)
+            for t in piano_tracks(sc):  # played as marked: a staccato note detached
+                judged.add_track(replace(t, notes=[replace(x, duration=x.duration * (
+                    detached_fraction(x.articulations) or 1.0)) for x in t.notes]))
+            try:
+                a = assess(path, performance_from_score(judged, source=Path(path).name))
+            except DifferentPieceError:
+                out["refused"] += 1
+                continue
+            s = a.summary()
+            out["takes"] += 1
+            out["kept"] += played is None or a.repeats is want
+            out["errors"] += s["wrong_pitch"] + s["missed"] + s["extra"]
+            out["timing"] += s["early"] + s["late"]
+            out["durations"] += s["too_short"] + s["too_long"]
+            out["events"] += len(a.verdicts.events)
+    return out
+
+
 def run_live(pieces, rate: float = 0.1) -> dict[str, float]:  # noqa: ANN001
     """Live mode: every piece played at ``rate`` into :class:`yuefu.teach.StreamFollower` note by
     note (in the order struck). The latency of each ``note_on`` (the follower's own measure, from the
@@ -591,6 +657,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true",
                     help="fit the score-informed thresholds (EvidenceConfig) on the audio pieces of --seed "
                          "(use the tuning seed, 1) and print the best; implies --audio-only")
+    ap.add_argument("--corpus", type=int, default=30,
+                    help="real MusicXML scores from music21's corpus rendered clean and assessed (0: none)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "yuefu-bench" / "practice",
                     help="where rendered takes' transcriptions are kept ('' : nowhere)")
     a = ap.parse_args(argv)
@@ -627,6 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     done.clear()
     orn = run_ornaments(pieces, plain) if not a.audio_only else None
     reps = run_repeats(pieces) if not a.audio_only else None
+    corp = run_corpus(a.corpus, a.seed) if a.corpus and not a.audio_only else None
     from scipy.stats import spearmanr
 
     M = np.array(marks)
@@ -709,6 +778,16 @@ def main(argv: list[str] | None = None) -> int:
         row("repeats: mean fluency mark of the clean takes with the repeat played (read once)",
             f"{reps['fluency_new']:.1f} ({reps['fluency_old']:.1f})", "-", None)
         row("repeats: wrong+missed+extra F1 at 10%, the repeat played", f"{reps['f1']:.3f}", "-", None)
+    if corp:
+        row(f"MusicXML from music21's corpus ({corp['files']} scores): with repeats / a pickup / fermatas / "
+            "dynamics / articulations / words",
+            f"{corp['repeats']} / {corp['pickup']} / {corp['fermata']} / {corp['dynamics']} / "
+            f"{corp['articulations']} / {corp['words']}", "-", None)
+        row(f"corpus: clean renditions ({corp['takes']}, each reading): the reading kept right; refused",
+            f"{corp['kept']} of {corp['takes']}; {corp['refused']}", "-", None)
+        row("corpus: clean renditions: errors / early-late / too short-long / events reported",
+            f"{corp['errors']} / {corp['timing']} / {corp['durations']} / {corp['events']}", "0 / 0 / 0 / 0",
+            corp["errors"] + corp["timing"] + corp["durations"] + corp["events"] == 0)
     if real:
         row(f"real ASAP performances ({real['n']}): beats within 50 ms / 100 ms",
             f"{real['within50']:.1%} / {real['within100']:.1%}", "-", None)

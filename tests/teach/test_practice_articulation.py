@@ -151,9 +151,10 @@ def test_two_voices_on_one_key_are_held_as_the_longer() -> None:
 
     s = Score(tempos=[Tempo(0, 120)])
     upper, lower = s.add_track(Track("right")), s.add_track(Track("left"))
-    for b in range(0, 16, 2):  # an alto holding C4 for two beats while the tenor strikes it for one
+    # an alto holding C4 for two beats while the tenor strikes it for one (every other time staccato)
+    for b in range(0, 16, 2):
         upper.notes += [Note(60, b, 2), Note(67, b, 1), Note(64, b + 1, 1)]
-        lower.notes += [Note(60, b, 1), Note(48, b + 1, 1)]
+        lower.notes += [Note(60, b, 1, articulations=("staccato",) if b % 4 else ()), Note(48, b + 1, 1)]
     rows: dict[tuple[int, float], tuple[int, float, float, int]] = {}
     for r in rows_of(s.normalize()):  # a clean rendition on a piano: C4 struck once, held two beats
         if (r[0], r[1]) not in rows or r[2] > rows[(r[0], r[1])][2]:

@@ -550,11 +550,8 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
             else:
                 timing = "on_time"
             sound = float(perf.sounding_s[k]) if perf.sounding_s is not None else off
-            # two voices writing the same key at once are one key on a piano: held as the longer
-            cl = ref.clusters[rn.cluster]
-            beats = max(ref.notes[j].duration_beat for j in cl.members[cl.pitches.index(rn.pitch)])
-            ratio, duration = _held_length(off - on, beats * spb, cfg, audio, sound - on,
-                                           rn.articulations)
+            beats, marks = _one_key(ref, rn)
+            ratio, duration = _held_length(off - on, beats * spb, cfg, audio, sound - on, marks)
         notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v,
                                  k, int(perf.pitch[k]), round(on, 4), round(off, 4), int(perf.velocity[k]),
                                  None if not np.isfinite(exp_s) else round(float(exp_s), 4),
@@ -742,6 +739,20 @@ def _graces(ref: Reference, perf: Performance, notes: list[NoteVerdict], extra: 
                                 round(float(perf.offset_s[k0]), 4), played,
                                 tuple(int(pitch[k]) for k in played), "grace"))
     return out
+
+
+def _one_key(ref: Reference, rn: RefNote) -> tuple[float, tuple[str, ...]]:
+    """How long (beats) the key of ``rn`` is to be held, and with which marks: two voices writing
+    the same key at once are one key on a piano, held as the longer of them, and detached
+    (staccato) only when every one of them is."""
+    cl = ref.clusters[rn.cluster]
+    mates = [ref.notes[j] for j in cl.members[cl.pitches.index(rn.pitch)]]
+    if len(mates) == 1:
+        return rn.duration_beat, rn.articulations
+    marks = rn.articulations
+    if any(detached_fraction(m.articulations) is None for m in mates):
+        marks = tuple(a for a in marks if a not in ("staccato", "staccatissimo"))
+    return max(m.duration_beat for m in mates), marks
 
 
 def _sounding_end(perf: Performance, played: Iterable[int]) -> float | None:
