@@ -69,7 +69,7 @@ import numpy as np
 from _machine import machine
 from practice_errors import RATES, InjectedPerformance, add_ornaments, crop_score, seeded_take
 
-from yuefu.core import Score, TimeSignature
+from yuefu.core import Score, TimeSignature, Track
 from yuefu.core.errors import YuefuError
 from yuefu.core.io import read_midi
 from yuefu.teach import AssessConfig, DifferentPieceError, Performance, assess, load_performance
@@ -388,9 +388,20 @@ def run_corpus(n: int = 30, seed: int = 0, max_notes: int = 3000) -> dict[str, f
             if sc is None:
                 continue
             judged = Score(tempos=sc.tempos, time_signatures=sc.time_signatures)
+            keys: dict[int, list] = {}  # a key written by two parts within 1/24 beat is struck once
             for t in piano_tracks(sc):  # played as marked: a staccato note detached
-                judged.add_track(replace(t, notes=[replace(x, duration=x.duration * (
-                    detached_fraction(x.articulations) or 1.0)) for x in t.notes]))
+                for x in t.notes:
+                    keys.setdefault(x.pitch, []).append(
+                        replace(x, duration=x.duration * (detached_fraction(x.articulations) or 1.0)))
+            struck = judged.add_track(Track("played"))
+            for same in keys.values():
+                same.sort(key=lambda x: x.onset)
+                for x in same:
+                    last = struck.notes[-1] if struck.notes else None
+                    if last is not None and last.pitch == x.pitch and x.onset - last.onset < 1 / 24:
+                        struck.notes[-1] = replace(last, duration=max(last.end, x.end) - last.onset)
+                    else:
+                        struck.notes.append(x)
             try:
                 a = assess(path, performance_from_score(judged, source=Path(path).name))
             except DifferentPieceError:
