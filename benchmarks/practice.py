@@ -292,6 +292,7 @@ def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]: 
     reported on the clean takes, against the same takes assessed with the score read once (how
     yuefu read it before); the micro F1 of wrong/missed/extra notes at 10%."""
     import re
+    import shutil
 
     from yuefu.core.io.musicxml import read_musicxml_measures, write_musicxml
 
@@ -334,6 +335,7 @@ def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]: 
                 clean["new"][1] += len(a.verdicts.events)
             elif a.repeats:
                 evaluate(take, a, f1)
+    shutil.rmtree(work, ignore_errors=True)
     return {"kept": kept, "total": total, "clean_new": clean["new"], "clean_old": clean["old"],
             "fluency_new": float(np.mean(fluency["new"])) if fluency["new"] else float("nan"),
             "fluency_old": float(np.mean(fluency["old"])) if fluency["old"] else float("nan"),
