@@ -28,6 +28,7 @@ import numpy as np
 
 from yuefu import __version__
 from yuefu.core.errors import ParameterError
+from yuefu.core.io.musicxml import Measures
 from yuefu.core.score import Score
 from yuefu.core.theory import pitch_to_name
 from yuefu.teach.align import AlignConfig, Alignment, align
@@ -213,9 +214,6 @@ def _counts(s: Any) -> dict[str, int]:
             "too_long": s.too_long}
 
 
-Measures = list[tuple[float, int]]
-
-
 def _as_score(score: Score | str | Path, *, repeats: bool = True
               ) -> tuple[Score, str, Measures | None, tuple[Score, Measures] | None]:
     """The score, where it came from, its measures (start beat, written number) where the file
@@ -231,8 +229,8 @@ def _as_score(score: Score | str | Path, *, repeats: bool = True
     p = check_input(score, what="score file", error=ScoreLoadError)
     if p.suffix.lower() not in (".musicxml", ".xml", ".mxl"):
         return load_score(p), str(p), None, None
-    sc, measures, played = read_musicxml_measures(p)
-    return sc, str(p), measures, played if repeats else None
+    sc, measures, played = read_musicxml_measures(p, played=repeats)
+    return sc, str(p), measures, played
 
 
 def _as_performance(perf: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]]

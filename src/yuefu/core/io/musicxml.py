@@ -1020,12 +1020,16 @@ def read_musicxml_as_played(path: str | Path) -> tuple[Score, list[tuple[float, 
     return read_musicxml_measures(path)[2]
 
 
-def read_musicxml_measures(path: str | Path) -> tuple[Score, list[tuple[float, int]],
-                                                       tuple[Score, list[tuple[float, int]]] | None]:
+Measures = list[tuple[float, int]]
+
+
+def read_musicxml_measures(path: str | Path, *, played: bool = True
+                           ) -> tuple[Score, Measures, tuple[Score, Measures] | None]:
     """A MusicXML file read once, three ways: the score as written (:func:`read_musicxml`), its
     measures as ``(start beat, written number)`` -- a pickup measure is shorter than its meter and
     often numbered 0, which the meter alone cannot tell --, and the score as played
-    (:func:`read_musicxml_as_played`, None without repeats).
+    (:func:`read_musicxml_as_played`, None without repeats, and not worked out when ``played`` is
+    False).
 
     Raises
     ------
@@ -1036,8 +1040,8 @@ def read_musicxml_measures(path: str | Path) -> tuple[Score, list[tuple[float, i
     data = read_input(p, what="MusicXML file (.musicxml, .xml, .mxl)", error=ScoreLoadError)
     m21, info = _m21_score(data, str(p))
     measures = _measures(m21)
-    played = _as_played(m21, info, str(p), len(measures))
-    return _from_m21(m21, info, str(p)), measures, played
+    as_played = _as_played(m21, info, str(p), len(measures)) if played else None
+    return _from_m21(m21, info, str(p)), measures, as_played
 
 
 def _measures(m21: Any) -> list[tuple[float, int]]:
