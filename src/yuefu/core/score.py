@@ -427,6 +427,14 @@ class Score:
         return bar  # not reached: the last meter runs to infinity
 
     # -- content ------------------------------------------------------------------------------
+    def meter_at(self, beat: float) -> TimeSignature:
+        """The time signature in force at ``beat`` (4/4 before the first one, as in MIDI)."""
+        current = self._meters()[0]
+        for ts in self._meters():
+            if ts.beat <= beat + 1e-9:
+                current = ts
+        return current
+
     def key_at(self, beat: float = 0.0) -> Key | None:
         """The key signature in force at ``beat`` (None if the score has none)."""
         current = None

@@ -283,22 +283,15 @@ def free_tempo_spans(score: Score) -> list[tuple[float, float]]:
     """Where the score's directions (``Score.directions``) free the tempo: from each word of
     :data:`FREE_TEMPO_WORDS` to the next word of :data:`TEMPO_BACK_WORDS`, the next metronome mark,
     or :data:`FREE_TEMPO_BARS` bars on, whichever comes first (beats)."""
-    def words(text: str) -> list[str]:
-        return re.findall(r"[^\W\d_]+", text.casefold())
-
-    back = [d.beat for d in score.directions
-            if any(w in " ".join(words(d.text)) for w in TEMPO_BACK_WORDS)]
-    marks = [t.beat for t in score.tempos if t.beat > 0]
+    words = {d: re.findall(r"[^\W\d_]+", d.text.casefold()) for d in score.directions}
+    back = {d for d, w in words.items() if any(b in " ".join(w) for b in TEMPO_BACK_WORDS)}
+    ends = [d.beat for d in back] + [t.beat for t in score.tempos if t.beat > 0]
     spans: list[tuple[float, float]] = []
     for d in score.directions:
-        text = " ".join(words(d.text))
-        if any(w in text for w in TEMPO_BACK_WORDS):
+        if d in back or not any(w.startswith(FREE_TEMPO_WORDS) for w in words[d]):
             continue
-        if not any(w.startswith(FREE_TEMPO_WORDS) for w in words(d.text)):
-            continue
-        meters = [m for m in sorted(score.time_signatures, key=lambda m: m.beat) if m.beat <= d.beat + 1e-6]
-        cap = d.beat + FREE_TEMPO_BARS * (meters[-1].bar_beats if meters else 4.0)
-        end = min([b for b in back + marks if b > d.beat + 1e-6] + [cap, max(d.beat, float(score.end_beat))])
+        cap = d.beat + FREE_TEMPO_BARS * score.meter_at(d.beat).bar_beats
+        end = min([b for b in ends if b > d.beat + 1e-6] + [cap, max(d.beat, float(score.end_beat))])
         if spans and d.beat <= spans[-1][1] + 1e-6:  # a rit. going on: one span
             spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
@@ -483,9 +476,7 @@ def _bar_starts(score: Score, first: int, last: int, measures: list[tuple[float,
         if last < len(beats):
             end = beats[last]
         else:
-            meters = [m for m in sorted(score.time_signatures, key=lambda m: m.beat)
-                      if m.beat <= beats[-1] + 1e-6]
-            end = max(beats[-1] + (meters[-1].bar_beats if meters else 4.0), float(score.end_beat))
+            end = max(beats[-1] + score.meter_at(beats[-1]).bar_beats, float(score.end_beat))
         return tuple(beats[first - 1:last]) + (end,)
     lines = [float(b) for b in score.bar_lines()]
     meters = sorted(score.time_signatures, key=lambda m: m.beat)
