@@ -29,6 +29,7 @@ __all__ = [
     "ORNAMENTS",
     "ARTICULATIONS",
     "Note",
+    "Pedal",
     "Track",
     "Tempo",
     "TimeSignature",
@@ -140,6 +141,25 @@ class Note:
         return self.onset + self.duration
 
 
+@dataclass(frozen=True, slots=True)
+class Pedal:
+    """The sustain pedal held down from ``onset`` for ``duration`` beats. A pedal change (the
+    pedal let up and pressed again at once, "Ped." under every new harmony) is one pedal ending
+    where the next begins."""
+
+    onset: float
+    duration: float
+
+    def __post_init__(self) -> None:
+        _check_beat("a pedal", self.onset)
+        if not (math.isfinite(self.duration) and self.duration > 0):
+            raise ParameterError(f"a pedal must last a positive, finite time, got {self.duration} beats")
+
+    @property
+    def end(self) -> float:
+        return self.onset + self.duration
+
+
 @dataclass(slots=True)
 class Track:
     """An instrument part (a piano's two staves are one track; its notes carry their staff).
@@ -159,6 +179,8 @@ class Track:
         Mix level of the track's stem, in dB (MIDI CC7 on export).
     pan : float
         Stereo position, -1 (left) .. 1 (right) (MIDI CC10 on export).
+    pedals : list of Pedal
+        Where the score asks for the sustain pedal (MIDI CC64; MusicXML "Ped." ... "*" marks).
     """
 
     name: str
@@ -168,6 +190,7 @@ class Track:
     notes: list[Note] = field(default_factory=list)
     gain_db: float = 0.0
     pan: float = 0.0
+    pedals: list[Pedal] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -184,8 +207,9 @@ class Track:
             raise ParameterError(f"track {self.name!r}: gain_db must be finite, got {self.gain_db}")
 
     def sort(self) -> None:
-        """Sort notes by onset, then pitch."""
+        """Sort notes by onset, then pitch (and the pedals by onset)."""
         self.notes.sort(key=lambda n: (n.onset, n.pitch))
+        self.pedals.sort(key=lambda p: p.onset)
 
     @property
     def end(self) -> float:

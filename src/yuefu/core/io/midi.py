@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import struct
 from pathlib import Path
+from typing import Any
 
 from yuefu.core.errors import ParameterError, ScoreLoadError
 from yuefu.core.files import atomic_output, read_input
@@ -23,6 +24,7 @@ from yuefu.core.score import (
     ChordSymbol,
     KeySignature,
     Note,
+    Pedal,
     Score,
     Section,
     Tempo,
@@ -140,6 +142,7 @@ def midi_bytes(score: Score, *, with_mix: bool = True) -> bytes:
         if with_mix:
             st.controls.append(symusic.ControlChange(0, 7, _gain_to_cc7(tr.gain_db)))
             st.controls.append(symusic.ControlChange(0, 10, int(round(64 + 63 * tr.pan))))
+        st.controls.extend(_pedal_controls(tr.pedals))
         for n in sorted(tr.notes, key=lambda n: (n.onset, n.pitch)):
             on = _tick(n.onset)
             dur = max(1, _tick(n.end) - on)
@@ -148,6 +151,21 @@ def midi_bytes(score: Score, *, with_mix: bool = True) -> bytes:
                 st.lyrics.append(symusic.TextMeta(on, n.lyric))
         s.tracks.append(st)
     return bytes(s.dumps_midi())
+
+
+def _pedal_controls(pedals: list[Pedal]) -> list[Any]:
+    """CC64 events of the sustain pedal, a change (one pedal ending where the next begins) as the
+    pedal let up and pressed again at the same tick, in that order (symusic writes its ``pedals``
+    list nowhere, and would sort such a pair either way)."""
+    import symusic
+
+    out: list[Any] = []
+    for p in sorted(pedals, key=lambda p: p.onset):
+        on, off = _tick(p.onset), max(_tick(p.end), _tick(p.onset) + 1)
+        if out and out[-1].time >= on:  # overlapping marks: one long pedal with a change at ``on``
+            out[-1] = symusic.ControlChange(on, 64, 0)
+        out += [symusic.ControlChange(on, 64, 127), symusic.ControlChange(off, 64, 0)]
+    return out
 
 
 def write_midi(score: Score, path: str | Path, *, force: bool = False, with_mix: bool = True) -> Path:
@@ -280,6 +298,9 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
             vel = min(127, max(1, int(n.velocity)))
             track.notes.append(Note(int(n.pitch), beat(n.time), beat(n.duration), vel,
                                     lyr.pop(n.time, None)))
+        for pd in st.pedals:
+            if pd.duration > 0:
+                track.pedals.append(Pedal(beat(pd.time), beat(pd.duration)))
         track.sort()
         score.tracks.append(track)
 

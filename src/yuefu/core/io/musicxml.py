@@ -59,6 +59,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import copy
+import functools
 import io
 import json
 import math
@@ -80,6 +81,7 @@ from yuefu.core.score import (
     Direction,
     KeySignature,
     Note,
+    Pedal,
     Score,
     Section,
     Tempo,
@@ -293,6 +295,9 @@ def _bars(score: Score) -> list[tuple[Fraction, Fraction, TimeSignature | None]]
     event_beats += [e.beat for e in score.time_signatures]
     for beat in event_beats:
         end = max(end, _q(beat) + GRID_BEATS)
+    for t in score.tracks:
+        for p in t.pedals:
+            end = max(end, _q(p.onset) + GRID_BEATS, _q(p.end))
     bars: list[tuple[Fraction, Fraction, TimeSignature | None]] = []
     prev: tuple[int, int] | None = None
     for i, s in enumerate(starts):
@@ -752,6 +757,59 @@ def _postprocess(root: ET.Element, score: Score) -> None:
                 ET.SubElement(mi, "volume").text = volume
                 ET.SubElement(mi, "pan").text = pan
         _extenders(part)
+        if track.pedals:
+            _write_pedals(part, track)
+
+
+def _pedal_events(pedals: list[Pedal]) -> list[tuple[Fraction, str]]:
+    """``(beat, MusicXML pedal type)`` of each pedal mark: a pedal ending where the next begins
+    is one ``change``."""
+    out: list[tuple[Fraction, str]] = []
+    for p in sorted(pedals, key=lambda p: p.onset):
+        on, off = _q(p.onset), _q(p.end)
+        if out and out[-1][1] == "stop" and out[-1][0] >= on:
+            out[-1] = (on, "change")
+        else:
+            out.append((on, "start"))
+        out.append((max(off, on), "stop"))
+    return out
+
+
+def _write_pedals(part: ET.Element, track: Track) -> None:
+    """Write ``track``'s sustain pedal as MusicXML ``<pedal>`` directions: each at the start of
+    its measure with an ``<offset>`` (a pedal let up on a barline ends the measure before), under
+    the lowest staff."""
+    measures = part.findall("measure")
+    if not measures:
+        return
+    lengths = [Fraction(0)] * len(measures)
+    divisions = [Fraction(1)] * len(measures)
+    for mi, _, _, after, div in _positions(part):
+        lengths[mi] = max(lengths[mi], after)
+        divisions[mi] = div
+    starts = [sum(lengths[:i], Fraction(0)) for i in range(len(measures))]
+    staves = next((s for s in (m.findtext("attributes/staves") for m in measures) if s), None)
+    for at, kind in _pedal_events(track.pedals):
+        i = bisect.bisect_right(starts, at) - 1
+        if kind == "stop" and i > 0 and at == starts[i]:
+            i -= 1  # let up on a barline: at the end of the measure it closes
+        i = max(0, i)
+        m = measures[i]
+        el = ET.Element("direction", {"placement": "below"})
+        ET.SubElement(ET.SubElement(el, "direction-type"), "pedal", {"type": kind, "line": "yes"})
+        offset = (at - starts[i]) * divisions[i]  # in the measure's divisions
+        if offset:
+            ET.SubElement(el, "offset").text = str(round(float(offset)))
+        if staves:
+            ET.SubElement(el, "staff").text = staves
+        lead = 0
+        while lead < len(m) and m[lead].tag in ("print", "attributes", "barline"):
+            lead += 1
+        # after the marks already placed at this measure's start, in order
+        while (lead < len(m) and m[lead].tag == "direction"
+               and m[lead].find("direction-type/pedal") is not None):
+            lead += 1
+        m.insert(lead, el)
 
 
 def _drum_instruments(sp: ET.Element, part: ET.Element, volume: str, pan: str) -> None:
@@ -934,6 +992,8 @@ class _FileInfo:
     title: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     parts: list[dict[str, Any]] = field(default_factory=list)  # per <part>: volume, pan
+    # per <part>: its sustain pedal marks, (measure index, offset in quarters, type)
+    pedals: list[list[tuple[int, float, str]]] = field(default_factory=list)
 
 
 def _prepare(root: ET.Element) -> _FileInfo:
@@ -962,8 +1022,51 @@ def _prepare(root: ET.Element) -> _FileInfo:
             with contextlib.suppress(TypeError, ValueError):
                 entry["program"] = int(mi.findtext("midi-program")) - 1  # type: ignore[arg-type]
         info.parts.append(entry)
+        info.pedals.append(_pedal_marks(part))
         _mark_melismas(part)
     return info
+
+
+def _positions(part: ET.Element) -> Iterator[tuple[int, ET.Element, Fraction, Fraction, Fraction]]:
+    """Every element of every ``<measure>`` of a ``<part>``: ``(measure index, element, where the
+    cursor is before it and after it in quarter notes from the measure's start, the divisions in
+    force)``; a note advances the cursor (not a chord's later notes nor a grace note), ``<backup>``
+    and ``<forward>`` move it."""
+    div = Fraction(1)
+    for mi, measure in enumerate(part.findall("measure")):
+        cursor = Fraction(0)
+        for el in measure:
+            before = cursor
+            if el.tag == "attributes":
+                with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
+                    div = Fraction(el.findtext("divisions") or div) or div
+            elif el.tag in ("note", "backup", "forward"):
+                try:
+                    d = Fraction(el.findtext("duration") or 0) / div
+                except (ValueError, ZeroDivisionError):
+                    d = Fraction(0)
+                if el.tag == "backup":
+                    cursor -= d
+                elif el.tag == "forward" or (el.find("chord") is None and el.find("grace") is None):
+                    cursor += d
+            yield mi, el, before, cursor, div
+
+
+def _pedal_marks(part: ET.Element) -> list[tuple[int, float, str]]:
+    """The sustain pedal marks of a ``<part>``: ``(measure index, offset in quarter notes, type)``
+    with ``type`` one of MusicXML's ``start``, ``stop``, ``change``, ``discontinue``, ``resume``
+    (music21 keeps a pedal only as the notes under it, not where it is let up)."""
+    out: list[tuple[int, float, str]] = []
+    for mi, el, at, _, div in _positions(part):
+        if el.tag != "direction":
+            continue
+        with contextlib.suppress(ValueError):
+            at += Fraction(el.findtext("offset") or 0) / div
+        for ped in el.iter("pedal"):
+            kind = ped.get("type", "")
+            if kind in ("start", "stop", "change", "discontinue", "resume"):
+                out.append((mi, max(0.0, float(at)), kind))
+    return out
 
 
 def _mark_melismas(part: ET.Element) -> None:
@@ -1124,7 +1227,66 @@ def _m21_score(data: bytes, source: str) -> tuple[Any, _FileInfo]:
         raise ScoreLoadError(
             f"{source}: the MusicXML could not be interpreted ({msg}); check that it opens in a "
             "notation program") from None
+    _insert_pedals(importer.stream, info)
     return importer.stream, info
+
+
+@functools.cache
+def _pedal_class() -> type:
+    """A music21 object standing for one sustain pedal mark, placed in its measure so that an
+    expansion of the repeats carries it along with the measure."""
+    from music21 import base
+
+    class PedalEvent(base.Music21Object):
+        def __init__(self, kind: str = "start", **keywords: Any) -> None:
+            super().__init__(**keywords)
+            self.kind = kind
+
+    return PedalEvent
+
+
+def _insert_pedals(m21: Any, info: _FileInfo) -> None:
+    from music21 import stream
+
+    for gi, staff_parts in enumerate(_part_groups(m21)):
+        marks = info.pedals[gi] if gi < len(info.pedals) else []
+        if not marks:
+            continue
+        measures = list(staff_parts[0].getElementsByClass(stream.Measure))
+        for mi, offset, kind in marks:
+            if mi < len(measures):
+                measures[mi].insert(offset, _pedal_class()(kind))
+
+
+def _pedals_of(flats: list[Any], end: float) -> list[Pedal]:
+    """The sustain pedal's spans from the pedal marks (:func:`_insert_pedals`) of one part's
+    staves: a ``change`` lets the pedal up and presses it again, one still down at the end of
+    the part is let up at ``end``."""
+    cls = _pedal_class()
+    order = {"stop": 0, "discontinue": 0, "change": 1, "start": 2, "resume": 2}
+    marks = sorted((float(e.offset), order[e.kind], e.kind) for f in flats for e in f.getElementsByClass(cls))
+    out: list[Pedal] = []
+    down: float | None = None
+
+    def up(at: float) -> None:
+        if down is not None and at > down + 1e-9:
+            out.append(Pedal(down, at - down))
+
+    for at, _, kind in marks:
+        if kind in ("stop", "discontinue"):
+            up(at)
+            down = None
+        elif kind == "change":
+            up(at)
+            down = at
+        elif down is None:  # start, resume
+            down = at
+        else:  # a start while down: a change
+            up(at)
+            down = at
+    if down is not None:
+        up(max(end, down))
+    return out
 
 
 def _lyric_text(el: Any) -> str | None:
@@ -1412,6 +1574,7 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
                     directions.add((round(float(te.offset), 9), text))
         if unmarked:
             _apply_dynamics(unmarked, *_dynamics_of(staff_parts, flats))
+        track.pedals = _pedals_of(flats, track.end)
         if gi == 0:
             prev = None
             for ts in flats[0].getElementsByClass(meter.TimeSignature):
