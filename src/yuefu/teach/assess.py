@@ -202,6 +202,11 @@ class Assessment:
                            "played": list(o.played), "played_pitches": list(o.pitches), "written": o.written}
                           for o in v.ornaments],
             "replayed_notes": list(v.superseded),
+            "pedal": {"marked_spans": len(ref.pedals),
+                      "judged": bool(ref.pedals) and perf.pedal_s is not None and not perf.transcribed,
+                      "verdicts": [{"kind": p.kind, "bar": p.bar, "to_bar": p.to_bar,
+                                    "label": ref.bar_name(p.bar), "beat": round(p.beat, 4),
+                                    "at_s": round(p.at_s, 3)} for p in v.pedal]},
         }
 
     def to_json(self, *, indent: int | None = 1) -> str:

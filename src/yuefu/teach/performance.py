@@ -97,6 +97,11 @@ class Performance:
         When each note stopped sounding: its key's release, or later where the sustain pedal held
         it (until the pedal came up or its key was struck again; :func:`with_pedal`). None: no
         pedal was recorded (the key releases are all there is).
+    pedal_s : tuple of (float, float) or None
+        The sustain pedal's ``(down_s, up_s)`` spans as recorded: () when it was never pressed
+        (a MIDI file without controller 64), None when the performance cannot say (a recording,
+        notes given without it). The score's pedal marks are judged against it
+        (:mod:`yuefu.teach.pedal`).
     """
 
     pitch: np.ndarray
@@ -107,6 +112,7 @@ class Performance:
     transcribed: bool = False
     candidates: Candidates | None = field(default=None, compare=False, repr=False)
     sounding_s: np.ndarray | None = field(default=None, compare=False, repr=False)
+    pedal_s: tuple[tuple[float, float], ...] | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.pitch.shape[0])
@@ -150,7 +156,7 @@ def with_pedal(perf: Performance, pedals: Iterable[tuple[float, float]]) -> Perf
     iv = sorted((float(a), float(b)) for a, b in pedals if b > a)
     sound = perf.offset_s.copy()
     if not iv or not len(perf):
-        return replace(perf, sounding_s=sound if iv else None)
+        return replace(perf, sounding_s=sound if iv else None, pedal_s=tuple(iv))
     downs = np.array([a for a, _ in iv])
     ups = np.array([b for _, b in iv])
     j = np.searchsorted(downs, perf.offset_s, side="right") - 1
@@ -162,7 +168,7 @@ def with_pedal(perf: Performance, pedals: Iterable[tuple[float, float]]) -> Perf
         if len(idx) > 1:
             nxt = perf.onset_s[idx[1:]]
             sound[idx[:-1]] = np.minimum(sound[idx[:-1]], np.maximum(nxt, perf.offset_s[idx[:-1]]))
-    return replace(perf, sounding_s=sound)
+    return replace(perf, sounding_s=sound, pedal_s=tuple(iv))
 
 
 def midi_pedals(path: str | Path) -> list[tuple[float, float]]:
@@ -263,10 +269,9 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
         score = load_score(p)
         perf = performance_from_score(score, source=str(p))
         if p.suffix.lower() in (".mid", ".midi"):
-            # a digital piano records the sustain pedal: a note it holds is not cut short
-            pedals = midi_pedals(p)
-            if pedals:
-                perf = with_pedal(perf, pedals)
+            # a digital piano records the sustain pedal: a note it holds is not cut short, and
+            # the score's pedal marks are judged against it (none recorded: never pressed)
+            perf = with_pedal(perf, midi_pedals(p))
     elif is_audio_path(p):
         try:
             from yuefu.listen.transcribe import check_heard, transcribe

@@ -143,6 +143,10 @@ class Reference:
     #: rit., rall., accel., rubato, ... until a tempo): their notes are not judged early or late,
     #: their bars do not count against a steady tempo.
     free_tempo: tuple[tuple[float, float], ...] = ()
+    #: Where the score marks the sustain pedal, ``(start beat, end beat)`` in order (the judged
+    #: part's :attr:`yuefu.core.Track.pedals` within the bars judged; a change: one span ending
+    #: where the next begins). Empty: the score marks none.
+    pedals: tuple[tuple[float, float], ...] = ()
 
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
@@ -171,6 +175,11 @@ class Reference:
     def fermata_clusters(self) -> frozenset[int]:
         """The clusters with a note under a fermata (``"fermata"`` in its articulations)."""
         return frozenset(n.cluster for n in self.notes if "fermata" in n.articulations)
+
+    def bar_at(self, beat: float) -> int:
+        """The bar (of :attr:`bars`) that ``beat`` lies in (the first or last one beyond them)."""
+        i = bisect.bisect_right(self.bar_starts, beat + 1e-6) - 1 if self.bar_starts else 0
+        return self.first_bar + max(0, min(self.n_bars - 1, i))
 
     def bar_name(self, bar: int) -> str:
         """How a student reads bar ``bar``: its written number, with "(2nd time)" (3rd, ...) when a
@@ -432,7 +441,24 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     starts = _bar_starts(score, first, last, measures)
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
                      score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []),
-                     tuple(t.name for t in tracks), tuple(free_tempo_spans(score)))
+                     tuple(t.name for t in tracks), tuple(free_tempo_spans(score)),
+                     _pedal_spans(tracks, starts[0], starts[-1]))
+
+
+def _pedal_spans(tracks: list[Track], start: float, end: float) -> tuple[tuple[float, float], ...]:
+    """The pedal marks of the judged tracks within ``[start, end)`` beats, all tracks together (a
+    piano's two tracks may each carry some of them, or both the same): marks that overlap are
+    one span; a change (one ending where the next begins) stays."""
+    out: list[tuple[float, float]] = []
+    for p in sorted((p for t in tracks for p in t.pedals), key=lambda p: (p.onset, p.end)):
+        a, b = max(start, p.onset), min(end, p.end)
+        if b <= a + 1e-6:
+            continue
+        if out and a < out[-1][1] - 1e-6:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return tuple(out)
 
 
 def _bar_numbers(starts: tuple[float, ...], measures: list[tuple[float, int]]) -> tuple[tuple[int, int], ...]:

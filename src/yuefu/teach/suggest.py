@@ -11,7 +11,9 @@ best five are kept:
 * unsteady tempo across the piece (the first bars against the last);
 * held lengths (too short / too long; staccato notes held legato), a narrow dynamic range and
   written accents not played;
-* ornaments the score writes (a MusicXML trill, mordent or turn sign, grace notes) left out.
+* ornaments the score writes (a MusicXML trill, mordent or turn sign, grace notes) left out;
+* the sustain pedal against the score's pedal marks: spans not pressed, changes not made, the
+  pedal held on past a release (:mod:`yuefu.teach.pedal`).
 
 When fewer than two problems are found the list is completed with next steps (a faster tempo,
 more dynamic shaping), so there are always at least two.
@@ -37,7 +39,7 @@ class Suggestion:
     """One practice suggestion.
 
     ``kind`` is one of ``notes``, ``fluency``, ``skip``, ``timing``, ``tempo``, ``articulation``,
-    ``dynamics``, ``ornaments``, ``next``; ``bars`` is the inclusive range it is about (None: the
+    ``dynamics``, ``ornaments``, ``pedal``, ``next``; ``bars`` is the inclusive range it is about (None: the
     whole piece); ``hand`` is ``right``, ``left``, ``both`` or None.
     """
 
@@ -294,9 +296,7 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
         if not items:
             continue
         bars = sorted({b for b, _, _ in items})
-        names = [ref.bar_name(b) for b in bars]
-        where = (f"Bar {names[0]}" if len(bars) == 1 else "Bars " + ", ".join(names[:-1])
-                 + f" and {names[-1]}") if len(bars) <= 4 else ref.bars_text(bars[0], bars[-1])
+        where = _bar_list(ref, bars)
         one = len(items) == 1
         what = items[0][2] if one else (f"{len(items)} written ornaments "
                                         f"({', '.join(sorted({w for _, w, _ in items}))})")
@@ -308,11 +308,47 @@ def _ornaments(v: Verdicts, ref: Reference) -> list[Suggestion]:
     return out
 
 
+def _bar_list(ref: Reference, bars: list[int]) -> str:
+    """"Bar 5", "Bars 2, 6 and 7", or a range for many."""
+    bars = sorted(set(bars))
+    if len(bars) > 4:
+        return ref.bars_text(bars[0], bars[-1])
+    names = [ref.bar_name(b) for b in bars]
+    return f"Bar {names[0]}" if len(names) == 1 else "Bars " + ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _pedal(v: Verdicts, ref: Reference) -> list[Suggestion]:
+    """The sustain pedal against the score's marks (:mod:`yuefu.teach.pedal`): spans not pressed,
+    changes not made, the pedal held on past a release."""
+    out: list[Suggestion] = []
+    unpressed = [p for p in v.pedal if p.kind == "not_pressed"]
+    if unpressed:
+        n_bars = sum(p.to_bar - p.bar + 1 for p in unpressed)
+        where = "; ".join(ref.bars_text(p.bar, p.to_bar) for p in unpressed[:3])
+        text = (f"{where}: the score marks the sustain pedal and it was not pressed — press it just after "
+                "the first chord of each marked span sounds, and let it up where the score does.")
+        out.append(Suggestion(text, "pedal", (unpressed[0].bar, unpressed[-1].to_bar), None, 0.3 * n_bars))
+    for kind, advice in (
+            ("not_changed", "the pedal was held through the change the score marks, so the harmonies blur "
+                            "— let it up as each new harmony sounds and press it again at once"),
+            ("held_on", "the pedal stayed down where the score lets it up (*) — lift it there, so the next "
+                        "notes sound clean")):
+        found = [p for p in v.pedal if p.kind == kind]
+        if found:
+            bars = [p.bar for p in found]
+            text = f"{_bar_list(ref, bars)}: {advice}."
+            if kind == "not_changed" and len(found) > 1:
+                text = text.replace("the change the score marks", f"{len(found)} changes the score marks")
+            out.append(Suggestion(text, "pedal", (min(bars), max(bars)), None, 0.3 * len(found)))
+    return out
+
+
 def suggest(ref: Reference, v: Verdicts, s: Scores, *, most: int = 5) -> list[Suggestion]:
     """Two to ``most`` (at most 5) practice suggestions, most important first."""
     most = max(2, min(5, most))
     cands = (_note_passages(v, ref) + _fluency(v, ref) + _timing(v, ref) + _tempo(v, s, ref)
-             + _articulation(v, ref) + _dynamics(v, s, ref) + _accents(v, ref) + _ornaments(v, ref))
+             + _articulation(v, ref) + _dynamics(v, s, ref) + _accents(v, ref) + _ornaments(v, ref)
+             + _pedal(v, ref))
     cands.sort(key=lambda c: (-c.weight, c.bars or (0, 0)))
     out = cands[:most]
     if len(out) < 2:

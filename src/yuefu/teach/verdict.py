@@ -53,6 +53,7 @@ import numpy as np
 
 from yuefu.core.errors import ParameterError
 from yuefu.teach.align import KIND_JUMP, KIND_SKIP, KIND_STAY, OP_INSERT, Alignment
+from yuefu.teach.pedal import PedalVerdict, judge_pedal
 from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference, RefNote, restruck_within
 from yuefu.teach.tempo import LocalTiming, local_timing
@@ -347,6 +348,9 @@ class Verdicts:
     # score notes with an ornament sign (Note.ornament) or grace notes (Note.grace), played right
     # but without them (not said from a recording)
     ornaments_not_played: tuple[int, ...] = ()
+    # the sustain pedal against the score's pedal marks (yuefu.teach.pedal; empty where the score
+    # marks none or the performance cannot say)
+    pedal: tuple[PedalVerdict, ...] = ()
 
     def count(self, verdict: str) -> int:
         return sum(1 for n in self.notes if n.verdict == verdict)
@@ -615,7 +619,7 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     bar_bpm = {b: round(60.0 / float(np.median(v)), 1) for b, v in spbs.items()}
     return Verdicts(tuple(notes), tuple(extras), tuple(sorted(superseded)), tuple(events), bars, bar_hands,
                     lt, cluster_time, dict(sorted(bar_bpm.items())), tuple(artefacts), tuple(ornaments),
-                    plain)
+                    plain, judge_pedal(ref, perf, cluster_time))
 
 
 def _ornaments(perf: Performance, notes: list[NoteVerdict], extra: set[int], gap_s: float,
