@@ -283,6 +283,156 @@ def run_ornaments(pieces, plain, rate_indices: tuple[int, ...] = (0, 3)) -> dict
             "f1_with": with_o.total()[2], "f1_without": without.total()[2]}
 
 
+def pedal_marks(score, rng: np.random.Generator):  # noqa: ANN001, ANN201
+    """``score`` with sustain pedal marks on its first track: "Ped." changed at every bar, with
+    about one bar in four (never the first) left dry ("*" before it, "Ped." after)."""
+    from yuefu.core import Pedal
+    from yuefu.teach import build_reference
+
+    marked = score.copy()
+    starts = build_reference(marked).bar_starts
+    bars = list(zip(starts, starts[1:], strict=False))
+    marked.tracks[0].pedals = [Pedal(a, b - a) for i, (a, b) in enumerate(bars)
+                               if i == 0 or rng.random() >= 0.25]
+    return marked
+
+
+def pianist_pedal(score, take: InjectedPerformance, rng: np.random.Generator):  # noqa: ANN001, ANN201
+    """The pedal of a pianist following ``score``'s marks through ``take``: pressed 60-160 ms
+    after each marked span's first chord, let up as the next one sounds (-30..+50 ms) or, at a
+    "*", within 50 ms of it. Also returns the score beat -> played time map it followed."""
+    from yuefu.teach import build_reference
+
+    ref = build_reference(score)
+    last: dict[int, float] = {}
+    for row, src in zip(take.rows, take.source, strict=True):
+        if src >= 0:
+            last[src] = max(float(row[1]), last.get(src, -np.inf))  # a restarted passage: its last pass
+    pairs = sorted((ref.notes[i].onset_beat, t) for i, t in last.items())
+    beats = np.array([b for b, _ in pairs])
+    times = np.maximum.accumulate(np.array([t for _, t in pairs]))
+
+    def at(beat: float) -> float:
+        return float(np.interp(beat, beats, times, right=times[-1] + (beat - beats[-1]) * ref.beat_s))
+
+    spans = [(p.onset, p.end) for p in score.tracks[0].pedals]
+    out = []
+    for i, (a, b) in enumerate(spans):
+        joined = i + 1 < len(spans) and abs(spans[i + 1][0] - b) < 1e-6
+        down = at(max(a, beats[0])) + rng.uniform(0.06, 0.16)
+        up = at(b) + (rng.uniform(-0.03, 0.05) if joined else rng.uniform(-0.05, 0.05))
+        if up > down:
+            out.append((down, up))
+    return out, at
+
+
+def run_pedal(pieces, rate_indices: tuple[int, ...] = (0, 3)) -> dict:  # noqa: ANN001
+    """Pedal marks: each piece's score with sustain pedal marks (:func:`pedal_marks`), its take at
+    0% and 10% errors with a pianist's pedal that follows them (:func:`pianist_pedal`), assessed
+    from MIDI: the pedal verdicts on those takes (target: none), and on the same takes with three
+    kinds of fault put in at once -- two changes not made, one span not pressed, the pedal held on
+    two beats past one "*" into a dry bar -- the share of each found at its bar and the verdicts
+    that match none."""
+    from yuefu.teach import build_reference, with_pedal
+
+    clean = 0
+    judged_spans = 0
+    found: dict[str, list[int]] = defaultdict(list)
+    false = 0
+    for pi, (name, score) in enumerate(pieces):
+        rng = np.random.default_rng(70_000 + pi)
+        marked = pedal_marks(score, rng)
+        ref = build_reference(marked)
+        spans = list(ref.pedals)
+        for ri in rate_indices:
+            take = seeded_take(score, pi, ri)
+            pedal, at = pianist_pedal(marked, take, rng)
+            perf = Performance.from_notes(take.rows, source=name)
+            try:
+                a = assess(marked, with_pedal(perf, pedal))
+            except DifferentPieceError:
+                continue
+            clean += len(a.verdicts.pedal)
+            judged_spans += len(spans)
+            # the faults, each at its own bar
+            joins = [i for i in range(len(spans) - 1) if abs(spans[i + 1][0] - spans[i][1]) < 1e-6]
+            stops = [i for i in range(len(spans) - 1) if spans[i + 1][0] - spans[i][1] >= 2.0]
+            truth: list[tuple[str, int]] = []
+            faulty = list(pedal)
+            used: set[int] = set()
+
+            for i in (sorted(rng.choice(stops, 1, replace=False).tolist()) if stops else []):
+                b = spans[i][1]
+                k = int(np.argmin([abs(u - at(b)) for _, u in faulty]))
+                faulty[k] = (faulty[k][0], at(b + 2.0))
+                truth.append(("held_on", ref.bar_at(b - 1e-3)))
+                used |= {ref.bar_at(b - 1e-3), ref.bar_at(b)}
+            cands = [i for i in joins if not {ref.bar_at(spans[i][1]), ref.bar_at(spans[i][1] - 1e-3)} & used]
+            for i in (sorted(rng.choice(cands, min(2, len(cands)), replace=False).tolist()) if cands else []):
+                c = spans[i][1]
+                k = int(np.argmin([abs(u - at(c)) for _, u in faulty]))
+                if k + 1 < len(faulty):
+                    faulty[k:k + 2] = [(faulty[k][0], faulty[k + 1][1])]
+                    truth.append(("not_changed", ref.bar_at(c)))
+                    used |= {ref.bar_at(c), ref.bar_at(c - 1e-3)}
+            cands = [i for i, (x, y) in enumerate(spans)
+                     if y - x >= 2.0 and not {ref.bar_at(x), ref.bar_at(y - 1e-3)} & used
+                     and (i == 0 or ref.bar_at(spans[i - 1][1] - 1e-3) not in used)]
+            if cands:
+                i = int(rng.choice(cands))
+                x = at(spans[i][0])
+                faulty = [(d, u) for d, u in faulty if not (x - 0.01 <= d <= x + 0.2)]
+                truth.append(("not_pressed", ref.bar_at(spans[i][0])))
+            try:
+                b = assess(marked, with_pedal(perf, faulty))
+            except DifferentPieceError:
+                continue
+            got = list(b.verdicts.pedal)
+            for kind, where in truth:
+                hit = next((g for g in got if g.kind == kind and g.bar <= where <= g.to_bar), None)
+                found[kind].append(int(hit is not None))
+                if hit is not None:
+                    got.remove(hit)
+            false += len(got)
+    return {"clean": clean, "spans": judged_spans, "found": {k: (sum(v), len(v)) for k, v in found.items()},
+            "false": false, "takes": len(pieces) * len(rate_indices)}
+
+
+def run_real_pedal(limit: int = 2) -> dict:
+    """Real performances against written pedal marks: the ASAP pieces whose score MIDI marks the
+    pedal (controller 64), at most ``limit`` performances each (a Disklavier's recorded pedal,
+    read from the file as a digital piano's), whole piece: the marks judged and the verdicts
+    given -- professional pianists pedal more freely than a score writes, so these are a bound on
+    how often the judge speaks up where a teacher might not."""
+    rows = list(csv.DictReader(open(ASAP / "metadata.csv")))
+    per: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        per[r["folder"]].append(r)
+    out = {"pieces": 0, "performances": 0, "spans": 0, "changes": 0, "verdicts": defaultdict(int)}
+    for folder, rs in sorted(per.items()):
+        try:
+            score = read_midi(ASAP / folder / "midi_score.mid")
+        except YuefuError:
+            continue
+        if score.n_notes > 4000 or not any(t.pedals for t in score.tracks):
+            continue
+        out["pieces"] += 1
+        for r in rs[:limit]:
+            try:
+                a = assess(score, load_performance(ASAP / r["midi_performance"]))
+            except YuefuError:
+                continue
+            sp = a.reference.pedals
+            out["performances"] += 1
+            out["spans"] += len(sp)
+            out["changes"] += sum(1 for x, y in zip(sp, sp[1:], strict=False) if y[0] - x[1] <= 0.25)
+            for p in a.verdicts.pedal:
+                out["verdicts"][p.kind] += 1
+            print(f"  real pedal {folder}: {len(sp)} spans, {len(a.verdicts.pedal)} verdicts",
+                  file=sys.stderr, flush=True)
+    return out
+
+
 def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]:  # noqa: ANN001
     """Repeats: each of the first ``n`` pieces written as MusicXML with its first ``repeat_bars``
     bars repeated (a backward repeat barline in every part), played by the benchmark's generator on
@@ -709,6 +859,8 @@ def main(argv: list[str] | None = None) -> int:
     orn = run_ornaments(pieces, plain) if not a.audio_only else None
     reps = run_repeats(pieces) if not a.audio_only else None
     corp = run_corpus(a.corpus, a.seed) if a.corpus and not a.audio_only else None
+    ped = run_pedal(pieces) if not a.audio_only else None
+    real_ped = run_real_pedal() if a.real and not a.audio_only else None
     from scipy.stats import spearmanr
 
     M = np.array(marks)
@@ -801,6 +953,19 @@ def main(argv: list[str] | None = None) -> int:
         row("corpus: clean renditions: errors / early-late / too short-long / events reported",
             f"{corp['errors']} / {corp['timing']} / {corp['durations']} / {corp['events']}", "0 / 0 / 0 / 0",
             corp["errors"] + corp["timing"] + corp["durations"] + corp["events"] == 0)
+    if ped:
+        row(f"pedal marks ({ped['spans']} marked spans in {ped['takes']} takes at 0% and 10%), the pedal "
+            "played as marked: pedal verdicts", f"{ped['clean']}", "0", ped["clean"] == 0)
+        row("pedal faults found at their bar: change not made / span not pressed / held on past '*'; "
+            "verdicts matching no fault",
+            " / ".join(f"{ped['found'].get(k, (0, 0))[0]} of {ped['found'].get(k, (0, 0))[1]}"
+                       for k in ("not_changed", "not_pressed", "held_on")) + f"; {ped['false']}", "-", None)
+    if real_ped:
+        v = real_ped["verdicts"]
+        row(f"real pedal: ASAP performances against their score's pedal marks ({real_ped['performances']} "
+            f"of {real_ped['pieces']} pieces; {real_ped['spans']} spans, {real_ped['changes']} changes): "
+            "not pressed / not changed / held on",
+            f"{v['not_pressed']} / {v['not_changed']} / {v['held_on']}", "-", None)
     if real:
         row(f"real ASAP performances ({real['n']}): beats within 50 ms / 100 ms",
             f"{real['within50']:.1%} / {real['within100']:.1%}", "-", None)
