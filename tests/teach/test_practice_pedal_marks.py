@@ -140,3 +140,19 @@ def test_the_live_follower_judges_the_pedal_it_was_told(rng) -> None:
             live.pedal(bool(x), t)
     a = live.finish()
     assert [(p.kind, p.bar) for p in a.verdicts.pedal] == [("not_changed", 7)]
+
+
+def test_the_report_draws_the_pedal_under_the_roll(rng) -> None:
+    from yuefu.teach.report import render_html
+
+    s = _marked(rng)
+    page = render_html(assess(s, _take(s, _pedalling(through=(3,)))))
+    assert page.count("<title>pedal marked</title>") == 8  # one per marked span, in its system
+    # the pedal as played: 7 presses (bars 2 and 3 held as one); bar 4's, let up 20 ms into bar 5,
+    # shows in both systems of four bars
+    assert page.count("<title>pedal down ") == 8
+    assert "pedal change marked, not made (bar 3)" in page
+    assert "pedal: marked (grey), pressed (blue), not as marked (red)" in page
+    # nothing of the pedal where it was not judged
+    plain = render_html(assess(s, _take(s, None)))
+    assert "pedal marked" not in plain and "pedal: marked" not in plain

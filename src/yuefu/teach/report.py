@@ -15,6 +15,7 @@ itself never scrolls sideways. The strip comes in blocks of eight bars, the hand
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ __all__ = ["render_html", "write_report", "BARS_PER_SYSTEM"]
 
 BARS_PER_SYSTEM = 4
 _COL = {"correct": "#2e9d57", "wrong_pitch": "#d64545", "missed": "#9aa0a6", "unheard": "#d0d4d8",
-        "extra": "#f08c00", "ornament": "#8e5cd9", "timing": "#3b6fd8"}
+        "extra": "#f08c00", "ornament": "#8e5cd9", "timing": "#3b6fd8", "pedal_marked": "#9aa0a6",
+        "pedal_played": "#3b6fd8"}
 #: How the roll labels a note with an ornament sign written over it (or grace notes before it).
 _SIGN = {"trill": "tr", "mordent": "mord.", "turn": "turn", "grace": "gr."}
 _STATUS = {"good": ("#2e9d57", "all right"), "timing": ("#e9b949", "timing"),
@@ -48,6 +50,9 @@ _SWATCH = {
     "sign": f'<text x="1" y="9" font-size="9" fill="{_COL["ornament"]}">tr</text>',
     "timing": f'<polygon points="3,5.5 11,1.5 11,9.5" fill="{_COL["timing"]}"/>',
     "onset": '<line x1="9" y1="0.5" x2="9" y2="10.5" stroke="#1d2327" stroke-width="1.5"/>',
+    "pedal": (f'<rect x="1" y="1" width="16" height="3.5" fill="{_COL["pedal_marked"]}"/>'
+              f'<rect x="1" y="6.5" width="11" height="3.5" fill="{_COL["pedal_played"]}"/>'
+              f'<rect x="14" y="5.5" width="3" height="5.5" fill="{_COL["wrong_pitch"]}"/>'),
 }
 _SWATCH = {k: f'<svg class="sw" viewBox="0 0 18 11" width="18" height="11" aria-hidden="true">{v}</svg>'
            for k, v in _SWATCH.items()}
@@ -116,6 +121,10 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
     lo, hi = min(pitches) - 2, max(pitches) + 2
     W, ph, left = 1000.0, 8.0, 34.0
     H = (hi - lo + 1) * ph + 18
+    pedal = _pedal_judged(a) and any(p < b1 and q > b0 for p, q in a.reference.pedals)
+    lane = H + 3
+    if pedal:
+        H += 16
     sx = (W - left - 4) / (b1 - b0)
 
     def x(beat: float) -> float:
@@ -201,8 +210,43 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
             ow = max(3.0, (beats[i + 1] - beats[i]) * sx - 1)
             out.append(f'<rect x="{ox:.1f}" y="{y(p):.1f}" width="{min(ow, W - ox):.1f}" height="{ph - 1}" '
                        f'fill="{_COL["ornament"]}" opacity="0.9"><title>{tip}</title></rect>')
+    if pedal:
+        out += _pedal_lane(a, b0, b1, lane, x, tb)
     out.append("</svg>")
     return "".join(out)
+
+
+def _pedal_judged(a: Assessment) -> bool:
+    """Whether the score's pedal marks were judged (:mod:`yuefu.teach.pedal`)."""
+    perf = a.performance
+    return bool(a.reference.pedals) and perf.pedal_s is not None and not perf.transcribed
+
+
+def _pedal_lane(a: Assessment, b0: float, b1: float, y0: float, x: Callable[[float], float],
+                tb: tuple[np.ndarray, np.ndarray]) -> list[str]:
+    """Under the roll: the score's pedal marks (grey, a gap at each change), the pedal as played
+    (blue, carried to score beats through the alignment) and each pedal verdict (red)."""
+    t_arr, b_arr = tb
+    out = []
+    for p, q in a.reference.pedals:
+        if p < b1 and q > b0:
+            xa, xb = x(max(p, b0)), x(min(q, b1))
+            out.append(f'<rect x="{xa:.1f}" y="{y0:.1f}" width="{max(1.0, xb - xa - 2):.1f}" height="5" '
+                       f'fill="{_COL["pedal_marked"]}"><title>pedal marked</title></rect>')
+    for d, u in a.performance.pedal_s or ():
+        p, q = float(np.interp(d, t_arr, b_arr)), float(np.interp(u, t_arr, b_arr))
+        if p < b1 and q > b0:
+            xa, xb = x(max(p, b0)), x(min(q, b1))
+            out.append(f'<rect x="{xa:.1f}" y="{y0 + 7:.1f}" width="{max(1.0, xb - xa):.1f}" height="5" '
+                       f'fill="{_COL["pedal_played"]}"><title>pedal down {d:.2f}–{u:.2f} s</title></rect>')
+    words = {"not_pressed": "marked, not pressed", "not_changed": "change marked, not made",
+             "held_on": "held on where the score lets it up"}
+    for pv in a.verdicts.pedal:
+        if b0 - 1e-9 <= pv.beat <= b1 + 1e-9:
+            px, tip = x(pv.beat), f"pedal {words[pv.kind]} (bar {a.reference.bar_name(pv.bar)})"
+            out.append(f'<rect x="{px - 2:.1f}" y="{y0 - 1:.1f}" width="4" height="14" '
+                       f'fill="{_COL["wrong_pitch"]}"><title>{html.escape(tip)}</title></rect>')
+    return out
 
 
 #: Bars per block of the per-bar strip: the hands' rows of a block line up bar by bar and a block
@@ -310,6 +354,8 @@ def render_html(a: Assessment) -> str:
                     ("sign", "tr, mord., turn, gr.: ornament written (violet: played, grey: left out)"))
     if any(n.verdict == "unheard" for n in v.notes):
         keys.insert(3, ("unheard", "not heard in the recording"))
+    if _pedal_judged(a):
+        keys.append(("pedal", "pedal: marked (grey), pressed (blue), not as marked (red)"))
     legend = "".join(f"<span>{_SWATCH[k]}{t}</span>" for k, t in keys)
     strip_keys = list(_STATUS.values())
     if any(not (x.notes or x.extra) for x in (v.bar_hands if len(ref.hands) == 2 else v.bars)):
