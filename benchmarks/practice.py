@@ -365,9 +365,13 @@ def run_pedal(pieces, rate_indices: tuple[int, ...] = (0, 3)) -> dict:  # noqa: 
                 continue
             clean += len(a.verdicts.pedal)
             judged_spans += len(spans)
-            # the faults, each at its own bar
-            joins = [i for i in range(len(spans) - 1) if abs(spans[i + 1][0] - spans[i][1]) < 1e-6]
-            stops = [i for i in range(len(spans) - 1) if spans[i + 1][0] - spans[i][1] >= 2.0]
+            # the faults, each at its own bar, where the music has begun (a mark before the first
+            # note, as a POP909 excerpt's short first bars have, is pressed with that note)
+            begun = ref.notes[0].onset_beat + 1.0
+            joins = [i for i in range(len(spans) - 1)
+                     if abs(spans[i + 1][0] - spans[i][1]) < 1e-6 and spans[i][0] >= begun]
+            stops = [i for i in range(len(spans) - 1)
+                     if spans[i + 1][0] - spans[i][1] >= 2.0 and spans[i][0] >= begun]
             truth: list[tuple[str, int]] = []
             faulty = list(pedal)
             used: set[int] = set()
@@ -387,7 +391,7 @@ def run_pedal(pieces, rate_indices: tuple[int, ...] = (0, 3)) -> dict:  # noqa: 
                     truth.append(("not_changed", ref.bar_at(c)))
                     used |= {ref.bar_at(c), ref.bar_at(c - 1e-3)}
             cands = [i for i, (x, y) in enumerate(spans)
-                     if y - x >= 2.0 and not {ref.bar_at(x), ref.bar_at(y - 1e-3)} & used
+                     if y - x >= 2.0 and x >= begun and not {ref.bar_at(x), ref.bar_at(y - 1e-3)} & used
                      and (i == 0 or ref.bar_at(spans[i - 1][1] - 1e-3) not in used)]
             if cands:
                 i = int(rng.choice(cands))
@@ -970,9 +974,9 @@ def main(argv: list[str] | None = None) -> int:
                        for k in ("not_changed", "not_pressed", "held_on")) + f"; {ped['false']}", "-", None)
     if real_ped:
         v = real_ped["verdicts"]
-        row(f"real pedal: ASAP performances against their score's pedal marks ({real_ped['performances']} "
-            f"of {real_ped['pieces']} pieces; {real_ped['spans']} spans, {real_ped['changes']} changes): "
-            "not pressed / not changed / held on",
+        row("real pedal: ASAP performances against their score MIDI's pedal marks "
+            f"({real_ped['performances']} performances of {real_ped['pieces']} pieces; "
+            f"{real_ped['spans']} spans, {real_ped['changes']} changes): not pressed / not changed / held on",
             f"{v['not_pressed']} / {v['not_changed']} / {v['held_on']}", "-", None)
     if real:
         row(f"real ASAP performances ({real['n']}): beats within 50 ms / 100 ms",

@@ -119,7 +119,8 @@ def judge_pedal(ref: Reference, perf: Performance, cluster_time_s: np.ndarray) -
             hold = max(HELD_ON_MIN_S, HELD_ON_BEATS * spb_at(b))
             if music_goes_on and free and B + hold <= last_s and _held_throughout(downs, B, B + hold):
                 out.append(PedalVerdict("held_on", ref.bar_at(max(a, b - 1e-3)), ref.bar_at(b), b, B))
-    # a span not pressed does not also count its changes: merge neighbouring spans not pressed
+    # neighbouring spans not pressed are one run of bars (a span not pressed was not also judged
+    # for the change at its end, above)
     merged: list[PedalVerdict] = []
     for v in out:
         if (merged and v.kind == "not_pressed" and merged[-1].kind == "not_pressed"
