@@ -104,3 +104,14 @@ def test_pedals_round_trip(write, read, name, tmp_path) -> None:  # noqa: ANN001
 def test_an_impossible_pedal_is_refused(onset: float, duration: float) -> None:
     with pytest.raises(ParameterError):
         Pedal(onset, duration)
+
+
+@pytest.mark.parametrize("marks,want", [
+    ({0: _pedal("stop")}, []),  # a "*" with no "Ped." before it
+    ({0: _pedal("change")}, [Pedal(0, 4)]),  # a change with none before it: pressed there
+    ({0: _pedal("start", "<offset>1/0</offset>")}, [Pedal(0, 4)]),  # an offset that is no number
+    ({0: _pedal("start", "<offset>abc</offset>")}, [Pedal(0, 4)]),
+])
+def test_odd_pedal_marks_are_read_as_far_as_they_make_sense(marks: dict, want: list) -> None:
+    s = score_from_musicxml_bytes(_file(_measure(1, _two_staves(("C", 5), [("C", 3, 4)], marks), first=True)))
+    assert s.tracks[0].pedals == want

@@ -1060,7 +1060,7 @@ def _pedal_marks(part: ET.Element) -> list[tuple[int, float, str]]:
     for mi, el, at, _, div in _positions(part):
         if el.tag != "direction":
             continue
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, ZeroDivisionError):
             at += Fraction(el.findtext("offset") or 0) / div
         for ped in el.iter("pedal"):
             kind = ped.get("type", "")
