@@ -20,6 +20,7 @@ judges notes live, as they are played.
 from yuefu.teach.align import AlignConfig, Alignment, Follower, align
 from yuefu.teach.assess import AssessConfig, Assessment, assess
 from yuefu.teach.errors import DifferentPieceError, PerformanceError
+from yuefu.teach.pedal import PedalVerdict
 from yuefu.teach.performance import Performance, load_performance, performance_from_score, with_pedal
 from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.report import render_html, write_report
@@ -38,6 +39,7 @@ __all__ = [
     "LiveVerdict",
     "NoteVerdict",
     "Ornament",
+    "PedalVerdict",
     "Performance",
     "PerformanceError",
     "Reference",

@@ -34,6 +34,7 @@ from yuefu.core.theory import pitch_to_name
 from yuefu.teach.align import AlignConfig, Alignment, align
 from yuefu.teach.errors import DifferentPieceError, PerformanceError
 from yuefu.teach.evidence import EvidenceConfig, reconsider
+from yuefu.teach.pedal import pedal_judged
 from yuefu.teach.performance import Performance, load_performance, performance_from_score
 from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.rescore import rescore
@@ -203,7 +204,7 @@ class Assessment:
                           for o in v.ornaments],
             "replayed_notes": list(v.superseded),
             "pedal": {"marked_spans": len(ref.pedals),
-                      "judged": bool(ref.pedals) and perf.pedal_s is not None and not perf.transcribed,
+                      "judged": pedal_judged(ref, perf),
                       "verdicts": [{"kind": p.kind, "bar": p.bar, "to_bar": p.to_bar,
                                     "label": ref.bar_name(p.bar), "beat": round(p.beat, 4),
                                     "at_s": round(p.at_s, 3)} for p in v.pedal]},

@@ -28,7 +28,7 @@ import numpy as np
 from yuefu.teach.performance import Performance
 from yuefu.teach.reference import Reference
 
-__all__ = ["PEDAL_KINDS", "PedalVerdict", "change_window", "judge_pedal"]
+__all__ = ["PEDAL_KINDS", "PedalVerdict", "change_window", "judge_pedal", "pedal_judged"]
 
 #: The kinds of :class:`PedalVerdict`.
 PEDAL_KINDS = ("not_pressed", "not_changed", "held_on")
@@ -70,9 +70,15 @@ def change_window(spb: float) -> tuple[float, float]:
     return max(0.2, 0.5 * spb), max(0.3, 0.75 * spb)
 
 
+def pedal_judged(ref: Reference, perf: Performance) -> bool:
+    """Whether the score's pedal marks are judged: the score marks the pedal and the performance
+    says what its pedal did (MIDI, live; not a recording, nor notes given without it)."""
+    return bool(ref.pedals) and perf.pedal_s is not None and not perf.transcribed
+
+
 def judge_pedal(ref: Reference, perf: Performance, cluster_time_s: np.ndarray) -> tuple[PedalVerdict, ...]:
     """The pedal verdicts of ``perf`` (see the module's text); () where nothing can be said."""
-    if not ref.pedals or perf.pedal_s is None or perf.transcribed:
+    if not pedal_judged(ref, perf) or perf.pedal_s is None:
         return ()
     t = np.asarray(cluster_time_s, dtype=np.float64)
     beats = np.array([c.beat for c in ref.clusters])

@@ -24,6 +24,7 @@ from yuefu.core.errors import ParameterError
 from yuefu.core.files import atomic_output
 from yuefu.core.theory import pitch_to_name
 from yuefu.teach.assess import Assessment
+from yuefu.teach.pedal import pedal_judged
 
 __all__ = ["render_html", "write_report", "BARS_PER_SYSTEM"]
 
@@ -121,7 +122,7 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
     lo, hi = min(pitches) - 2, max(pitches) + 2
     W, ph, left = 1000.0, 8.0, 34.0
     H = (hi - lo + 1) * ph + 18
-    pedal = _pedal_judged(a) and any(p < b1 and q > b0 for p, q in a.reference.pedals)
+    pedal = pedal_judged(a.reference, a.performance) and any(p < b1 and q > b0 for p, q in a.reference.pedals)
     lane = H + 3
     if pedal:
         H += 16
@@ -214,12 +215,6 @@ def _system_svg(a: Assessment, bar_lo: int, bar_hi: int, bar_beats: dict[int, fl
         out += _pedal_lane(a, b0, b1, lane, x, tb)
     out.append("</svg>")
     return "".join(out)
-
-
-def _pedal_judged(a: Assessment) -> bool:
-    """Whether the score's pedal marks were judged (:mod:`yuefu.teach.pedal`)."""
-    perf = a.performance
-    return bool(a.reference.pedals) and perf.pedal_s is not None and not perf.transcribed
 
 
 def _pedal_lane(a: Assessment, b0: float, b1: float, y0: float, x: Callable[[float], float],
@@ -354,7 +349,7 @@ def render_html(a: Assessment) -> str:
                     ("sign", "tr, mord., turn, gr.: ornament written (violet: played, grey: left out)"))
     if any(n.verdict == "unheard" for n in v.notes):
         keys.insert(3, ("unheard", "not heard in the recording"))
-    if _pedal_judged(a):
+    if pedal_judged(a.reference, a.performance):
         keys.append(("pedal", "pedal: marked (grey), pressed (blue), not as marked (red)"))
     legend = "".join(f"<span>{_SWATCH[k]}{t}</span>" for k, t in keys)
     strip_keys = list(_STATUS.values())

@@ -327,7 +327,8 @@ def _pedal(v: Verdicts, ref: Reference) -> list[Suggestion]:
         where = "; ".join(ref.bars_text(p.bar, p.to_bar) for p in unpressed[:3])
         text = (f"{where}: the score marks the sustain pedal and it was not pressed — press it just after "
                 "the first chord of each marked span sounds, and let it up where the score does.")
-        out.append(Suggestion(text, "pedal", (unpressed[0].bar, unpressed[-1].to_bar), None, 0.3 * n_bars))
+        out.append(Suggestion(text, "pedal", (unpressed[0].bar, unpressed[-1].to_bar), None,
+                              min(3.0, 0.3 * n_bars)))
     for kind, advice in (
             ("not_changed", "the pedal was held through the change the score marks, so the harmonies blur "
                             "— let it up as each new harmony sounds and press it again at once"),
@@ -339,7 +340,7 @@ def _pedal(v: Verdicts, ref: Reference) -> list[Suggestion]:
             text = f"{_bar_list(ref, bars)}: {advice}."
             if kind == "not_changed" and len(found) > 1:
                 text = text.replace("the change the score marks", f"{len(found)} changes the score marks")
-            out.append(Suggestion(text, "pedal", (min(bars), max(bars)), None, 0.3 * len(found)))
+            out.append(Suggestion(text, "pedal", (min(bars), max(bars)), None, min(3.0, 0.3 * len(found))))
     return out
 
 
