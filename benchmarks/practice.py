@@ -73,7 +73,14 @@ from practice_errors import RATES, InjectedPerformance, add_ornaments, crop_scor
 from yuefu.core import Score, TimeSignature, Track
 from yuefu.core.errors import YuefuError
 from yuefu.core.io import read_midi
-from yuefu.teach import AssessConfig, DifferentPieceError, Performance, assess, load_performance
+from yuefu.teach import (
+    AssessConfig,
+    DifferentPieceError,
+    Performance,
+    StreamFollower,
+    assess,
+    load_performance,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
@@ -463,6 +470,8 @@ def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]: 
 
     work = Path(tempfile.mkdtemp(prefix="yuefu-repeats-"))
     kept = total = 0
+    live_kept = live_total = live_jumps = live_events = 0
+    live_ms: list[float] = []
     clean = {"new": [0, 0], "old": [0, 0]}  # [wrong+missed+extra, events] on the clean takes
     fluency: dict[str, list[float]] = {"new": [], "old": []}
     f1 = Counts()
@@ -488,6 +497,18 @@ def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]: 
                 continue
             total += 1
             kept += int(a.repeats is with_repeat)
+            if ri == 0:  # the clean take played live, note by note
+                live = StreamFollower(path)
+                lvs = [live.note_on(p, on, v) for p, on, _, v in sorted(take.rows, key=lambda r: r[1])]
+                jumps = sum(lv.jumped for lv in lvs)
+                live_ms += [lv.latency_ms for lv in lvs]
+                for p, _, off, _ in sorted(take.rows, key=lambda r: r[2]):
+                    live.note_off(p, off)
+                fin = live.finish()
+                live_jumps += jumps
+                live_kept += int(fin.repeats is with_repeat)
+                live_events += len(fin.verdicts.events)
+                live_total += 1
             if ri == 0 and with_repeat:
                 for key, x in (("new", a), ("old", b)):
                     s = x.summary()
@@ -502,6 +523,8 @@ def run_repeats(pieces, n: int = 10, repeat_bars: int = 8) -> dict[str, float]: 
                 evaluate(take, a, f1)
     shutil.rmtree(work, ignore_errors=True)
     return {"kept": kept, "total": total, "clean_new": clean["new"], "clean_old": clean["old"],
+            "live": (live_kept, live_total, live_jumps, live_events),
+            "live_ms": (float(np.percentile(live_ms, 99)), float(np.max(live_ms))) if live_ms else (0.0, 0.0),
             "fluency_new": float(np.mean(fluency["new"])) if fluency["new"] else float("nan"),
             "fluency_old": float(np.mean(fluency["old"])) if fluency["old"] else float("nan"),
             "f1": f1.total()[2], "pieces": min(n, len(pieces))}
@@ -955,6 +978,11 @@ def main(argv: list[str] | None = None) -> int:
         row("repeats: mean fluency mark of the clean takes with the repeat played (read once)",
             f"{reps['fluency_new']:.1f} ({reps['fluency_old']:.1f})", "-", None)
         row("repeats: wrong+missed+extra F1 at 10%, the repeat played", f"{reps['f1']:.3f}", "-", None)
+        lk, lt, lj, le = reps["live"]
+        row("repeats, live (the clean takes note by note into StreamFollower): reading kept at the end; "
+            "notes taken for a jump; events; note_on p99 / max (both readings followed)",
+            f"{lk} of {lt}; {lj}; {le}; {reps['live_ms'][0]:.2f} / {reps['live_ms'][1]:.2f} ms",
+            "-; 0; 0; max < 50 ms", lj == 0 and le == 0 and reps["live_ms"][1] < 50)
     if corp:
         row(f"MusicXML from music21's corpus ({corp['files']} scores): with repeats / a pickup / fermatas / "
             "dynamics / articulations / words",

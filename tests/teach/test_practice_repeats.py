@@ -126,3 +126,37 @@ def test_slips_the_first_time_through_are_not_hidden(rng, tmp_path) -> None:
     a = assess(path, rows)
     assert a.repeats is True and a.summary()["wrong_pitch"] == 3
     assert {a.reference.bar_name(n.bar) for n in a.notes if n.verdict == "wrong_pitch"} <= {"1", "2", "3"}
+
+
+def _live(path: Path, take: list[tuple[int, float, float, int]]):  # noqa: ANN202
+    """Play ``take`` note by note into a live follower of ``path``: its live verdicts and the finish."""
+    from yuefu.teach import StreamFollower
+
+    live = StreamFollower(path)
+    verdicts = []
+    for _, p, on, _off, v in sorted([(on, p, on, off, v) for p, on, off, v in take]):
+        verdicts.append(live.note_on(p, on, v))
+    for p, _, off, _ in sorted(take, key=lambda r: r[2]):
+        live.note_off(p, off)
+    return verdicts, live.finish()
+
+
+def test_live_mode_follows_a_repeat_played_and_one_left_out(rng, tmp_path) -> None:
+    path = _with_repeat(tmp_path, rng, endings=True)
+    # the repeat played, with its endings: no jump back, every note right, the second time labelled
+    verdicts, a = _live(path, _take(path, [1, 2, 3, 4, 1, 2, 3, 5, 6, 7, 8]))
+    assert not any(v.jumped for v in verdicts)
+    assert {v.verdict for v in verdicts} == {"correct"}
+    assert verdicts[-1].repeats is True and verdicts[-1].label == "8"
+    second = [v for v in verdicts if v.label == "2 (2nd time)"]
+    assert second and all(v.repeats for v in second)
+    assert a.repeats is True and a.summary()["correct"] == len(a.notes) and not a.verdicts.events
+    # a plain repeat left out: the score as written once, no skip, nothing missed
+    (tmp_path / "plain").mkdir()
+    plain = _with_repeat(tmp_path / "plain", np.random.default_rng(5))
+    verdicts, a = _live(plain, _take(plain, list(range(1, 9))))
+    assert not any(v.jumped for v in verdicts) and verdicts[-1].repeats is False
+    assert a.repeats is False and not a.verdicts.events and a.summary()["missed"] == 0
+    # and the same repeat played: the repeats' reading, no restart
+    verdicts, a = _live(plain, _take(plain, [1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8]))
+    assert not any(v.jumped for v in verdicts) and a.repeats is True and not a.verdicts.events

@@ -194,6 +194,9 @@ class FollowStep:
     expected_s: float
     seconds_per_beat: float
     complete: bool
+    #: the cost of the best explanation of every note so far (comparable between followers of
+    #: two readings of one score: the lower explains the notes better)
+    cost: float = 0.0
 
 
 class Follower:
@@ -450,7 +453,7 @@ class Follower:
         elif is_stay[j2] or is_prev[j2]:
             exp_s = float(self.A[j2])
         return FollowStep(j - 1 - int(is_prev[j2]), int(op[j2]), int(kinds[j2]), exp_s, float(self.S[j2]),
-                          bool(self.C[j2] >= self.size[j]))
+                          bool(self.C[j2] >= self.size[j]), float(cand[c2]) + self.offset)
 
     @property
     def n_steps(self) -> int:

@@ -19,7 +19,7 @@ It prepares the score (:mod:`~yuefu.teach.reference`), aligns the performance to
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -308,22 +308,31 @@ def assess(score: Score | str | Path,
     perf = _as_performance(performance)
     if played is None:
         return _assess(sc, source, perf, cfg, measures)
-    once: Assessment | None = None
+    return keep_better_reading(lambda: _assess(sc, source, perf, cfg, measures),
+                               lambda: _assess(played[0], source, perf, cfg, played[1]))
+
+
+def keep_better_reading(once: Callable[[], Assessment], twice: Callable[[], Assessment]) -> Assessment:
+    """Of the assessments against a score read once through (``once``) and with its repeats
+    played (``twice``), the one that leaves fewer notes unexplained (:func:`_unexplained`; once
+    through on a tie), with :attr:`Assessment.repeats` set. A reading the performance does not
+    follow at all is left out; both: the first's :class:`DifferentPieceError`."""
+    first: Assessment | None = None
     refused: DifferentPieceError | None = None
     try:
-        once = _assess(sc, source, perf, cfg, measures)
+        first = once()
     except DifferentPieceError as e:
         refused = e
     try:
-        twice = _assess(played[0], source, perf, cfg, played[1])
+        second = twice()
     except DifferentPieceError:
-        if once is None and refused is not None:
+        if first is None and refused is not None:
             raise refused from None
-        twice = None
-    if twice is not None and (once is None or _unexplained(twice) < _unexplained(once)):
-        return replace(twice, repeats=True)
-    assert once is not None
-    return replace(once, repeats=False)
+        second = None
+    if second is not None and (first is None or _unexplained(second) < _unexplained(first)):
+        return replace(second, repeats=True)
+    assert first is not None
+    return replace(first, repeats=False)
 
 
 def _unexplained(a: Assessment) -> int:

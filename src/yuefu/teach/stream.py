@@ -24,8 +24,9 @@ back-tracked (the offline verdicts, with missed notes and the marks).
 
 from __future__ import annotations
 
+import gc
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,10 @@ import numpy as np
 from yuefu.core.errors import ParameterError
 from yuefu.core.score import Score
 from yuefu.teach.align import KIND_JUMP, OP_INSERT, OP_MATCH, OP_SUBSTITUTE, Follower
-from yuefu.teach.assess import AssessConfig, Assessment, _as_score, check_same_piece
+from yuefu.teach.assess import AssessConfig, Assessment, _as_score, check_same_piece, keep_better_reading
 from yuefu.teach.errors import PerformanceError
 from yuefu.teach.performance import Performance, with_pedal
-from yuefu.teach.reference import build_reference
+from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.scores import compute_scores
 from yuefu.teach.suggest import suggest
 from yuefu.teach.verdict import judge, ornament_keys_fit, ornament_kind
@@ -54,7 +55,10 @@ class LiveVerdict:
     ``verdict`` is ``correct``, ``wrong_pitch``, ``extra`` or ``ornament`` (a note of a trill, mordent
     or turn on the note played before; not counted against the player); ``expected`` holds the pitches of the
     score moment the note was placed at; ``jumped`` is true when the student went to another place
-    in the score (a restart or a skip); ``latency_ms`` is how long the decision took.
+    in the score (a restart or a skip); ``latency_ms`` is how long the decision took. ``label``
+    names the bar as the student reads it (a MusicXML score's written number, "2 (2nd time)"
+    through a repeat), ``repeats`` which reading of a score with repeats the note was placed in
+    (True: the repeats played; None: the score has none).
     """
 
     pitch: int
@@ -67,6 +71,20 @@ class LiveVerdict:
     timing: str | None
     jumped: bool
     latency_ms: float
+    label: str | None = None
+    repeats: bool | None = None
+
+
+class _Reading:
+    """One reading of the score (as written once, or with its repeats played) and its follower."""
+
+    def __init__(self, ref: Reference, cfg: AssessConfig):
+        self.ref = ref
+        self.follower = Follower(ref, cfg.align)
+        self.chains: list[list[tuple[int, float]]] = []  # ornaments that may be under way
+        # the grace-note keys the score writes before each cluster's notes
+        self.grace = [{g for i in c.note_indices for g in ref.notes[i].grace} for c in ref.clusters]
+        self.cost = 0.0
 
 
 @dataclass
@@ -79,6 +97,12 @@ class _Held:
 class StreamFollower:
     """Follow a performance live against ``score``.
 
+    A MusicXML score with repeats (first and second endings, da capo, dal segno) is followed both
+    ways at once, as written once and with its repeats played: each note's verdict comes from the
+    reading that explains the notes so far better (a repeat played is no restart, one left out no
+    skip), and :meth:`finish` keeps the better reading as :func:`~yuefu.teach.assess.assess` does
+    (:attr:`Assessment.repeats`). Not with ``config.bars`` (a passage is read once).
+
     Parameters
     ----------
     score : Score or path
@@ -86,69 +110,90 @@ class StreamFollower:
     """
 
     def __init__(self, score: Score | str | Path, *, config: AssessConfig | None = None):
-        self.cfg = config or AssessConfig()
-        # live, the score is followed as written once: a repeat played is a jump back (a restart)
-        sc, self.source, measures, _ = _as_score(score, repeats=False)
-        self.ref = build_reference(sc, split_pitch=self.cfg.split_pitch, bars=self.cfg.bars,
-                                   measures=measures, part=self.cfg.part)
-        self.follower = Follower(self.ref, self.cfg.align)
+        self.cfg = cfg = config or AssessConfig()
+        sc, self.source, measures, played = _as_score(score, repeats=cfg.bars is None)
+        self._readings = [_Reading(build_reference(sc, split_pitch=cfg.split_pitch, bars=cfg.bars,
+                                                   measures=measures, part=cfg.part), cfg)]
+        if played is not None:
+            self._readings.append(_Reading(build_reference(played[0], split_pitch=cfg.split_pitch,
+                                                           measures=played[1], part=cfg.part), cfg))
+        self._best = self._readings[0]
         self._held = _Held()
-        self._chains: list[list[tuple[int, float]]] = []  # ornaments that may be under way
-        # the grace-note keys the score writes before each cluster's notes
-        self._grace = [{g for i in c.note_indices for g in self.ref.notes[i].grace}
-                       for c in self.ref.clusters]
+        # reading a MusicXML score leaves many objects in reference cycles (music21's): collect them
+        # now, so that the collector's pass over them does not fall on a note (it took up to 87 ms)
+        gc.collect()
+
+    @property
+    def ref(self) -> Reference:
+        """The score as the reading that explains the notes so far best has it."""
+        return self._best.ref
+
+    @property
+    def follower(self) -> Follower:
+        """The follower of that reading."""
+        return self._best.follower
 
     def note_on(self, pitch: int, time_s: float, velocity: int = 80) -> LiveVerdict:
         """A key went down: returns the live verdict on this note."""
         t0 = time.perf_counter()
         if not 0 <= int(pitch) <= 127:
             raise ParameterError(f"pitch must be 0..127, got {pitch}")
-        st = self.follower.step(int(pitch), float(time_s))
         h = self._held
         h.open[int(pitch)] = len(h.rows)
         h.rows.append([float(pitch), float(time_s), float("nan"), float(max(1, min(127, velocity)))])
+        verdicts = [self._step(r, int(pitch), float(time_s)) for r in self._readings]
+        k = min(range(len(verdicts)), key=lambda i: (self._readings[i].cost, i))  # once through on a tie
+        self._best = self._readings[k]
+        return replace(verdicts[k], latency_ms=round(1000 * (time.perf_counter() - t0), 3),
+                       repeats=bool(k) if len(self._readings) > 1 else None)
+
+    def _step(self, r: _Reading, pitch: int, time_s: float) -> LiveVerdict:
+        """The live verdict on a note in one reading of the score."""
+        st = r.follower.step(pitch, time_s)
+        r.cost = st.cost
+        ref = r.ref
         bar = hand = None
         expected: tuple[int, ...] = ()
         if st.cluster >= 0:
-            c = self.ref.clusters[st.cluster]
+            c = ref.clusters[st.cluster]
             bar, expected = c.bar, c.pitches
-            hand = self.ref.hand_near(st.cluster, int(pitch))
+            hand = ref.hand_near(st.cluster, pitch)
         verdict = VERDICT_OF_OP[st.op]
         nxt = st.cluster + 1
-        if (verdict == "extra" and st.complete and nxt < len(self.ref.clusters)
-                and int(pitch) not in expected and int(pitch) not in self.ref.clusters[nxt].pitches):
+        if (verdict == "extra" and st.complete and nxt < len(ref.clusters)
+                and pitch not in expected and pitch not in ref.clusters[nxt].pitches):
             # the chord in hand is complete and the note is not the next one's: as played so far it
             # stands where the next note should be -- a wrong note (the offline verdict may revise it)
             verdict = "wrong_pitch"
-            c = self.ref.clusters[nxt]
+            c = ref.clusters[nxt]
             bar, expected = c.bar, c.pitches
-        if self._ornament(int(pitch), float(time_s), verdict == "correct"):
+        if self._ornament(r, pitch, time_s, verdict == "correct"):
             verdict = "ornament"
-        elif verdict != "correct" and self._is_grace(int(pitch), st.cluster):
+        elif verdict != "correct" and self._is_grace(r, pitch, st.cluster):
             verdict = "ornament"  # a grace note written before the next notes (or these, on the beat)
         dev_ms = timing = None
         if verdict not in ("extra", "ornament") and np.isfinite(st.expected_s):
-            dev = float(time_s) - st.expected_s
+            dev = time_s - st.expected_s
             dev_ms = round(1000 * dev, 1)
             vc = self.cfg.verdict
             spb = st.seconds_per_beat if np.isfinite(st.seconds_per_beat) else 0.5
             late = abs(dev) >= vc.timing_tolerance_s and abs(dev) / spb >= vc.timing_tolerance_beats
             timing = ("late" if dev > 0 else "early") if late else "on_time"
-        return LiveVerdict(int(pitch), float(time_s), verdict, bar, hand, expected, dev_ms, timing,
-                           st.kind == KIND_JUMP, round(1000 * (time.perf_counter() - t0), 3))
+        return LiveVerdict(pitch, time_s, verdict, bar, hand, expected, dev_ms, timing, st.kind == KIND_JUMP,
+                           0.0, ref.bar_name(bar) if bar is not None else None)
 
-    def _ornament(self, pitch: int, t: float, correct: bool) -> bool:
+    def _ornament(self, r: _Reading, pitch: int, t: float, correct: bool) -> bool:
         """Whether this note goes on a trill, mordent or turn begun on a note played correctly just
         before, and is its third note or later (the written key has come back)."""
         vc = self.cfg.verdict
         if vc.ornament_gap_s <= 0:
             return False
         # a figure ends when its next note is overdue
-        self._chains = [c for c in self._chains if t - c[-1][1] <= vc.ornament_gap_s]
+        r.chains = [c for c in r.chains if t - c[-1][1] <= vc.ornament_gap_s]
         if correct:
-            self._chains.append([(pitch, t)])
+            r.chains.append([(pitch, t)])
             return False
-        for c in self._chains:
+        for c in r.chains:
             p0, (lp, lt) = c[0][0], c[-1]
             if pitch == lp or t - lt < vc.ornament_min_gap_s or not ornament_keys_fit(
                     p0, [q for q, _ in c] + [pitch]):
@@ -157,12 +202,12 @@ class StreamFollower:
             return ornament_kind(p0, [q for q, _ in c]) is not None
         return False
 
-    def _is_grace(self, pitch: int, cluster: int) -> bool:
+    def _is_grace(self, r: _Reading, pitch: int, cluster: int) -> bool:
         """Whether ``pitch`` is a grace note the score writes before the notes of the cluster the
         follower stands at or of the next one (a grace note comes just before its note)."""
         if self.cfg.verdict.grace_window_s <= 0:
             return False
-        return any(pitch in self._grace[c] for c in (cluster, cluster + 1) if 0 <= c < len(self._grace))
+        return any(pitch in r.grace[c] for c in (cluster, cluster + 1) if 0 <= c < len(r.grace))
 
     def note_off(self, pitch: int, time_s: float) -> None:
         """A key came up (used for the held lengths in :meth:`finish`)."""
@@ -190,8 +235,15 @@ class StreamFollower:
                            arr[:, 3].astype(np.int64), "stream")
         if self._held.pedals:  # a pedal still down holds its notes to the end
             perf = with_pedal(perf, [(a, b if np.isfinite(b) else end) for a, b in self._held.pedals])
-        al = self.follower.alignment()
-        v = judge(self.ref, perf, al, self.cfg.verdict)
-        check_same_piece(self.ref, perf, v, self.cfg.min_fit)
-        s = compute_scores(self.ref, perf, v)
-        return Assessment(self.ref, perf, al, v, s, tuple(suggest(self.ref, v, s)), self.source)
+        once = self._readings[0]
+        if len(self._readings) == 1:
+            return self._assessment(once, perf)
+        return keep_better_reading(lambda: self._assessment(once, perf),
+                                   lambda: self._assessment(self._readings[1], perf))
+
+    def _assessment(self, r: _Reading, perf: Performance) -> Assessment:
+        al = r.follower.alignment()
+        v = judge(r.ref, perf, al, self.cfg.verdict)
+        check_same_piece(r.ref, perf, v, self.cfg.min_fit)
+        s = compute_scores(r.ref, perf, v)
+        return Assessment(r.ref, perf, al, v, s, tuple(suggest(r.ref, v, s)), self.source)
