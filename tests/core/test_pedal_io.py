@@ -1,6 +1,6 @@
 """Sustain pedal marks in the score: read from MIDI (controller 64) and MusicXML (``<pedal>``:
 start, change, stop, as a line or as "Ped." and "*"), carried through an expansion of the repeats,
-and written back."""
+and written back; and a fermata over a rest (MusicXML)."""
 
 from __future__ import annotations
 
@@ -115,3 +115,14 @@ def test_an_impossible_pedal_is_refused(onset: float, duration: float) -> None:
 def test_odd_pedal_marks_are_read_as_far_as_they_make_sense(marks: dict, want: list) -> None:
     s = score_from_musicxml_bytes(_file(_measure(1, _two_staves(("C", 5), [("C", 3, 4)], marks), first=True)))
     assert s.tracks[0].pedals == want
+
+
+def test_a_fermata_over_a_rest_is_read_and_written_back() -> None:
+    s = Score(tempos=[Tempo(0, 90)], fermatas=[4.0, 10.0])  # a whole bar's rest; a rest on beat 3
+    tr = s.add_track(Track("piano"))
+    tr.notes += [Note(60, 0, 4), Note(62, 8, 2), Note(64, 12, 4)]
+    data = musicxml_bytes(s)
+    assert data.count(b"<fermata") == 2
+    assert score_from_musicxml_bytes(data).fermatas == [4.0, 10.0]
+    with pytest.raises(ParameterError):
+        Score(fermatas=[-1.0])

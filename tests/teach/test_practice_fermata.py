@@ -126,3 +126,21 @@ def test_where_the_score_frees_the_tempo() -> None:
                     Direction(56, "rubato")]
     # rit. to a tempo; accel. for four bars at most; rall. to the new metronome mark; rubato to the end
     assert free_tempo_spans(s) == [(4, 8), (16, 32), (36, 40), (56, 64)]
+
+
+def test_a_fermata_over_a_rest_is_a_pause_the_score_asks_for(rng, tmp_path) -> None:
+    """Bar 5 silent under a fermata (a general pause), read back from MusicXML: waiting there is
+    no hesitation and the notes after it are not late; without the sign the same wait is one."""
+    s = make_piece(rng)
+    for t in s.tracks:
+        t.notes = [n for n in t.notes if not 16.0 <= n.onset < 20.0]
+    paused = Score(tempos=s.tempos, time_signatures=s.time_signatures, tracks=s.tracks, fermatas=[16.0])
+    back = read_musicxml(write_musicxml(paused, tmp_path / "pause.musicxml"))
+    assert back.fermatas == [16.0]
+    rows = [(p, on + 1.5 * (on >= 20 * BEAT_S - 1e-6), off + 1.5 * (on >= 20 * BEAT_S - 1e-6), v)
+            for p, on, off, v in rows_of(back)]
+    a = assess(back, rows)
+    assert not a.verdicts.events and a.summary()["late"] == a.summary()["early"] == 0
+    assert a.scores.fluency == 100.0
+    plain = assess(Score(tempos=s.tempos, time_signatures=s.time_signatures, tracks=back.tracks), rows)
+    assert [e.kind for e in plain.verdicts.events] == ["hesitation"]

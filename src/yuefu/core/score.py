@@ -349,8 +349,13 @@ class Score:
     sections: list[Section] = field(default_factory=list)
     title: str = ""
     directions: list[Direction] = field(default_factory=list)
+    #: Beats where a fermata stands over a rest (a general pause: wait as long as you like); a
+    #: fermata over a note is in its ``Note.articulations``. MusicXML carries them; MIDI does not.
+    fermatas: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        for b in self.fermatas:
+            _check_beat("a fermata", b)
         names = [t.name for t in self.tracks]
         dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
         if dup is not None:
@@ -386,6 +391,7 @@ class Score:
         self.chords.sort(key=lambda e: e.beat)
         self.sections.sort(key=lambda e: e.beat)
         self.directions.sort(key=lambda e: e.beat)
+        self.fermatas.sort()
         return self
 
     def copy(self) -> Score:

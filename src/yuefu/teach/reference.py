@@ -147,6 +147,9 @@ class Reference:
     #: part's :attr:`yuefu.core.Track.pedals` within the bars judged; a change: one span ending
     #: where the next begins). Empty: the score marks none.
     pedals: tuple[tuple[float, float], ...] = ()
+    #: Beats of the fermatas over rests within the bars judged (:attr:`yuefu.core.Score.fermatas`):
+    #: the wait there is no hesitation, and the tempo is fitted on either side.
+    fermata_rests: tuple[float, ...] = ()
 
     #: How many clusters either side :meth:`hand_near` looks at for written notes.
     HAND_WINDOW = 4
@@ -442,7 +445,8 @@ def build_reference(score: Score, *, chord_tolerance_beats: float = 1 / 24, spli
     return Reference(tuple(notes), tuple(clusters), last - first + 1, first, hands_from, beat_s,
                      score.title, split_pitch, starts, _bar_numbers(starts[:-1], measures or []),
                      tuple(t.name for t in tracks), tuple(free_tempo_spans(score)),
-                     _pedal_spans(tracks, starts[0], starts[-1]))
+                     _pedal_spans(tracks, starts[0], starts[-1]),
+                     tuple(b for b in score.fermatas if starts[0] <= b < starts[-1]))
 
 
 def _pedal_spans(tracks: list[Track], start: float, end: float) -> tuple[tuple[float, float], ...]:

@@ -476,13 +476,15 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     if len(ctimes) > 1:
         back = np.concatenate([[0], (np.diff(ctimes) <= 0).astype(np.int64)])
         segs = segs * 1000 + np.cumsum(back)
-        # a fermata holds its chord as long as the player likes: the wait for the next chord is no
-        # pause, and the local tempo is fitted on either side of it
+        # a fermata holds its chord (or a rest) as long as the player likes: the wait for the next
+        # chord is no pause, and the local tempo is fitted on either side of it
         held = ref.fermata_clusters()
+        rests = ref.fermata_rests
         # where the score frees the tempo (rit. ... a tempo), the tempo is fitted apart from around it
         free = np.array([ref.in_free_tempo(ref.clusters[c].beat) for c in played_clusters])
-        if held or free.any():
-            after = np.array([0] + [int(any(a <= c < b for c in held))
+        if held or rests or free.any():
+            after = np.array([0] + [int(any(a <= c < b for c in held) or any(
+                ref.clusters[a].beat < r <= ref.clusters[b].beat + 1e-6 for r in rests))
                                     for a, b in zip(played_clusters, played_clusters[1:], strict=False)])
             after |= np.concatenate([[0], (free[1:] != free[:-1]).astype(np.int64)])
             segs = np.cumsum(np.concatenate([[0], (segs[1:] != segs[:-1]).astype(np.int64)]) | after)

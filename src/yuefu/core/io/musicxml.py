@@ -34,6 +34,8 @@ into, in the same voice, and written back as grace eighths. Staccato, staccatiss
 spiccato), tenuto, portato (staccato and tenuto), accent and marcato marks, a fermata and an
 arpeggio sign (a rolled chord, on one staff or across both) are the note's ``Note.articulations``
 (over a chord: every member's), and are written back (an arpeggio across staves as one per staff).
+A fermata over a rest is a beat of ``Score.fermatas``; the sustain pedal's marks (``<pedal>``
+start, change, stop, discontinue, resume) are the part's ``Track.pedals``; both are written back.
 
 A note without a ``dynamics`` attribute (most files: MuseScore and Sibelius write the marks, not
 the attribute) takes its velocity from the part's dynamic marks (:data:`DYNAMIC_VELOCITY`, the
@@ -290,7 +292,7 @@ def _bars(score: Score) -> list[tuple[Fraction, Fraction, TimeSignature | None]]
         for n in t.notes:
             end = max(end, _q(n.onset + n.duration), _q(n.onset) + GRID_BEATS)
     event_beats = [e.beat for e in score.chords] + [e.beat for e in score.sections]
-    event_beats += [e.beat for e in score.directions]
+    event_beats += [e.beat for e in score.directions] + list(score.fermatas)
     event_beats += [e.beat for e in score.tempos] + [e.beat for e in score.key_signatures]
     event_beats += [e.beat for e in score.time_signatures]
     for beat in event_beats:
@@ -431,6 +433,7 @@ def _build_m21(score: Score) -> Any:
     bars = _bars(score)
     bar_starts = [b[0] for b in bars]
     key_beats, key_sharps = _key_table(score)
+    rest_fermatas = frozenset(_q(b) for b in score.fermatas)  # over the rests that begin there
 
     def sharps_at(beat: Fraction) -> int:
         return key_sharps[bisect.bisect_right(key_beats, beat) - 1]
@@ -562,7 +565,7 @@ def _build_m21(score: Score) -> Any:
                 for vi, c in zip(present, containers, strict=True):
                     pieces_here = rows[vi] if vi < len(rows) else []
                     _fill(c, pieces_here, blen, bstart, hidden_rests=vi > 0, drum=track.is_drum,
-                          sharps_at=sharps_at)
+                          sharps_at=sharps_at, fermatas=rest_fermatas)
                     if c is not m:
                         m.insert(0, c)
                 _finish_measure(containers, ts_obj, blen, bstart, drum=track.is_drum,
@@ -589,8 +592,9 @@ class _Continuation:
 
 def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
           bar_len: Fraction, bar_start: Fraction, *, hidden_rests: bool, drum: bool,
-          sharps_at: Any) -> None:
-    """Append the pieces of one voice in one bar, with rests in the gaps."""
+          sharps_at: Any, fermatas: frozenset[Fraction] = frozenset()) -> None:
+    """Append the pieces of one voice in one bar, with rests in the gaps (a rest beginning on one of
+    ``fermatas``, beats from the start, gets a fermata)."""
     from music21 import articulations, chord, expressions, note, percussion, pitch, tie
 
     ornament_sign = {"trill": expressions.Trill, "mordent": expressions.Mordent, "turn": expressions.Turn}
@@ -606,6 +610,8 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
         if start == 0 and length == bar_len and not hidden_rests:
             r = note.Rest(quarterLength=length)
             r.fullMeasure = True
+            if bar_start in fermatas:
+                r.expressions.append(expressions.Fermata())
             container.coreInsert(start, r)
             return
         p = start
@@ -613,6 +619,8 @@ def _fill(container: Any, row: list[tuple[Fraction, Fraction, Any, str | None]],
             r = note.Rest(quarterLength=d)
             if hidden_rests:
                 r.style.hideObjectOnPrint = True
+            elif bar_start + p in fermatas:
+                r.expressions.append(expressions.Fermata())
             container.coreInsert(p, r)
             p += d
 
@@ -1500,6 +1508,7 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
     chords: dict[float, str] = {}
     sections: dict[float, str] = {}
     directions: set[tuple[float, str]] = set()
+    fermatas: set[float] = set()
     keys_from: tuple[int, list[tuple[float, int, str]]] | None = None
     used: set[str] = set()
     for gi, staff_parts in enumerate(groups):
@@ -1566,6 +1575,9 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
                 text = str(rm.content or "").strip()
                 if text:
                     sections.setdefault(round(float(rm.offset), 9), text)
+            for r in f.getElementsByClass(note.Rest):  # a fermata over a rest: a general pause
+                if any(isinstance(e, expressions.Fermata) for e in r.expressions):
+                    fermatas.add(round(float(r.offset), 9))
             for te in f.getElementsByClass(expressions.TextExpression):
                 if isinstance(te, expressions.RehearsalMark):
                     continue
@@ -1613,6 +1625,7 @@ def _from_m21(m21: Any, info: _FileInfo, source: str) -> Score:
     score.chords = [ChordSymbol(b, s) for b, s in sorted(chords.items())]
     score.sections = [Section(b, s) for b, s in sorted(sections.items())]
     score.directions = [Direction(b, t) for b, t in sorted(directions)]
+    score.fermatas = sorted(fermatas)
     return score.normalize()
 
 
