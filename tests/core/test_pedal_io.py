@@ -126,3 +126,15 @@ def test_a_fermata_over_a_rest_is_read_and_written_back() -> None:
     assert score_from_musicxml_bytes(data).fermatas == [4.0, 10.0]
     with pytest.raises(ParameterError):
         Score(fermatas=[-1.0])
+
+
+def test_pedal_marks_of_a_real_engraved_score() -> None:
+    """Schumann's Dichterliebe no. 2 from music21's corpus (shipped in its wheel): "Ped." on the
+    second half of beat 2 of bar 13 (after a 3/4-beat pickup), "*" three quarters into bar 14."""
+    from music21 import corpus
+
+    path = corpus.getWork("schumann_robert/dichterliebe_no2.xml")
+    s, measures, _ = read_musicxml_measures(path)
+    start13 = next(b for b, n in measures if n == 13)
+    piano = [t for t in s.tracks if t.pedals]
+    assert len(piano) == 1 and piano[0].pedals == [Pedal(start13 + 1.5, 2.25)]
