@@ -138,3 +138,14 @@ def test_pedal_marks_of_a_real_engraved_score() -> None:
     start13 = next(b for b, n in measures if n == 13)
     piano = [t for t in s.tracks if t.pedals]
     assert len(piano) == 1 and piano[0].pedals == [Pedal(start13 + 1.5, 2.25)]
+
+
+def test_words_and_rest_fermatas_travel_through_midi(tmp_path) -> None:
+    from yuefu.core import Direction
+
+    s = Score(tempos=[Tempo(0, 90)], fermatas=[4.0], directions=[Direction(9.0, "poco rit."),
+                                                                 Direction(12.0, "a tempo")])
+    s.add_track(Track("piano")).notes += [Note(60, 0, 4), Note(62, 8, 4), Note(64, 12, 4)]
+    back = read_midi(write_midi(s, tmp_path / "w.mid"))
+    assert back.fermatas == [4.0]
+    assert [(d.beat, d.text) for d in back.directions] == [(9.0, "poco rit."), (12.0, "a tempo")]

@@ -290,7 +290,7 @@ class Section:
 @dataclass(frozen=True, slots=True)
 class Direction:
     """Words written over the staff at ``beat``: a tempo word (``"rit."``, ``"a tempo"``), a
-    character (``"dolce"``). MusicXML carries them (``<words>``); MIDI does not."""
+    character (``"dolce"``). MusicXML carries them (``<words>``), and yuefu's MIDI files as markers."""
 
     beat: float
     text: str
@@ -350,7 +350,8 @@ class Score:
     title: str = ""
     directions: list[Direction] = field(default_factory=list)
     #: Beats where a fermata stands over a rest (a general pause: wait as long as you like); a
-    #: fermata over a note is in its ``Note.articulations``. MusicXML carries them; MIDI does not.
+    #: fermata over a note is in its ``Note.articulations``. MusicXML carries them, and yuefu's
+    #: MIDI as markers.
     fermatas: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:

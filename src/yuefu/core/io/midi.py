@@ -1,12 +1,14 @@
 """Standard MIDI files through symusic.
 
 What MIDI cannot say natively travels in marker meta events that other programs ignore:
-``chord:<symbol>``, ``section:<name>``, ``yuefu:title=<title>``, ``yuefu:mode=<mode>`` beside a
+``chord:<symbol>``, ``section:<name>``, ``words:<text>`` (words over the staff, as "rit."),
+``fermata:rest`` (a fermata over a rest), ``yuefu:title=<title>``, ``yuefu:mode=<mode>`` beside a
 key signature whose mode is neither major nor minor, and one
 ``yuefu:track=<name>|role=<role>|gain_db=<x>|pan=<x>|program=<n>|drum=<0/1>`` per track, in track
 order (a track without notes lives only there: MIDI readers drop empty tracks). In a track name
 ``%`` and ``|`` are written as ``%25`` and ``%7C``. Gain and pan are also written as CC7/CC10 so
-that other players hear the mix; lyrics are lyric meta events (FF 05) in the note's track. Times
+that other players hear the mix; the sustain pedal is controller 64 in its track (a change: up
+and down again at one tick); lyrics are lyric meta events (FF 05) in the note's track. Times
 are quantised to 1/480 beat; gain and pan are kept exactly.
 """
 
@@ -22,6 +24,7 @@ from yuefu.core.files import atomic_output, read_input
 from yuefu.core.score import (
     ROLES,
     ChordSymbol,
+    Direction,
     KeySignature,
     Note,
     Pedal,
@@ -137,6 +140,10 @@ def midi_bytes(score: Score, *, with_mix: bool = True) -> bytes:
         s.markers.append(symusic.TextMeta(_tick(c.beat), f"chord:{c.symbol}"))
     for sec in sorted(score.sections, key=lambda e: e.beat):
         s.markers.append(symusic.TextMeta(_tick(sec.beat), f"section:{sec.name}"))
+    for d in sorted(score.directions, key=lambda e: e.beat):  # words over the staff ("rit.")
+        s.markers.append(symusic.TextMeta(_tick(d.beat), f"words:{d.text}"))
+    for beat in sorted(score.fermatas):  # a fermata over a rest
+        s.markers.append(symusic.TextMeta(_tick(beat), "fermata:rest"))
     for tr in score.tracks:
         st = symusic.Track(tr.name, tr.program, tr.is_drum)
         if with_mix:
@@ -249,6 +256,10 @@ def score_from_midi_bytes(data: bytes, *, source: str = "<bytes>") -> Score:
                 score.chords.append(ChordSymbol(beat(m.time), text[6:]))
             elif text.startswith("section:"):
                 score.sections.append(Section(beat(m.time), text[8:]))
+            elif text.startswith("words:") and text[6:].strip():
+                score.directions.append(Direction(beat(m.time), text[6:]))
+            elif text == "fermata:rest":
+                score.fermatas.append(beat(m.time))
             elif text.startswith("yuefu:title="):
                 score.title = text[len("yuefu:title="):]
             elif text.startswith("yuefu:track="):
