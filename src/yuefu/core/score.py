@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,6 +32,7 @@ __all__ = [
     "ARTICULATIONS",
     "Note",
     "Pedal",
+    "pedal_marks",
     "Track",
     "Tempo",
     "TimeSignature",
@@ -158,6 +161,26 @@ class Pedal:
     @property
     def end(self) -> float:
         return self.onset + self.duration
+
+
+_Time = TypeVar("_Time", int, Fraction)
+
+
+def pedal_marks(pedals: Iterable[Pedal], at: Callable[[float], _Time], least: _Time
+                ) -> list[tuple[_Time, str]]:
+    """The marks a notation program writes for ``pedals``: ``(at(beat), "start" | "change" |
+    "stop")`` in order. A pedal beginning where (or before) the one before it ends is a ``change``
+    there; each ``stop`` comes at least ``least`` after its start (``at`` quantises: a MIDI tick,
+    a MusicXML division)."""
+    out: list[tuple[_Time, str]] = []
+    for p in sorted(pedals, key=lambda p: p.onset):
+        on, off = at(p.onset), at(p.end)
+        if out and out[-1][1] == "stop" and out[-1][0] >= on:
+            out[-1] = (on, "change")
+        else:
+            out.append((on, "start"))
+        out.append((max(off, on + least), "stop"))
+    return out
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ from yuefu.core.score import (
     Tempo,
     TimeSignature,
     Track,
+    pedal_marks,
 )
 from yuefu.core.theory import SCALES, Key
 
@@ -166,13 +167,9 @@ def _pedal_controls(pedals: list[Pedal]) -> list[Any]:
     list nowhere, and would sort such a pair either way)."""
     import symusic
 
-    out: list[Any] = []
-    for p in sorted(pedals, key=lambda p: p.onset):
-        on, off = _tick(p.onset), max(_tick(p.end), _tick(p.onset) + 1)
-        if out and out[-1].time >= on:  # overlapping marks: one long pedal with a change at ``on``
-            out[-1] = symusic.ControlChange(on, 64, 0)
-        out += [symusic.ControlChange(on, 64, 127), symusic.ControlChange(off, 64, 0)]
-    return out
+    values = {"start": (127,), "change": (0, 127), "stop": (0,)}
+    return [symusic.ControlChange(tick, 64, v) for tick, kind in pedal_marks(pedals, _tick, 1)
+            for v in values[kind]]
 
 
 def write_midi(score: Score, path: str | Path, *, force: bool = False, with_mix: bool = True) -> Path:

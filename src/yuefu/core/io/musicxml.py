@@ -89,6 +89,7 @@ from yuefu.core.score import (
     Tempo,
     TimeSignature,
     Track,
+    pedal_marks,
 )
 from yuefu.core.theory import Key, parse_chord
 
@@ -769,20 +770,6 @@ def _postprocess(root: ET.Element, score: Score) -> None:
             _write_pedals(part, track)
 
 
-def _pedal_events(pedals: list[Pedal]) -> list[tuple[Fraction, str]]:
-    """``(beat, MusicXML pedal type)`` of each pedal mark: a pedal ending where the next begins
-    is one ``change``."""
-    out: list[tuple[Fraction, str]] = []
-    for p in sorted(pedals, key=lambda p: p.onset):
-        on, off = _q(p.onset), _q(p.end)
-        if out and out[-1][1] == "stop" and out[-1][0] >= on:
-            out[-1] = (on, "change")
-        else:
-            out.append((on, "start"))
-        out.append((max(off, on), "stop"))
-    return out
-
-
 def _write_pedals(part: ET.Element, track: Track) -> None:
     """Write ``track``'s sustain pedal as MusicXML ``<pedal>`` directions: each at the start of
     its measure with an ``<offset>`` (a pedal let up on a barline ends the measure before), under
@@ -797,7 +784,7 @@ def _write_pedals(part: ET.Element, track: Track) -> None:
         divisions[mi] = div
     starts = [sum(lengths[:i], Fraction(0)) for i in range(len(measures))]
     staves = next((s for s in (m.findtext("attributes/staves") for m in measures) if s), None)
-    for at, kind in _pedal_events(track.pedals):
+    for at, kind in pedal_marks(track.pedals, _q, Fraction(0)):
         i = bisect.bisect_right(starts, at) - 1
         if kind == "stop" and i > 0 and at == starts[i]:
             i -= 1  # let up on a barline: at the end of the measure it closes
