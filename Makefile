@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 # basic-pitch ships the piano transcription model (yuefu.listen.transcribe, run by onnxruntime
 # from .[ml]); --no-deps: its declared dependencies pull TensorFlow and downgrade numpy
 	$(BIN)/python -m pip install --quiet --no-deps basic-pitch==0.4.0
+# transkun ships the accurate piano transcriber's checkpoint (yuefu.listen.transcribe.transkun, run
+# by torch); --no-deps: it declares torchaudio, tensorboard and plotting packages it does not need
+	$(BIN)/python -m pip install --quiet --no-deps transkun==2.0.1
 	touch $(STAMP)
 
 song: $(STAMP)

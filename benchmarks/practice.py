@@ -717,18 +717,21 @@ def _transcriber_version() -> str:
 
     h = hashlib.sha256()
     for f in sorted(Path(tr.__file__).parent.glob("*.py")):
-        h.update(f.read_bytes())
+        if f.name != "transkun.py":  # the other transcriber (its cache has its own key)
+            h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
 
-def make_audio_fn(work: Path, cache: Path | None = None, condition: str = "white30"):  # noqa: ANN201
+def make_audio_fn(work: Path, cache: Path | None = None, condition: str = "white30",  # noqa: ANN201
+                  transcriber: str = "basic-pitch"):
     """``fn(truth, piece_index) -> Performance``: render, add noise, transcribe (``load_performance``).
 
     ``condition``: "white30" (the benchmark's: white noise at 30 dB SNR) or "room20" (a reverberant
     room with pink noise and hum at 20 dB, ``benchmarks/transcribe.py``'s condition). With
     ``cache``, the rendered take and its transcription (every candidate and the posteriors) are
     kept there, keyed by the played notes, the condition and the transcriber's code, so that a
-    re-run that changes only the judge is quick.
+    re-run that changes only the judge is quick. ``transcriber``: ``load_performance``'s
+    (``"transkun"``: its notes are cached, keyed by its checkpoint and segmenting).
     """
     try:
         import yuefu.listen.transcribe  # noqa: F401  (load_performance needs it for audio)
@@ -743,12 +746,20 @@ def make_audio_fn(work: Path, cache: Path | None = None, condition: str = "white
     from yuefu.teach import load_performance
     from yuefu.teach.performance import Candidates
 
-    version = _transcriber_version()
+    if transcriber == "transkun":
+        from yuefu.listen.transcribe import transkun as tk
+
+        version = f"tk{tk.MODEL_SHA256[:8]}s{tk.SEGMENT_S:g}h{tk.HOP_S:g}"
+    else:
+        version = _transcriber_version()
 
     def fn(truth: InjectedPerformance, pi: int) -> Performance:
         what = (truth.rows, pi % 2, pi) if condition == "white30" else (truth.rows, pi % 2, pi, condition)
         key = hashlib.sha256(repr(what).encode()).hexdigest()[:16]
         cf = cache / f"take_{key}_{version}.npz" if cache is not None else None
+        if cf is not None and cf.exists() and transcriber == "transkun":
+            z = np.load(cf)
+            return replace(Performance.from_notes(z["notes"].tolist(), source=str(cf)), transcribed=True)
         if cf is not None and cf.exists():
             z = np.load(cf)
             c = Candidates(z["pitch"], z["onset_s"], z["offset_s"], z["velocity"], z["probability"],
@@ -773,7 +784,13 @@ def make_audio_fn(work: Path, cache: Path | None = None, condition: str = "white
             mono = mono + rng.normal(0, np.sqrt(p_sig / 10 ** (30 / 10)), size=mono.shape).astype(np.float32)
         path = work / f"take_{pi}_{truth.rate}.wav"
         sf.write(path, mono, sr)
-        perf = load_performance(path)  # the product's audio route: transcribed, candidates kept
+        # the product's audio route: transcribed (basic-pitch: every candidate kept)
+        perf = load_performance(path, transcriber=transcriber)
+        if transcriber == "transkun":
+            if cf is not None:
+                cf.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(cf, notes=np.stack([perf.pitch, perf.onset_s, perf.offset_s, perf.velocity], axis=1))
+            return perf
         c = perf.candidates
         if cf is not None and c is not None:
             cf.parent.mkdir(parents=True, exist_ok=True)
@@ -857,6 +874,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(use the tuning seed, 1) and print the best; implies --audio-only")
     ap.add_argument("--corpus", type=int, default=30,
                     help="real MusicXML scores from music21's corpus rendered clean and assessed (0: none)")
+    ap.add_argument("--transcriber", choices=("basic-pitch", "transkun"), default="basic-pitch",
+                    help="the piano transcriber of the audio takes (load_performance's)")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "yuefu-bench" / "practice",
                     help="where rendered takes' transcriptions are kept ('' : nowhere)")
     a = ap.parse_args(argv)
@@ -879,7 +898,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = None
     if a.audio:
         tmp = tempfile.TemporaryDirectory(prefix="yuefu-practice-")
-        audio_fn = make_audio_fn(Path(tmp.name), a.cache if str(a.cache) not in ("", ".") else None)
+        audio_fn = make_audio_fn(Path(tmp.name), a.cache if str(a.cache) not in ("", ".") else None,
+                                 transcriber=a.transcriber)
     if a.fit:
         if audio_fn is None:
             return 2
@@ -911,7 +931,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Practice partner benchmark, {time.strftime('%Y-%m-%d')}, {machine()}")
     print(f"{len(pieces)} pieces ({n_asap} ASAP score excerpts, {len(pieces) - n_asap} POP909 piano parts), "
-          f"{a.bars} bars each, rates {', '.join(f'{r:.0%}' for r in RATES)}; {time.time() - t0:.0f} s")
+          f"{a.bars} bars each, rates {', '.join(f'{r:.0%}' for r in RATES)}; {time.time() - t0:.0f} s"
+          + (f"; audio: the first {min(a.audio_pieces, len(pieces))} pieces, transcribed by {a.transcriber}"
+             if a.audio else ""))
     print()
     print("| measure | ours | target | verdict |")
     print("|---|---|---|---|")

@@ -347,7 +347,8 @@ def _cmd_practice(a: argparse.Namespace) -> int:
         if Path(a.output).suffix.lower() not in (".html", ".htm", ".json"):
             raise _UsageError(f"-o {a.output}: the report is written as .html or .json")
         check_output(a.output, force=a.force)  # before the work: fail fast
-    res = assess(a.score, a.performance, config=AssessConfig(bars=_parse_bar_range(a.bars), part=a.part))
+    res = assess(a.score, a.performance,
+                 config=AssessConfig(bars=_parse_bar_range(a.bars), part=a.part, transcriber=a.transcriber))
     if a.output:
         write_report(res, a.output, force=a.force)
     if a.json:  # machine mode: stdout holds the JSON, or nothing when -o wrote it
@@ -601,6 +602,9 @@ def _parser() -> _Parser:
     pr.add_argument("--part", metavar="NAME",
                     help="the part of the score to judge, by name (default: the piano part of a score with "
                          "other instruments, else all)")
+    pr.add_argument("--transcriber", choices=("basic-pitch", "transkun"), default="basic-pitch",
+                    help="for a recording: basic-pitch (fast, about 30x real time; default) or transkun "
+                         "(a piano model: more accurate, about 1.2x real time)")
     pr.add_argument("--force", action="store_true", help="overwrite an existing report")
     pr.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     pr.set_defaults(func=_cmd_practice)

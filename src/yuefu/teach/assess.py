@@ -35,7 +35,7 @@ from yuefu.teach.align import AlignConfig, Alignment, align
 from yuefu.teach.errors import DifferentPieceError, PerformanceError
 from yuefu.teach.evidence import EvidenceConfig, reconsider
 from yuefu.teach.pedal import pedal_judged
-from yuefu.teach.performance import Performance, load_performance, performance_from_score
+from yuefu.teach.performance import TRANSCRIBERS, Performance, load_performance, performance_from_score
 from yuefu.teach.reference import Reference, build_reference
 from yuefu.teach.rescore import rescore
 from yuefu.teach.scores import Scores, compute_scores
@@ -78,6 +78,11 @@ class AssessConfig:
         keyboard part of a score that has other instruments beside it (a voice, a violin: GM
         programs 0-7 that are not a vocal line), else every pitched part
         (:func:`yuefu.teach.reference.piano_tracks`).
+    transcriber : {"basic-pitch", "transkun"}
+        Which piano transcriber reads a performance given as an audio file
+        (:func:`yuefu.teach.load_performance`): ``"basic-pitch"`` is fast (about 30x real time
+        on one core) and keeps its candidates for the score-informed second look;
+        ``"transkun"`` is accurate (about 1.2x real time).
     """
 
     align: AlignConfig = field(default_factory=AlignConfig)
@@ -87,8 +92,12 @@ class AssessConfig:
     split_pitch: int = 60
     min_fit: float = 0.5
     part: str | None = None
+    transcriber: str = "basic-pitch"
 
     def __post_init__(self) -> None:
+        if self.transcriber not in TRANSCRIBERS:
+            raise ParameterError(f"AssessConfig.transcriber: unknown transcriber {self.transcriber!r}; "
+                                 f"choose one of {', '.join(TRANSCRIBERS)}")
         if not 0 <= self.min_fit < 1:
             raise ParameterError(f"AssessConfig.min_fit must be in [0, 1), got {self.min_fit}")
         if not 0 <= self.split_pitch <= 127:
@@ -239,14 +248,14 @@ def _as_score(score: Score | str | Path, *, repeats: bool = True
     return sc, str(p), measures, played
 
 
-def _as_performance(perf: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]]
-                    ) -> Performance:
+def _as_performance(perf: Performance | Score | str | Path | Iterable[tuple[int, float, float, int]],
+                    transcriber: str = "basic-pitch") -> Performance:
     if isinstance(perf, Performance):
         out = perf
     elif isinstance(perf, Score):
         out = performance_from_score(perf)
     elif isinstance(perf, (str, Path)):
-        return load_performance(perf)
+        return load_performance(perf, transcriber=transcriber)
     else:
         out = Performance.from_notes(perf, source="notes")
     if len(out) == 0:
@@ -305,7 +314,7 @@ def assess(score: Score | str | Path,
     """
     cfg = config or AssessConfig()
     sc, source, measures, played = _as_score(score, repeats=cfg.bars is None)
-    perf = _as_performance(performance)
+    perf = _as_performance(performance, cfg.transcriber)
     if played is None:
         return _assess(sc, source, perf, cfg, measures)
     return keep_better_reading(lambda: _assess(sc, source, perf, cfg, measures),

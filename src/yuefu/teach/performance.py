@@ -23,8 +23,8 @@ from yuefu.core.files import check_input
 from yuefu.core.score import Score
 from yuefu.teach.errors import PerformanceError
 
-__all__ = ["UNISON_S", "Candidates", "Performance", "load_performance", "performance_from_score",
-           "performance_from_transcription"]
+__all__ = ["UNISON_S", "TRANSCRIBERS", "Candidates", "Performance", "load_performance",
+           "performance_from_score", "performance_from_transcription"]
 
 #: Same-pitch notes of a score file starting closer than this (seconds) are one key press.
 UNISON_S = 0.002
@@ -240,18 +240,30 @@ def performance_from_transcription(tr: Any, *, source: str = "") -> Performance:
     return replace(perf, transcribed=True, candidates=cands)
 
 
-def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
-    """Read a performance: MIDI or MusicXML as played notes, audio through the piano transcriber.
+#: The piano transcribers a recording can be read with (:func:`load_performance`).
+TRANSCRIBERS = ("basic-pitch", "transkun")
+
+
+def load_performance(path: str | Path, *, transcriber: str = "basic-pitch", **transcribe_kwargs: Any
+                     ) -> Performance:
+    """Read a performance: MIDI or MusicXML as played notes, audio through a piano transcriber.
 
     Parameters
     ----------
     path : str or Path
         ``.mid``/``.midi`` (a digital piano's recording), ``.musicxml`` (already transcribed),
         or ``.wav``/``.mp3``/``.flac``/``.ogg`` (a recording, transcribed to notes).
+    transcriber : {"basic-pitch", "transkun"}
+        For audio. ``"basic-pitch"`` (fast, about 30x real time on one core): basic-pitch's
+        network with yuefu's piano decoder (:func:`yuefu.listen.transcribe.transcribe`); it keeps
+        every candidate note and the model's posteriors (:class:`Candidates`) for the
+        score-informed judgement of :func:`yuefu.teach.assess`. ``"transkun"`` (accurate, about
+        1.2x real time): a piano model trained on real pianos
+        (:func:`yuefu.listen.transcribe.transkun.transcribe_transkun`); its notes are taken as
+        they are.
     **transcribe_kwargs
-        Passed to :func:`yuefu.listen.transcribe.transcribe` for audio (``settings``, ``threads``,
-        ``progress``). A transcription keeps every candidate note and the model's posteriors
-        (:class:`Candidates`) for the score-informed judgement of :func:`yuefu.teach.assess`.
+        Passed to the transcriber for audio (basic-pitch: ``settings``, ``threads``,
+        ``progress``; transkun: ``threads``).
 
     Raises
     ------
@@ -259,9 +271,13 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
         An unknown file type, or a MIDI/MusicXML file that cannot be read.
     MissingDependencyError
         Audio was given and the transcriber is not available in this installation.
+    ParameterError
+        An unknown ``transcriber``.
     PerformanceError
         The performance holds no notes (silence).
     """
+    if transcriber not in TRANSCRIBERS:
+        raise ParameterError(f"unknown transcriber {transcriber!r}; choose one of {', '.join(TRANSCRIBERS)}")
     from yuefu.core.io import AUDIO_READ_EXTS, SCORE_EXTS, is_audio_path, is_score_path, load_score
 
     p = check_input(path, what="performance file", error=ScoreLoadError)
@@ -280,9 +296,17 @@ def load_performance(path: str | Path, **transcribe_kwargs: Any) -> Performance:
                 f"{p}: assessing an audio recording needs the piano transcriber "
                 "(yuefu.listen.transcribe), which this installation lacks; give the performance "
                 "as MIDI from a digital piano instead") from None
-        tr = transcribe(p, **transcribe_kwargs)
-        check_heard(tr, p)
-        perf = performance_from_transcription(tr, source=str(p))
+        if transcriber == "transkun":
+            from yuefu.listen.transcribe import check_level
+            from yuefu.listen.transcribe.transkun import transcribe_transkun
+
+            tk = transcribe_transkun(p, **transcribe_kwargs)
+            check_level(tk.peak, len(tk.notes), p)
+            perf = replace(Performance.from_notes(tk.notes, source=str(p)), transcribed=True)
+        else:
+            tr = transcribe(p, **transcribe_kwargs)
+            check_heard(tr, p)
+            perf = performance_from_transcription(tr, source=str(p))
     else:
         raise ScoreLoadError(
             f"{p}: unknown performance file type {p.suffix or '(no extension)'!r}; give MIDI "

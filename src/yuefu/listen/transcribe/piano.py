@@ -389,21 +389,25 @@ def _decode(
 
 def check_heard(tr: Transcription, source: str | Path | Audio) -> list[RawNote]:
     """The accepted notes of ``tr``, or :class:`NoNotesError` for a silent or note-less recording."""
+    check_level(float((tr.stats or {}).get("peak", 0.0)), len(tr.notes), source)
+    return tr.notes
+
+
+def check_level(peak: float, n_notes: int, source: str | Path | Audio) -> None:
+    """:class:`NoNotesError` when a recording peaking at ``peak`` (full scale 1) is silent, or when
+    a transcriber heard no note (``n_notes`` 0) in it: the one message of every transcriber."""
     what = str(source) if not isinstance(source, Audio) else "the audio"
-    peak = (tr.stats or {}).get("peak", 0.0)
     peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
     if peak_db < SILENCE_DBFS:
         raise NoNotesError(
             f"{what}: no notes heard; the recording is silent (peak {peak_db:.0f} dBFS). "
             "Check that the microphone is on and the input level is up"
         )
-    raw = tr.notes
-    if not raw:
+    if not n_notes:
         raise NoNotesError(
             f"{what}: no notes heard; there is sound (peak {peak_db:.0f} dBFS) but no piano note "
             "could be found in it. Record the piano closer, with less background noise"
         )
-    return raw
 
 
 def transcribe_piano(
