@@ -210,6 +210,28 @@ def test_a_trill_heard_as_a_few_long_strikes_is_played_where_the_keys_sound() ->
     assert got.summary()["missed"] >= 13  # (a few of them paired with an E4 strike: wrong)
 
 
+def test_a_trill_heard_a_few_strikes_short_is_not_missed_by_notes_alone() -> None:
+    """A transcription that keeps no candidates (Transkun's): the trill's strikes it did not hear
+    are unheard, where its keys were heard struck; a key never heard stays missed; MIDI is exact."""
+    rows, _, _ = _trill_heard()
+    heard = replace(Performance.from_notes(rows), transcribed=True)
+    got = assess(_trill_score(), heard)
+    trill = [n for n in got.notes if n.pitch in (64, 66)]
+    assert not any(n.verdict == "missed" for n in trill), got.summary()
+    assert sum(n.verdict == "unheard" for n in trill) >= 16
+    # F#4 never heard: its strikes stay missed (or wrong where an E4 strike answers them)
+    no_f = replace(Performance.from_notes([r for r in rows if r[0] != 66]), transcribed=True)
+    got = assess(_trill_score(), no_f)
+    assert not any(n.verdict in ("correct", "unheard") for n in got.notes if n.pitch == 66)
+    # a plain note left out, outside the trill, is missed all the same
+    plain = replace(Performance.from_notes([r for r in rows if not (r[0] == 73 and r[1] < 1)]),
+                    transcribed=True)
+    assert [n.pitch for n in assess(_trill_score(), plain).notes if n.verdict == "missed"] == [73]
+    # from MIDI the strikes are counted: the ones not played are missed
+    midi = assess(_trill_score(), Performance.from_notes(rows))
+    assert sum(n.verdict == "missed" for n in midi.notes if n.pitch in (64, 66)) >= 16
+
+
 def test_a_trill_is_not_judged_early_or_late_from_a_recording() -> None:
     rows, onset, keys = _trill_heard()
     got = assess(_trill_score(), _transcribed(rows, [], onset_post=onset, note_post=keys))

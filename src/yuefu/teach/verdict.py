@@ -523,7 +523,10 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
         if v == "missed":
             if rn.index in unheard or (audio and (
                     _masked(ref, rn.index, verdict_of, cfg.low_pitch)
-                    or _held(perf, rn.pitch, float(cluster_time[rn.cluster]), cfg.partial_window_s))):
+                    or _held(perf, rn.pitch, float(cluster_time[rn.cluster]), cfg.partial_window_s)
+                    or (perf.candidates is None  # with them, evidence.reconsider looks at the key
+                        and _trill_strike_heard(ref, perf, strikes, rn, cluster_time, exp_of, pace,
+                                                cfg.repeat_s)))):
                 v = "unheard"
             notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v))
             continue
@@ -834,6 +837,35 @@ def _trill_mixup(strikes: dict[int, np.ndarray], rn: RefNote, played_pitch: int,
     other = strikes.get(played_pitch)
     return (other is not None and bool(np.any(np.abs(other - rn.onset_beat) <= within_beats))
             and restruck_within(strikes, rn.pitch, rn.onset_beat, within_beats))
+
+
+def _trill_strike_heard(ref: Reference, perf: Performance, strikes: dict[int, np.ndarray], rn: RefNote,
+                        cluster_time: np.ndarray, exp_of: dict[int, tuple[float, float]], pace: float,
+                        repeat_s: float) -> bool:
+    """Whether unanswered written note ``rn`` is one strike of a trill, a tremolo or a fast repeated
+    key (its key written again within ``repeat_s`` at the played pace: :func:`restruck_within`)
+    and its key was heard within ``2 * repeat_s`` of when it was due. A recording's strikes that
+    fast are not counted one by one (a transcriber hears a strike or two fewer, or more), so the
+    strike left over is not heard rather than missed. Its chord's time is its played time, or,
+    where nothing of it was heard, interpolated between the chords that were. Asked only of a
+    transcription that kept no candidates (Transkun's): basic-pitch's keeps the key's posterior,
+    which :mod:`yuefu.teach.evidence` reads for such strikes (``EvidenceConfig.note_repeat``)."""
+    if repeat_s <= 0 or rn.pitch not in strikes:
+        return False
+    c = rn.cluster
+    spb = exp_of.get(c, (np.nan, np.nan))[1]
+    if not np.isfinite(spb):
+        spb = pace * ref.clusters[c].seconds_per_beat
+    if not restruck_within(strikes, rn.pitch, rn.onset_beat, repeat_s / spb):
+        return False
+    t = float(cluster_time[c])
+    if not np.isfinite(t):
+        heard = np.flatnonzero(np.isfinite(cluster_time))
+        if len(heard) < 2:
+            return False
+        at = [ref.clusters[h].onset_s for h in heard]
+        t = float(np.interp(ref.clusters[c].onset_s, at, cluster_time[heard]))
+    return bool(np.any((perf.pitch == rn.pitch) & (np.abs(perf.onset_s - t) <= 2 * repeat_s)))
 
 
 def _masked(ref: Reference, i: int, verdict_of: dict[int, str], low_pitch: int = 0) -> bool:
