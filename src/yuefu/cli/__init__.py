@@ -341,14 +341,22 @@ def _parse_bar_range(text: str | None) -> tuple[int, int] | None:
 def _cmd_practice(a: argparse.Namespace) -> int:
     """``yuefu practice SCORE PERFORMANCE``: assess a performance against its score."""
     from yuefu.core.files import check_output
+    from yuefu.core.io import is_audio_path
     from yuefu.teach import AssessConfig, assess, write_report
 
     if a.output:
         if Path(a.output).suffix.lower() not in (".html", ".htm", ".json"):
             raise _UsageError(f"-o {a.output}: the report is written as .html or .json")
         check_output(a.output, force=a.force)  # before the work: fail fast
-    res = assess(a.score, a.performance,
-                 config=AssessConfig(bars=_parse_bar_range(a.bars), part=a.part, transcriber=a.transcriber))
+    cfg = AssessConfig(bars=_parse_bar_range(a.bars), part=a.part, transcriber=a.transcriber)
+    performance: Any = a.performance
+    if is_audio_path(a.performance):  # transcribed here, so that a long wait shows its progress
+        from yuefu.teach import load_performance
+
+        with _Progress(quiet=a.quiet or a.json, label="practice") as prog:
+            performance = load_performance(a.performance, transcriber=a.transcriber,
+                                           progress=prog.fraction(f"transcribe ({a.transcriber})"))
+    res = assess(a.score, performance, config=cfg)
     if a.output:
         write_report(res, a.output, force=a.force)
     if a.json:  # machine mode: stdout holds the JSON, or nothing when -o wrote it

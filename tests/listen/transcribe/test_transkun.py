@@ -57,7 +57,10 @@ def test_the_filter_bank_stand_in_equals_the_checkpoints() -> None:
 
 
 def test_a_rendered_phrase_is_transcribed_note_for_note(phrase_wav: Path) -> None:
-    r = tk.transcribe_transkun(phrase_wav)
+    seen: list[float] = []
+    r = tk.transcribe_transkun(phrase_wav, progress=lambda f, _msg: seen.append(f))
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)  # one report a segment
+    assert "transcribeFrames" not in vars(tk._model())  # the cached model's own method again
     got = [(p, a) for p, a, _, _ in r.notes]
     assert len(got) == len(PHRASE), got
     for wp, wa, _, _ in PHRASE:  # every written note heard once, at its key, within 50 ms

@@ -26,10 +26,11 @@ import contextlib
 import functools
 import importlib.util
 import json
+import math
 import sys
 import types
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,8 @@ def _mono(source: str | Path | Audio) -> tuple[np.ndarray, float]:
     return x, duration
 
 
-def transcribe_transkun(source: str | Path | Audio, *, threads: int = 1) -> TranskunResult:
+def transcribe_transkun(source: str | Path | Audio, *, threads: int = 1,
+                        progress: Callable[[float, str], None] | None = None) -> TranskunResult:
     """Transcribe a piano recording with Transkun.
 
     Parameters
@@ -199,6 +201,9 @@ def transcribe_transkun(source: str | Path | Audio, *, threads: int = 1) -> Tran
         A recording (any format :func:`yuefu.core.io.load_audio` reads) or audio in memory.
     threads : int
         torch threads while it runs (1: one core; restored afterwards).
+    progress : callable, optional
+        Called as ``progress(fraction, message)`` after each segment (a minute of audio takes
+        about a minute).
 
     Raises
     ------
@@ -219,6 +224,20 @@ def transcribe_transkun(source: str | Path | Audio, *, threads: int = 1) -> Tran
 
     before = torch.get_num_threads()
     torch.set_num_threads(int(threads))
+    if progress is not None:
+        # transkun's own loop runs one segment per transcribeFrames call: count them there
+        step = math.ceil(HOP_S * MODEL_SR / model.hopSize) * model.hopSize
+        padded = x.shape[0] + 2 * math.ceil((SEGMENT_S - HOP_S) * MODEL_SR)
+        total, done = max(1, math.ceil(padded / step)), [0]
+        segment = model.transcribeFrames
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            out = segment(*args, **kwargs)
+            done[0] += 1
+            progress(min(1.0, done[0] / total), f"segment {done[0]} of {total}")
+            return out
+
+        model.transcribeFrames = counted
     try:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.utils.checkpoint warns that nothing needs gradients
@@ -226,6 +245,8 @@ def transcribe_transkun(source: str | Path | Audio, *, threads: int = 1) -> Tran
                                       segmentSizeInSecond=SEGMENT_S, discardSecondHalf=False)
     finally:
         torch.set_num_threads(before)
+        if progress is not None:
+            del model.transcribeFrames  # the cached model's own method again
     notes: list[tuple[int, float, float, int]] = []
     pedals: dict[int, list[tuple[float, float]]] = {_SUSTAIN: [], _SOSTENUTO: []}
     for e in events:
