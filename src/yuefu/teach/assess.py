@@ -294,9 +294,10 @@ def assess(score: Score | str | Path,
         "0 (the pickup)"). Repeats are not expanded when ``config.bars`` picks a passage.
     performance : Performance, Score, path or iterable of (pitch, onset_s, offset_s, velocity)
         What was played: a MIDI file from a digital piano, an already transcribed score, audio
-        (WAV/MP3/FLAC/OGG, transcribed by :func:`yuefu.listen.transcribe.transcribe`; the
-        transcriber's candidate notes are then re-decided knowing the score, see
-        :mod:`yuefu.teach.evidence`) or the notes themselves.
+        (WAV/MP3/FLAC/OGG, transcribed by ``config.transcriber``: basic-pitch's route,
+        :func:`yuefu.listen.transcribe.transcribe`, whose candidate notes are then re-decided
+        knowing the score, see :mod:`yuefu.teach.evidence`; or Transkun,
+        :mod:`yuefu.listen.transcribe.transkun`) or the notes themselves.
     config : AssessConfig, optional
 
     Returns
