@@ -4,9 +4,10 @@ basic-pitch's small network (:mod:`yuefu.listen.transcribe.model`) is instrument
 (about 30x real time on one core); it loses soft notes, inner notes of thick chords and fast
 runs. Transkun is a piano model trained on MAESTRO (a transformer over a mel spectrogram that
 scores note *intervals* with a semi-CRF): on the practice benchmark's FluidSynth renditions with
-noise its note-onset F1 is about 0.99 where basic-pitch's decoder reaches about 0.92, and it
-also transcribes the sustain and sostenuto pedals. It is slower: about 1.2x real time on one core
-(a minute of playing takes about 50 s).
+noise its note-onset F1 is 0.989 where basic-pitch's decoder reaches 0.892 (125 takes), and it
+also transcribes the sustain and sostenuto pedals (not used yet). It is slower: about 1.2x real
+time on one core (a minute of playing takes about 50 s). One model is shared by the process; it
+is not meant for transcriptions running at once in several threads.
 
 The weights (``transkun/pretrained/2.0.pt``, 56 MB) come with the ``transkun`` 2.0.1 package
 (``make setup`` runs ``pip install --no-deps transkun==2.0.1``; the two small pure-Python
@@ -109,7 +110,7 @@ def weights_file() -> Path:
 def _mel_filters(n_freqs: int, f_min: float, f_max: float, n_mels: int, sample_rate: int, **_: Any) -> Any:
     """torchaudio's ``melscale_fbanks`` (HTK mel scale, no normalisation) in numpy: triangles
     over the ``n_freqs`` bins from 0 Hz to Nyquist. The checkpoint carries the filter bank the
-    model was trained with too; this one equals it to 3e-5."""
+    model was trained with too; this one equals it to 2.2e-5."""
     import torch
 
     freqs = np.linspace(0.0, sample_rate // 2, n_freqs)
