@@ -263,7 +263,7 @@ def load_performance(path: str | Path, *, transcriber: str = "basic-pitch", **tr
         they are.
     **transcribe_kwargs
         Passed to the transcriber for audio (basic-pitch: ``settings``, ``threads``,
-        ``progress``; transkun: ``threads``).
+        ``progress``; transkun: ``threads``, ``progress``).
 
     Raises
     ------
