@@ -520,23 +520,28 @@ def judge(ref: Reference, perf: Performance, al: Alignment, config: VerdictConfi
     notes: list[NoteVerdict] = []
     for rn in ref.notes:
         v = verdict_of.get(rn.index, "missed")
+        exp_s, spb = exp_of.get(rn.cluster, (np.nan, np.nan))
+        pace_here = spb if np.isfinite(spb) else pace * ref.clusters[rn.cluster].seconds_per_beat
         if v == "missed":
             if rn.index in unheard or (audio and (
                     _masked(ref, rn.index, verdict_of, cfg.low_pitch)
                     or _held(perf, rn.pitch, float(cluster_time[rn.cluster]), cfg.partial_window_s)
                     or (perf.candidates is None  # with them, evidence.reconsider looks at the key
-                        and _trill_strike_heard(ref, perf, strikes, rn, cluster_time, exp_of, pace,
-                                                cfg.repeat_s)))):
+                        and restruck_within(strikes, rn.pitch, rn.onset_beat, cfg.repeat_s / pace_here)
+                        and _key_heard_near(perf, rn.pitch, _due_s(ref, rn.cluster, cluster_time),
+                                            cfg.repeat_s)))):
+                # (the last: one strike of a trill, a tremolo or a fast repeated key, its key heard
+                # struck about then: strikes that fast are not counted one by one, so the strike
+                # left over is not heard rather than missed; basic-pitch's route reads the key's
+                # posterior for them instead, EvidenceConfig.note_repeat)
                 v = "unheard"
             notes.append(NoteVerdict(rn.index, rn.pitch, rn.bar, rn.hand, rn.onset_beat, rn.duration_beat, v))
             continue
         k = played_for[rn.index]
         on, off = float(perf.onset_s[k]), float(perf.offset_s[k])
-        exp_s, spb = exp_of.get(rn.cluster, (np.nan, np.nan))
-        pace_here = spb if np.isfinite(spb) else pace * ref.clusters[rn.cluster].seconds_per_beat
         if (audio and v == "wrong_pitch"
                 and _trill_mixup(strikes, rn, int(perf.pitch[k]), cfg.repeat_s / pace_here)
-                and np.any((perf.pitch == rn.pitch) & (np.abs(perf.onset_s - on) <= 2 * cfg.repeat_s))):
+                and _key_heard_near(perf, rn.pitch, on, cfg.repeat_s)):
             # a trill whose two keys were both heard, struck faster than the transcriber tells apart:
             # which strike of which key answers which written one is not heard, so the pairing is
             # no wrong note
@@ -839,33 +844,23 @@ def _trill_mixup(strikes: dict[int, np.ndarray], rn: RefNote, played_pitch: int,
             and restruck_within(strikes, rn.pitch, rn.onset_beat, within_beats))
 
 
-def _trill_strike_heard(ref: Reference, perf: Performance, strikes: dict[int, np.ndarray], rn: RefNote,
-                        cluster_time: np.ndarray, exp_of: dict[int, tuple[float, float]], pace: float,
-                        repeat_s: float) -> bool:
-    """Whether unanswered written note ``rn`` is one strike of a trill, a tremolo or a fast repeated
-    key (its key written again within ``repeat_s`` at the played pace: :func:`restruck_within`)
-    and its key was heard within ``2 * repeat_s`` of when it was due. A recording's strikes that
-    fast are not counted one by one (a transcriber hears a strike or two fewer, or more), so the
-    strike left over is not heard rather than missed. Its chord's time is its played time, or,
-    where nothing of it was heard, interpolated between the chords that were. Asked only of a
-    transcription that kept no candidates (Transkun's): basic-pitch's keeps the key's posterior,
-    which :mod:`yuefu.teach.evidence` reads for such strikes (``EvidenceConfig.note_repeat``)."""
-    if repeat_s <= 0 or rn.pitch not in strikes:
-        return False
-    c = rn.cluster
-    spb = exp_of.get(c, (np.nan, np.nan))[1]
-    if not np.isfinite(spb):
-        spb = pace * ref.clusters[c].seconds_per_beat
-    if not restruck_within(strikes, rn.pitch, rn.onset_beat, repeat_s / spb):
-        return False
-    t = float(cluster_time[c])
-    if not np.isfinite(t):
-        heard = np.flatnonzero(np.isfinite(cluster_time))
-        if len(heard) < 2:
-            return False
-        at = [ref.clusters[h].onset_s for h in heard]
-        t = float(np.interp(ref.clusters[c].onset_s, at, cluster_time[heard]))
-    return bool(np.any((perf.pitch == rn.pitch) & (np.abs(perf.onset_s - t) <= 2 * repeat_s)))
+def _key_heard_near(perf: Performance, pitch: int, t: float, repeat_s: float) -> bool:
+    """Whether a played note of ``pitch`` starts within ``2 * repeat_s`` of ``t`` (a trill's or a
+    fast repeated key's strikes about then; False for a time not known)."""
+    return bool(np.isfinite(t) and np.any((perf.pitch == pitch) & (np.abs(perf.onset_s - t) <= 2 * repeat_s)))
+
+
+def _due_s(ref: Reference, cluster: int, cluster_time: np.ndarray) -> float:
+    """When ``cluster`` was played, or, where nothing of it was heard, its time interpolated
+    between the chords that were (NaN with fewer than two)."""
+    t = float(cluster_time[cluster])
+    if np.isfinite(t):
+        return t
+    heard = np.flatnonzero(np.isfinite(cluster_time))
+    if len(heard) < 2:
+        return float("nan")
+    at = [ref.clusters[h].onset_s for h in heard]
+    return float(np.interp(ref.clusters[cluster].onset_s, at, cluster_time[heard]))
 
 
 def _masked(ref: Reference, i: int, verdict_of: dict[int, str], low_pitch: int = 0) -> bool:

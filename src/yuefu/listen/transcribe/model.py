@@ -33,6 +33,7 @@ __all__ = [
     "MODEL_SHA256",
     "INSTALL_HINT",
     "model_file",
+    "package_file",
     "NoteModel",
 ]
 
@@ -73,24 +74,36 @@ def model_file() -> Path:
     ModelLoadError
         The file is missing or its sha256 is not that of basic-pitch 0.4.0's model.
     """
-    spec = importlib.util.find_spec("basic_pitch")  # finds the package without running it
+    return package_file(
+        "basic_pitch", _MODEL_REL, MODEL_SHA256,
+        absent="piano transcription needs the basic-pitch model and onnxruntime; " + INSTALL_HINT,
+        name="basic-pitch's ONNX model", expected="basic-pitch 0.4.0's model",
+        reinstall="pip install --force-reinstall --no-deps basic-pitch==0.4.0")
+
+
+def package_file(package: str, rel: tuple[str, ...], sha256: str, *, absent: str, name: str, expected: str,
+                 reinstall: str) -> Path:
+    """A model file inside an installed package, found without importing the package (whose
+    ``__init__`` may be slow or noisy) and checked against its ``sha256``.
+
+    Raises
+    ------
+    MissingDependencyError
+        ``package`` is not installed (message ``absent``).
+    ModelLoadError
+        The file (``name``) is missing, or is not ``expected`` (another version's); both messages
+        give the ``reinstall`` command.
+    """
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(
-            "piano transcription needs the basic-pitch model and onnxruntime; " + INSTALL_HINT
-        )
-    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*_MODEL_REL)
+        raise MissingDependencyError(absent)
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*rel)
     if not path.is_file():
-        raise ModelLoadError(
-            f"{path}: basic-pitch's ONNX model is missing; reinstall it with "
-            "`pip install --force-reinstall --no-deps basic-pitch==0.4.0`"
-        )
+        raise ModelLoadError(f"{path}: {name} is missing; reinstall it with `{reinstall}`")
     digest = sha256_file(path)
-    if digest != MODEL_SHA256:
-        raise ModelLoadError(
-            f"{path}: sha256 {digest[:12]}... is not basic-pitch 0.4.0's model "
-            f"({MODEL_SHA256[:12]}...); install that version with "
-            "`pip install --force-reinstall --no-deps basic-pitch==0.4.0`"
-        )
+    if digest != sha256:
+        raise ModelLoadError(f"{path}: sha256 {digest[:12]}... is not {expected} ({sha256[:12]}...); "
+                             f"install that version with `{reinstall}`")
     return path
 
 

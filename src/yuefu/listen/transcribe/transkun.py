@@ -40,7 +40,6 @@ import numpy as np
 
 from yuefu.core.audio import Audio
 from yuefu.core.errors import MissingDependencyError, ModelLoadError, ParameterError
-from yuefu.core.files import sha256_file
 
 __all__ = ["MODEL_SHA256", "INSTALL_HINT", "SEGMENT_S", "HOP_S", "TranskunResult", "weights_file",
            "available", "transcribe_transkun"]
@@ -71,14 +70,6 @@ class TranskunResult:
     peak: float
 
 
-def _package_dir() -> Path:
-    spec = importlib.util.find_spec("transkun")  # finds the package without running it
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError("the accurate piano transcriber needs the transkun package; "
-                                     + INSTALL_HINT)
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def available() -> bool:
     """Whether transkun (and torch) are installed; the weights are checked only when loaded."""
     return importlib.util.find_spec("transkun") is not None and importlib.util.find_spec("torch") is not None
@@ -95,16 +86,13 @@ def weights_file() -> Path:
     ModelLoadError
         The checkpoint is missing or is not transkun 2.0.1's.
     """
-    path = _package_dir() / "pretrained" / "2.0.pt"
-    if not path.is_file():
-        raise ModelLoadError(f"{path}: Transkun's checkpoint is missing; reinstall it with "
-                             "`pip install --force-reinstall --no-deps transkun==2.0.1`")
-    digest = sha256_file(path)
-    if digest != MODEL_SHA256:
-        raise ModelLoadError(f"{path}: sha256 {digest[:12]}... is not transkun 2.0.1's checkpoint "
-                             f"({MODEL_SHA256[:12]}...); install that version with "
-                             "`pip install --force-reinstall --no-deps transkun==2.0.1`")
-    return path
+    from yuefu.listen.transcribe.model import package_file
+
+    return package_file(
+        "transkun", ("pretrained", "2.0.pt"), MODEL_SHA256,
+        absent="the accurate piano transcriber needs the transkun package; " + INSTALL_HINT,
+        name="Transkun's checkpoint", expected="transkun 2.0.1's checkpoint",
+        reinstall="pip install --force-reinstall --no-deps transkun==2.0.1")
 
 
 def _mel_filters(n_freqs: int, f_min: float, f_max: float, n_mels: int, sample_rate: int, **_: Any) -> Any:
