@@ -121,7 +121,7 @@ def test_silence_and_bad_settings_are_refused(tmp_path: Path) -> None:
         tk.transcribe_transkun(short)
 
 
-def test_a_missing_or_foreign_package_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_missing_or_foreign_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "transkun" else real(name, *a))
